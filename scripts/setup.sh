@@ -44,7 +44,7 @@ fi
 # three.js for the WebXR viewer, served locally (no CDN at run time).
 if [ ! -f node_modules/three/package.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing the viewer's npm packages"
-  npm ci --no-audit --no-fund --silent >/dev/null
+  npm ci --omit=dev --no-audit --no-fund --silent >/dev/null
 fi
 
 mkdir -p out

@@ -1,0 +1,63 @@
+"""paint2vr convert PAINTING -o scene.glb"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import time
+from pathlib import Path
+
+from ..export import ExportOptions, save_scene
+from ..lift import LiftOptions
+from ..painting import LoadOptions, PaintingInfo
+from ..pipeline import ConvertOptions
+from .options import add_options, options_from_args
+
+
+def add_convert_options(p: argparse.ArgumentParser) -> None:
+    """Flags shared by convert and batch, all generated from the options dataclasses."""
+    add_options(p, ConvertOptions, exclude=("effect_options",), title="depth and effects")
+    p.add_argument("--effect-opt", action="append", default=[], metavar="EFFECT.FIELD=VALUE",
+                   help="per-effect option, repeatable, for example snow.density=2 (see docs/effects.md)")
+    add_options(p, LiftOptions, title="lifting (layers, filling, meshes)")
+    add_options(p, ExportOptions, title="export")
+    add_options(p, LoadOptions, title="image loading limits")
+
+
+def convert_options_from_args(args: argparse.Namespace) -> tuple[ConvertOptions, ExportOptions]:
+    from ..effects import parse_effect_options
+    opts = options_from_args(args, ConvertOptions)
+    opts = dataclasses.replace(
+        opts, lift=options_from_args(args, LiftOptions), load=options_from_args(args, LoadOptions),
+        effect_options=parse_effect_options(getattr(args, "effect_opt", []) or []))
+    return opts, options_from_args(args, ExportOptions)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("convert", help="convert one painting into a GLB scene",
+                       description="Convert one painting into a layered, animated GLB scene for VR. "
+                                   "Works offline with the built-in depth prior (no model weights).")
+    p.add_argument("painting", help="the painting image (JPEG, PNG, WebP, TIFF, ...)")
+    p.add_argument("-o", "--output", required=True, help="output .glb file")
+    p.add_argument("--title", default="", help="title of the work (provenance)")
+    p.add_argument("--artist", default="", help="artist (provenance)")
+    p.add_argument("--license", default="", help="licence under which the image is used (provenance)")
+    p.add_argument("--attribution", default="", help="attribution line (becomes asset.copyright)")
+    p.add_argument("--id", default="", help="the painting's id in its collection (default: file name)")
+    add_convert_options(p)
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..pipeline import convert
+    t0 = time.perf_counter()
+    options, export_options = convert_options_from_args(args)
+    info = PaintingInfo(id=args.id, title=args.title, artist=args.artist, license=args.license,
+                        attribution=args.attribution)
+    out = Path(args.output)
+    scene = convert(args.painting, options, info)
+    save_scene(scene, out, export_options)
+    size = out.stat().st_size
+    print(f"{out}  {size / 2**20:.2f} MiB  {scene.triangle_count:,} triangles  "
+          f"{len(scene.layers)} layers  {time.perf_counter() - t0:.2f} s")
+    return 0

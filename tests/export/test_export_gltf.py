@@ -1,0 +1,67 @@
+import json
+
+import numpy as np
+import pygltflib
+import pytest
+import trimesh
+
+from paint2vr.errors import BudgetError, InputError
+from paint2vr.export import ExportOptions, export_bytes, save_scene
+from paint2vr.export.gltf import encode_texture, DEFAULT_GLTF_OPTIONS
+from paint2vr.export.profiles import PROFILES
+
+from scene_factory import small_scene
+
+
+def test_glb_validates_and_round_trips(tmp_path, gltf_validator):
+    out = save_scene(small_scene(), tmp_path / "s.glb")
+    gltf_validator(out, allow_warnings=False)
+    doc = pygltflib.GLTF2().load(str(out))
+    assert doc.asset.copyright == "Nobody, Test, CC0"
+    record = doc.asset.extras["paint2vr"]
+    assert record["source"]["sha256"] == "ab" * 32
+    assert record["seed"] == 7
+    assert record["export"]["profile"] == "quest"
+    assert [c.type for c in doc.cameras] == ["perspective"]
+    assert doc.extensionsUsed == ["KHR_materials_unlit"]
+    assert all(m.extensions == {"KHR_materials_unlit": {}} for m in doc.materials)
+    assert all(m.pbrMetallicRoughness.baseColorFactor == [1.0, 1.0, 1.0, 1.0] for m in doc.materials)
+    assert len(doc.animations) == 1 and {c.target.path for c in doc.animations[0].channels} == {"translation", "weights"}
+    loaded = trimesh.load(out)
+    assert len(loaded.geometry) == 3
+    assert any(isinstance(getattr(g.visual, "material", None), trimesh.visual.material.PBRMaterial)
+               and g.visual.material.baseColorTexture is not None for g in loaded.geometry.values())
+
+
+def test_textures_png_with_alpha_jpeg_without():
+    rgba = np.zeros((4, 4, 4), np.uint8)
+    rgba[..., 3] = 255
+    assert encode_texture(rgba, DEFAULT_GLTF_OPTIONS)[1] == "image/jpeg"
+    rgba[0, 0, 3] = 0
+    assert encode_texture(rgba, DEFAULT_GLTF_OPTIONS)[1] == "image/png"
+
+
+def test_deterministic_bytes():
+    assert export_bytes(small_scene()) == export_bytes(small_scene())
+
+
+def test_sidecar_matches_embedded_record(tmp_path):
+    out = save_scene(small_scene(), tmp_path / "s.glb", ExportOptions(sidecar=True))
+    side = json.loads((tmp_path / "s.provenance.json").read_text())
+    doc = pygltflib.GLTF2().load(str(out))
+    assert side == doc.asset.extras["paint2vr"]
+
+
+def test_over_budget_refused_with_budget_named(monkeypatch):
+    scene = small_scene()
+    monkeypatch.setitem(PROFILES, "tiny", PROFILES["quest"].__class__("tiny", "mesh", 2, 64, 64, 1.0))
+    with pytest.raises(BudgetError, match="triangles is over the tiny budget"):
+        export_bytes(scene, ExportOptions(profile="tiny"))
+
+
+def test_bad_suffix_and_profile(tmp_path):
+    with pytest.raises(InputError, match="unsupported output type"):
+        save_scene(small_scene(), tmp_path / "s.obj")
+    with pytest.raises(InputError, match="unknown export profile"):
+        export_bytes(small_scene(), ExportOptions(profile="nope"))
+    assert not list(tmp_path.iterdir())
