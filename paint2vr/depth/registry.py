@@ -1,0 +1,153 @@
+"""The registry of depth checkpoints (``models/registry.toml``) and pulling their weights."""
+
+from __future__ import annotations
+
+import logging
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import InputError, LicenseError, ModelError, ModelNotFoundError
+
+log = logging.getLogger(__name__)
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_REGISTRY = REPO_ROOT / "models" / "registry.toml"
+"""The registry file shipped with paint2vr (override with ``PAINT2VR_REGISTRY``)."""
+DEFAULT_WEIGHTS_DIR = REPO_ROOT / "models" / "weights"
+"""Where :func:`pull` stores checkpoints (override with ``PAINT2VR_WEIGHTS``)."""
+ALLOW_PATTERNS = ("*.safetensors", "*.json", "*.txt")
+"""The only files :func:`pull` downloads: never pickled weights."""
+_REQUIRED = {"hub_id": str, "revision": str, "input_size": int, "kind": str, "license": str,
+             "commercial_use": bool}
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """One registry entry."""
+
+    name: str
+    """Registry name (the TOML table key)."""
+    hub_id: str
+    """Hugging Face hub repository id."""
+    revision: str
+    """Commit hash or branch ('main' where no commit was pinned)."""
+    input_size: int
+    """Short side (pixels) the model sees."""
+    kind: str
+    """'relative' (disparity-like output) or 'metric' (metres)."""
+    license: str
+    """Licence of the weights as the model card states it."""
+    commercial_use: bool
+    """Whether that licence allows commercial use."""
+    note: str = ""
+    """Caveats (unconfirmed licence, training data terms)."""
+
+
+class RegistryError(ModelError):
+    """A registry file or entry that is malformed."""
+
+
+def registry_path() -> Path:
+    return Path(os.environ.get("PAINT2VR_REGISTRY", DEFAULT_REGISTRY))
+
+
+def weights_dir() -> Path:
+    return Path(os.environ.get("PAINT2VR_WEIGHTS", DEFAULT_WEIGHTS_DIR))
+
+
+def load_registry(path: str | os.PathLike[str] | None = None) -> dict[str, ModelEntry]:
+    """Read and validate the registry; raises :class:`RegistryError` naming the bad entry."""
+    p = Path(path) if path is not None else registry_path()
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RegistryError(f"{p}: registry file not found", hint="set PAINT2VR_REGISTRY or restore models/registry.toml") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise RegistryError(f"{p}: not valid TOML ({exc})") from None
+    models = data.get("models")
+    if not isinstance(models, dict):
+        raise RegistryError(f"{p}: expected [models.NAME] tables, found none")
+    out: dict[str, ModelEntry] = {}
+    for name, entry in models.items():
+        if not isinstance(entry, dict):
+            raise RegistryError(f"{p}: models.{name} must be a table")
+        for key, typ in _REQUIRED.items():
+            if key not in entry:
+                raise RegistryError(f"{p}: models.{name} lacks {key!r}",
+                                    hint=f"every entry needs: {', '.join(_REQUIRED)}")
+            if not isinstance(entry[key], typ) or (typ is int and isinstance(entry[key], bool)):
+                raise RegistryError(f"{p}: models.{name}.{key} must be {typ.__name__}, "
+                                    f"got {type(entry[key]).__name__} {entry[key]!r}")
+        if entry["kind"] not in ("relative", "metric"):
+            raise RegistryError(f"{p}: models.{name}.kind must be 'relative' or 'metric', got {entry['kind']!r}")
+        if entry["input_size"] < 14:
+            raise RegistryError(f"{p}: models.{name}.input_size must be >= 14, got {entry['input_size']}")
+        unknown = set(entry) - set(_REQUIRED) - {"note"}
+        if unknown:
+            raise RegistryError(f"{p}: models.{name} has unknown key(s) {sorted(unknown)}")
+        out[name] = ModelEntry(name=name, note=str(entry.get("note", "")),
+                               **{k: entry[k] for k in _REQUIRED})
+    return out
+
+
+def get_entry(name: str, registry: dict[str, ModelEntry] | None = None) -> ModelEntry:
+    reg = load_registry() if registry is None else registry
+    if name not in reg:
+        raise ModelNotFoundError(f"no model named {name!r} in the registry",
+                                 hint=f"known models: {', '.join(sorted(reg))}; or give a local folder")
+    return reg[name]
+
+
+def check_license(entry: ModelEntry, commercial: bool) -> None:
+    """Raise :class:`LicenseError` if a commercial run asks for a non-commercial model."""
+    if commercial and not entry.commercial_use:
+        raise LicenseError(f"model {entry.name!r} is licensed {entry.license}, which does not allow commercial use",
+                           hint="pick a commercial-use model (e.g. depth-anything-v2-small or 'prior'), "
+                                "or drop --commercial")
+
+
+def pull(name: str, dest: str | os.PathLike[str] | None = None) -> Path:
+    """Download a registry model's safetensors/json/txt files into ``dest`` (default
+    ``models/weights/NAME``); returns the folder.
+
+    Raises:
+        ModelNotFoundError: unknown name, offline (``HF_HUB_OFFLINE``), or no network.
+    """
+    entry = get_entry(name)
+    target = Path(dest) if dest is not None else weights_dir() / name
+    if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on"):
+        raise ModelNotFoundError(f"cannot download {name!r} ({entry.hub_id}): HF_HUB_OFFLINE is set",
+                                 hint=f"unset HF_HUB_OFFLINE and run 'paint2vr models pull {name}' on a networked machine")
+    try:
+        from huggingface_hub import snapshot_download
+        from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
+    except ImportError as exc:  # pragma: no cover - dependency of the package
+        raise ModelError(f"huggingface_hub is needed to pull models ({exc})") from None
+    target.mkdir(parents=True, exist_ok=True)
+    try:
+        snapshot_download(repo_id=entry.hub_id, revision=entry.revision, local_dir=str(target),
+                          allow_patterns=list(ALLOW_PATTERNS))
+    except (LocalEntryNotFoundError, HfHubHTTPError, OSError) as exc:
+        raise ModelNotFoundError(f"could not download {name!r} ({entry.hub_id}@{entry.revision}): {exc}",
+                                 hint=f"check the network and run 'paint2vr models pull {name}' again") from None
+    if not any(target.glob("*.safetensors")):
+        raise ModelNotFoundError(f"{entry.hub_id} has no safetensors weights", hint="this model cannot be used safely")
+    log.info("pulled %s into %s", name, target)
+    return target
+
+
+def local_folder(name: str) -> Path | None:
+    """The pulled folder of a registry model, if it holds weights."""
+    p = weights_dir() / name
+    return p if p.is_dir() and any(p.glob("*.safetensors")) else None
+
+
+def describe(name: str) -> str:
+    e = get_entry(name)
+    return f"{e.name}: {e.hub_id}@{e.revision} {e.kind} {e.license}{'' if e.commercial_use else ' (non-commercial)'}"
+
+
+__all__ = ["ModelEntry", "RegistryError", "load_registry", "get_entry", "check_license", "pull",
+           "local_folder", "ALLOW_PATTERNS", "InputError"]
