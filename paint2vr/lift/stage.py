@@ -1,0 +1,318 @@
+"""The lifting stage: painting + depth map -> layered, textured 3D scene.
+
+Steps (all geometry at a reduced working resolution, textures at full resolution up to
+``max_texture``):
+
+1. pad the painting beyond its frame by ``margin`` (colour mirrored, disparity extrapolated);
+2. cut the depth into layers at its occlusion edges (:mod:`.layers`);
+3. behind each layer's nearer neighbours, fill colour and disparity by push-pull, as far as
+   ``walk_radius`` of head motion can reveal (:mod:`.fill`);
+4. mesh each layer's filled depth, never across a depth jump, within a triangle budget
+   (:mod:`.mesh`), with an RGBA texture whose alpha is the layer's coverage;
+5. put the sky on a large box around the eye (:mod:`.sky`).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from ..config import options_to_dict
+from ..depth.base import DepthMap
+from ..errors import InputError
+from ..painting import Painting
+from ..scene import DEFAULT_EYE_HEIGHT, DEFAULT_FOV_DEG, Camera, Layer, Mesh, Node, Scene, camera_for_image
+from .fill import extend_disparity, push_pull
+from .layers import choose_cuts, label_layers
+from .mesh import max_pool_cells, uniform_grid_mesh
+from .sky import sky_box
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LiftOptions:
+    """Options of :func:`lift`."""
+
+    fov_deg: float | None = None
+    """Field of view across the painting's longer side, in degrees; None takes the depth
+    map's own (``DepthMap.extras['fov_deg']``) or else 55 degrees."""
+    eye_height: float | None = None
+    """Standing eye height above the lifted ground, in metres; None takes
+    ``DepthMap.extras['eye_height']`` or else 1.6."""
+    n_layers: int | None = None
+    """Exact number of depth layers; None chooses it from the depth edges (up to max_layers)."""
+    max_layers: int = 6
+    """Most depth layers the automatic choice may cut."""
+    max_jump: float = 0.1
+    """Relative depth step between neighbouring pixels that counts as an occlusion edge;
+    no triangle joins depths further apart than this."""
+    min_cut_edge: float = 0.05
+    """A cut must separate at least this many occlusion-edge pixels, as a fraction of the
+    working width, to become a layer boundary."""
+    walk_radius: float = 0.5
+    """Head motion (metres) the disocclusion fill is sized for."""
+    margin: float = 0.15
+    """How far the scene extends beyond the painting's frame, as a fraction of its size."""
+    max_triangles: int = 300_000
+    """Triangle budget of the whole scene (layers and sky)."""
+    max_texture: int = 4096
+    """Longest side of any layer texture, in pixels."""
+    sky_texture: int = 1024
+    """Longest side of the sky texture, in pixels."""
+    sky_distance: float = 500.0
+    """Half-size of the sky box, in metres; layers are kept nearer than 0.8 of it."""
+    work_pixels: int = 600_000
+    """Pixels of the reduced resolution at which layers are cut, filled and meshed."""
+
+
+DEFAULT_LIFT_OPTIONS = LiftOptions()
+
+
+def _check_options(o: LiftOptions) -> None:
+    def bad(name: str, want: str) -> InputError:
+        return InputError(f"LiftOptions.{name} must be {want}, got {getattr(o, name)!r}")
+    if o.fov_deg is not None and not 1.0 <= o.fov_deg <= 170.0:
+        raise bad("fov_deg", "within [1, 170] degrees or None")
+    if o.eye_height is not None and not 0.0 < o.eye_height < 100.0:
+        raise bad("eye_height", "in (0, 100) metres or None")
+    if o.n_layers is not None and not 1 <= o.n_layers <= 64:
+        raise bad("n_layers", "an integer in [1, 64] or None")
+    if not 1 <= o.max_layers <= 64:
+        raise bad("max_layers", "an integer in [1, 64]")
+    if not 0.0 < o.max_jump < 10.0:
+        raise bad("max_jump", "in (0, 10)")
+    if not o.min_cut_edge >= 0.0:
+        raise bad("min_cut_edge", ">= 0")
+    if not 0.0 <= o.walk_radius <= 10.0:
+        raise bad("walk_radius", "in [0, 10] metres")
+    if not 0.0 <= o.margin <= 1.0:
+        raise bad("margin", "in [0, 1]")
+    if o.max_triangles < 1000:
+        raise bad("max_triangles", ">= 1000")
+    if not 16 <= o.max_texture <= 16384:
+        raise bad("max_texture", "in [16, 16384]")
+    if not 16 <= o.sky_texture <= 16384:
+        raise bad("sky_texture", "in [16, 16384]")
+    if not o.sky_distance > 1.0:
+        raise bad("sky_distance", "> 1 metre")
+    if o.work_pixels < 1024:
+        raise bad("work_pixels", ">= 1024")
+
+
+@dataclass(frozen=True)
+class _Grid:
+    """A raster covering the padded frame: pixel (i, j) centre <-> painting pixel coords."""
+
+    w: int
+    h: int
+    mx: int
+    """Margin columns on each side."""
+    my: int
+    sx: float
+    """Raster pixels per painting pixel, horizontally."""
+    sy: float
+
+    @property
+    def rect(self) -> tuple[float, float, float, float]:
+        """(u0, v0, u1, v1): the raster's extent in painting pixel coordinates."""
+        return (-self.mx / self.sx, -self.my / self.sy, (self.w - self.mx) / self.sx, (self.h - self.my) / self.sy)
+
+    def to_painting(self, col: np.ndarray, row: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return (col + 0.5 - self.mx) / self.sx, (row + 0.5 - self.my) / self.sy
+
+
+def _grid(width: int, height: int, scale: float, margin: float) -> _Grid:
+    iw, ih = max(1, round(width * scale)), max(1, round(height * scale))
+    mx, my = round(margin * iw), round(margin * ih)
+    return _Grid(iw + 2 * mx, ih + 2 * my, mx, my, iw / width, ih / height)
+
+
+def _resize(a: np.ndarray, w: int, h: int, interp: int) -> np.ndarray:
+    if a.shape[1] == w and a.shape[0] == h:
+        return a
+    return cv2.resize(a, (w, h), interpolation=interp)
+
+
+def lift(painting: Painting, depth: DepthMap, options: LiftOptions = DEFAULT_LIFT_OPTIONS) -> Scene:
+    """Lift a painting into a layered 3D scene seen from the painter's eye.
+
+    Raises:
+        InputError: the depth map does not match the painting, or an option is out of range.
+    """
+    t_start = time.perf_counter()
+    if not isinstance(painting, Painting):
+        raise InputError(f"lift expects a Painting, got {type(painting).__name__}",
+                         hint="wrap arrays with Painting.from_array(rgb)")
+    if not isinstance(depth, DepthMap):
+        raise InputError(f"lift expects a DepthMap, got {type(depth).__name__}")
+    H, W = painting.height, painting.width
+    if depth.shape != (H, W):
+        raise InputError(f"depth map is {depth.shape[1]}x{depth.shape[0]} but the painting is {W}x{H} "
+                         f"(expected depth shape {(H, W)}, got {depth.shape})",
+                         hint="estimate depth at the painting's resolution or resize the depth map")
+    _check_options(options)
+    o = options
+    fov = float(o.fov_deg if o.fov_deg is not None else depth.extras.get("fov_deg", DEFAULT_FOV_DEG))
+    eye = float(o.eye_height if o.eye_height is not None else depth.extras.get("eye_height", DEFAULT_EYE_HEIGHT))
+    cam = camera_for_image(W, H, fov, eye)
+
+    # --- working-resolution geometry
+    R = o.sky_distance
+    zmax = 0.8 * R
+    ws = min(1.0, math.sqrt(o.work_pixels / (W * H * (1 + 2 * o.margin) ** 2)))
+    g = _grid(W, H, ws, o.margin)
+    iw, ih = g.w - 2 * g.mx, g.h - 2 * g.my
+    d_in = np.minimum(_resize(depth.depth, iw, ih, cv2.INTER_NEAREST), zmax)
+    sky_in = _resize(depth.sky.astype(np.uint8), iw, ih, cv2.INTER_NEAREST) > 0
+    if painting.alpha is not None:  # transparent pixels of the painting count as sky
+        sky_in |= _resize(painting.alpha.astype(np.uint8), iw, ih, cv2.INTER_NEAREST) == 0
+    land = ~sky_in
+    if land.any():
+        dmin, dmax = float(d_in[land].min()), float(d_in[land].max())
+    else:
+        dmin = dmax = zmax
+    # Extrapolate land disparity into the margins; sky pixels borrow it from neighbours first.
+    disp_in = 1.0 / d_in
+    if land.any() and sky_in.any():
+        disp_in = push_pull(disp_in, land.astype(np.float32))
+    disp = extend_disparity(disp_in, g.mx, g.my, 1.0 / zmax, 1.5 / dmin)
+    sky = cv2.copyMakeBorder(sky_in.astype(np.uint8), g.my, g.my, g.mx, g.mx, cv2.BORDER_REPLICATE) > 0
+    dep = (1.0 / disp).astype(np.float32)
+    logd = np.log(dep)
+    rgb_in = _resize(painting.rgb, iw, ih, cv2.INTER_AREA)
+    rgb_w = cv2.copyMakeBorder(rgb_in, g.my, g.my, g.mx, g.mx, cv2.BORDER_REFLECT_101).astype(np.float32)
+    edges = None
+    if depth.edges is not None:
+        e = _resize(np.asarray(depth.edges, np.float32), iw, ih, cv2.INTER_LINEAR)
+        edges = cv2.copyMakeBorder(e, g.my, g.my, g.mx, g.mx, cv2.BORDER_REPLICATE)
+
+    # --- layers
+    cuts = choose_cuts(logd, ~sky, o.max_jump, o.n_layers, o.max_layers,
+                       o.min_cut_edge * g.w, edges)
+    labels = label_layers(logd, sky, cuts)
+    present = [k for k in range(len(cuts) + 1) if (labels == k).any()]
+    if not present:  # all sky: one layer would be empty; the sky box carries the painting
+        log.warning("the depth map marks every pixel as sky; the scene has only the sky backdrop")
+    f_w = cam.focal * g.sx
+
+    # --- per-layer fill
+    layer_data = []
+    for n, k in enumerate(present):
+        own = labels == k
+        front = (labels < k) & ~sky
+        if front.any():
+            z_front = float(dep[front].min())
+            z_own = float(dep[own].min())
+            band = f_w * o.walk_radius * max(0.0, 1.0 / z_front - 1.0 / z_own) + 3.0
+            dist = cv2.distanceTransform((~own).astype(np.uint8), cv2.DIST_L2, 5)
+            fill = front & (dist <= band)
+        else:
+            fill = np.zeros_like(own)
+        stack = np.concatenate([disp[..., None], rgb_w], axis=2)
+        filled = push_pull(stack, own.astype(np.float32))
+        d_k = (1.0 / np.clip(filled[..., 0], 1.0 / zmax, 1.5 / dmin)).astype(np.float32)
+        d_k[own] = dep[own]
+        layer_data.append((k, own, fill, d_k, filled[..., 1:]))
+
+    # --- mesh budget: the coarsest uniform step whose triangles fit
+    sky_tris_est = 6 * 2 * 24 * 24
+    budget = max(0, o.max_triangles - sky_tris_est)
+    covers = [cv2.dilate((own | fill).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+              for (_, own, fill, _, _) in layer_data]
+    step = 1
+    while step < max(g.w, g.h) and sum(2 * int(max_pool_cells(c, step).sum()) for c in covers) > budget:
+        step *= 2
+
+    # --- texture raster (full resolution up to max_texture)
+    ts = min(1.0, o.max_texture / (max(W, H) * (1 + 2 * o.margin)))
+    tg = _grid(W, H, ts, o.margin)
+    tiw, tih = tg.w - 2 * tg.mx, tg.h - 2 * tg.my
+    rgb_t = cv2.copyMakeBorder(_resize(painting.rgb, tiw, tih, cv2.INTER_AREA), tg.my, tg.my, tg.mx, tg.mx,
+                               cv2.BORDER_REFLECT_101)
+    # Labels at texture resolution: interior from the full depth, margins from the work grid.
+    d_t = _resize(dep, tg.w, tg.h, cv2.INTER_NEAREST)
+    d_t[tg.my:tg.my + tih, tg.mx:tg.mx + tiw] = np.minimum(_resize(depth.depth, tiw, tih, cv2.INTER_NEAREST), zmax)
+    sky_t = _resize(sky.astype(np.uint8), tg.w, tg.h, cv2.INTER_NEAREST) > 0
+    sky_t[tg.my:tg.my + tih, tg.mx:tg.mx + tiw] = _resize(depth.sky.astype(np.uint8), tiw, tih, cv2.INTER_NEAREST) > 0
+    if painting.alpha is not None:
+        sky_t[tg.my:tg.my + tih, tg.mx:tg.mx + tiw] |= _resize(painting.alpha.astype(np.uint8), tiw, tih,
+                                                               cv2.INTER_NEAREST) == 0
+    labels_t = label_layers(np.log(d_t), sky_t, cuts)
+    del d_t
+
+    layers: list[Layer] = []
+    for n, (k, own, fill, d_k, col_k) in enumerate(layer_data):
+        rows, cols, faces = uniform_grid_mesh(d_k, covers[n], step, o.max_jump)
+        if len(faces) == 0:
+            continue
+        u, v = g.to_painting(cols.astype(np.float64), rows.astype(np.float64))
+        pos = cam.unproject(u, v, d_k[rows, cols].astype(np.float64))
+        # Texture: this layer's painted pixels, filled colour elsewhere; alpha = coverage.
+        fill_t = _resize(fill.astype(np.uint8), tg.w, tg.h, cv2.INTER_NEAREST) > 0
+        own_t = labels_t == k
+        alpha = own_t | (fill_t & (labels_t < k))
+        # Crop to the mesh's extent (plus a texel) to save texture memory.
+        tu0, tv0, tu1, tv1 = tg.rect
+        cx = (u - tu0) / (tu1 - tu0) * tg.w
+        cy = (v - tv0) / (tv1 - tv0) * tg.h
+        x0, x1 = max(0, int(np.floor(cx.min())) - 1), min(tg.w, int(np.ceil(cx.max())) + 1)
+        y0, y1 = max(0, int(np.floor(cy.min())) - 1), min(tg.h, int(np.ceil(cy.max())) + 1)
+        col_up = _resize(np.clip(col_k, 0, 255), tg.w, tg.h, cv2.INTER_LINEAR)[y0:y1, x0:x1]
+        tex = np.empty((y1 - y0, x1 - x0, 4), np.uint8)
+        o_c = own_t[y0:y1, x0:x1]
+        tex[..., :3] = np.where(o_c[..., None], rgb_t[y0:y1, x0:x1], (col_up + 0.5).astype(np.uint8))
+        tex[..., 3] = np.where(alpha[y0:y1, x0:x1], 255, 0)
+        su0 = tu0 + x0 / tg.w * (tu1 - tu0)
+        su1 = tu0 + x1 / tg.w * (tu1 - tu0)
+        sv0 = tv0 + y0 / tg.h * (tv1 - tv0)
+        sv1 = tv0 + y1 / tg.h * (tv1 - tv0)
+        uvs = np.stack([(u - su0) / (su1 - su0), (v - sv0) / (sv1 - sv0)], -1).astype(np.float32)
+        name = f"layer{len(layers)}"
+        mesh = Mesh(name=name, positions=pos, faces=faces, uvs=uvs, texture=tex,
+                    alpha_mode="MASK", unlit=True)
+        zo = dep[own]
+        layers.append(Layer(name=name, node=Node(name=name, mesh=mesh),
+                            depth_range=(float(zo.min()), float(zo.max())), kind="layer"))
+
+    # --- sky
+    ss = min(1.0, o.sky_texture / (max(W, H) * (1 + 2 * o.margin)))
+    sg = _grid(W, H, ss, o.margin)
+    siw, sih = sg.w - 2 * sg.mx, sg.h - 2 * sg.my
+    rgb_s = cv2.copyMakeBorder(_resize(painting.rgb, siw, sih, cv2.INTER_AREA), sg.my, sg.my, sg.mx, sg.mx,
+                               cv2.BORDER_REFLECT_101).astype(np.float32)
+    sky_s = _resize(sky.astype(np.uint8), sg.w, sg.h, cv2.INTER_NEAREST) > 0
+    if sky_s.mean() > 0.005:
+        # Shrink the sky mask a little so that no land colour bleeds into the backdrop.
+        core = cv2.erode(sky_s.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+        sky_rgb = push_pull(rgb_s, (core if core.any() else sky_s).astype(np.float32))
+    else:
+        sky_rgb = cv2.GaussianBlur(rgb_s, (0, 0), max(2.0, sg.w / 16))
+    sky_tex = np.clip(sky_rgb + 0.5, 0, 255).astype(np.uint8)
+    spos, sfaces, suv = sky_box(cam, sg.rect, R)
+    smesh = Mesh(name="sky", positions=spos, faces=sfaces, uvs=suv, texture=sky_tex,
+                 alpha_mode="OPAQUE", unlit=True)
+    layers.append(Layer(name="sky", node=Node(name="sky", mesh=smesh), depth_range=(R, R * math.sqrt(3)),
+                        kind="sky"))
+
+    preview = _resize(painting.rgb, *_fit(W, H, 256), cv2.INTER_AREA)
+    scene = Scene(info=painting.info, camera=cam, layers=layers, preview_rgb=np.ascontiguousarray(preview),
+                  walkable_radius=o.walk_radius)
+    scene.provenance["lift"] = options_to_dict(o)
+    scene.provenance["lift_result"] = {
+        "fov_deg": fov, "eye_height": eye, "cuts_m": [float(x) for x in np.exp(cuts)],
+        "layers": len(layers) - 1, "triangles": scene.triangle_count, "grid_step": step,
+        "work_size": [g.w, g.h], "seconds": round(time.perf_counter() - t_start, 3)}
+    log.info("lifted %dx%d into %d layers, %d triangles in %.2f s", W, H, len(layers) - 1,
+             scene.triangle_count, time.perf_counter() - t_start)
+    return scene
+
+
+def _fit(w: int, h: int, side: int) -> tuple[int, int]:
+    s = min(1.0, side / max(w, h))
+    return max(1, round(w * s)), max(1, round(h * s))

@@ -1,0 +1,163 @@
+"""Render a :class:`~paint2vr.scene.Scene` offscreen from (a moved copy of) its start camera."""
+
+from __future__ import annotations
+
+import logging
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+
+from ..errors import InputError
+from ..scene import Clip, Mesh, Node, Scene, Track
+from .raster import (Prepared, Target, build_mips, raster_points, raster_triangles,
+                     raster_triangles_reference)
+
+log = logging.getLogger(__name__)
+
+Rasteriser = Callable[[Prepared, Target], None]
+
+
+def quat_to_matrix(q: Sequence[float]) -> np.ndarray:
+    """Unit quaternion (x, y, z, w) -> 3x3 rotation matrix."""
+    x, y, z, w = (float(c) for c in q)
+    n = x * x + y * y + z * z + w * w
+    if n == 0:
+        return np.eye(3)
+    s = 2.0 / n
+    return np.array([
+        [1 - s * (y * y + z * z), s * (x * y - z * w), s * (x * z + y * w)],
+        [s * (x * y + z * w), 1 - s * (x * x + z * z), s * (y * z - x * w)],
+        [s * (x * z - y * w), s * (y * z + x * w), 1 - s * (x * x + y * y)],
+    ])
+
+
+def trs_matrix(t: Sequence[float], r: Sequence[float], s: Sequence[float]) -> np.ndarray:
+    m = np.eye(4)
+    m[:3, :3] = quat_to_matrix(r) * np.asarray(s, dtype=np.float64)[None, :]
+    m[:3, 3] = t
+    return m
+
+
+def _slerp(a: np.ndarray, b: np.ndarray, f: float) -> np.ndarray:
+    d = float(np.dot(a, b))
+    if d < 0:
+        b, d = -b, -d
+    if d > 0.9995:
+        q = a + f * (b - a)
+    else:
+        th = np.arccos(d)
+        q = (np.sin((1 - f) * th) * a + np.sin(f * th) * b) / np.sin(th)
+    return q / np.linalg.norm(q)
+
+
+def sample_track(track: Track, t: float) -> np.ndarray:
+    """Value of ``track`` at time ``t`` (clamped to its range; the caller loops the clip)."""
+    times = np.asarray(track.times, dtype=np.float64)
+    vals = np.asarray(track.values, dtype=np.float64)
+    if track.interpolation == "CUBICSPLINE":
+        vals = vals.reshape(len(times), 3, -1)[:, 1]  # keyframe values, tangents ignored
+    vals = vals.reshape(len(times), -1)
+    if t <= times[0] or len(times) == 1:
+        return vals[0]
+    if t >= times[-1]:
+        return vals[-1]
+    i = int(np.searchsorted(times, t, side="right")) - 1
+    if track.interpolation == "STEP":
+        return vals[i]
+    f = (t - times[i]) / (times[i + 1] - times[i])
+    if track.path == "rotation":
+        return _slerp(vals[i], vals[i + 1], f)
+    return vals[i] * (1 - f) + vals[i + 1] * f
+
+
+def _animated(clips: Iterable[Clip], time: float | None) -> dict[int, dict[str, np.ndarray]]:
+    """id(node) -> {path: value} for every animated property at ``time`` (clips loop)."""
+    out: dict[int, dict[str, np.ndarray]] = {}
+    if time is None:
+        return out
+    for clip in clips:
+        dur = clip.duration
+        t = float(time) % dur if dur > 0 else 0.0
+        for tr in clip.tracks:
+            out.setdefault(id(tr.node), {})[tr.path] = sample_track(tr, t)
+    return out
+
+
+def _walk(node: Node, parent: np.ndarray, anim: dict[int, dict[str, np.ndarray]],
+          out: list[tuple[Mesh, np.ndarray, list[float] | None]]) -> None:
+    a = anim.get(id(node), {})
+    m = parent @ trs_matrix(a.get("translation", node.translation), a.get("rotation", node.rotation),
+                            a.get("scale", node.scale))
+    if node.mesh is not None:
+        w = a.get("weights", node.weights)
+        out.append((node.mesh, m, None if w is None else list(np.asarray(w, dtype=np.float64))))
+    for c in node.children:
+        _walk(c, m, anim, out)
+
+
+def render_scene(scene: Scene, width: int | None = None, eye_offset: Sequence[float] = (0.0, 0.0, 0.0),
+                 time: float | None = None, *, layers: Sequence[str] | None = None,
+                 reference: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Render every mesh of ``scene`` from its start camera moved by ``eye_offset`` (metres).
+
+    The image has the camera's aspect ratio and field of view; ``width`` defaults to the
+    camera's. ``time`` (seconds) poses animated nodes (clips loop); None uses rest poses.
+    ``layers`` limits drawing to the named layers (effects are drawn only when it is None).
+    ``reference`` uses the slow per-triangle rasteriser (for tests).
+
+    Returns:
+        rgb: (h, w, 3) uint8 sRGB; black where nothing was drawn.
+        covered: (h, w) bool, False where no primitive was drawn.
+    """
+    cam = scene.camera
+    w = int(cam.width if width is None else width)
+    if w < 1:
+        raise InputError(f"render width must be >= 1, got {width}")
+    off = np.asarray(eye_offset, dtype=np.float64)
+    if off.shape != (3,) or not np.isfinite(off).all():
+        raise InputError(f"eye_offset must be 3 finite numbers (metres), got {eye_offset!r}")
+    h = max(1, int(round(w / cam.aspect)))
+    f = cam.focal * w / cam.width
+    eye = np.asarray(cam.position, dtype=np.float64) + off
+
+    if layers is None:
+        roots = scene.nodes()
+    else:
+        names = set(layers)
+        unknown = names - {l.name for l in scene.layers}
+        if unknown:
+            raise InputError(f"no layer named {sorted(unknown)}",
+                             hint=f"layers are: {', '.join(l.name for l in scene.layers)}")
+        roots = [l.node for l in scene.layers if l.name in names]
+    anim = _animated((c for e in scene.effects for c in e.clips), time)
+    items: list[tuple[Mesh, np.ndarray, list[float] | None]] = []
+    for r in roots:
+        _walk(r, np.eye(4), anim, items)
+
+    target = Target(w, h)
+    tri = raster_triangles_reference if reference else raster_triangles
+    key = 0
+    for mesh, m, weights in items:
+        pos = mesh.positions.astype(np.float64)
+        if weights and mesh.morph_targets:
+            for wt, dt in zip(weights, mesh.morph_targets):
+                if wt:
+                    pos = pos + wt * dt.astype(np.float64)
+        world = pos @ m[:3, :3].T + m[:3, 3]
+        rel = world - eye
+        z = -rel[:, 2]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            sx = rel[:, 0] / z * f + w / 2.0
+            sy = -rel[:, 1] / z * f + h / 2.0
+        prep = Prepared(sx=sx, sy=sy, z=z,
+                        faces=None if mesh.faces is None else mesh.faces.astype(np.int64),
+                        uvs=mesh.uvs, colors=mesh.colors,
+                        mips=build_mips(mesh.texture) if mesh.texture is not None else None,
+                        alpha_mode=mesh.alpha_mode, base_color=mesh.base_color, key_offset=key)
+        if mesh.faces is None:
+            raster_points(prep, target)
+            key += len(pos)
+        else:
+            tri(prep, target)
+            key += len(mesh.faces)
+    return target.result()
