@@ -1,19 +1,35 @@
-"""Export stage: Scene -> GLB / glTF / PLY files with provenance."""
+"""Export stage: Scene -> GLB / glTF (+ .bin + textures) / PLY files with provenance.
+
+:func:`save_scene` picks the format from the file name, fits the scene to the profile's
+budgets (:mod:`.fit`: decimated layers, point clouds or splats; textures downscaled to fit
+the file-size budget) and writes every file atomically. See docs/export.md.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any, Literal
 
 from ..config import options_to_dict
 from ..errors import BudgetError, InputError
 from ..scene import Scene
-from .files import write_atomic
-from .gltf import DEFAULT_GLTF_OPTIONS, GltfOptions, build_gltf, to_glb_bytes
+from .files import write_atomic, write_atomic_group
+from .fit import Fitted, fit_scene, written_meshes
+from .gltf import (DEFAULT_GLTF_OPTIONS, GltfFiles, GltfOptions, build_gltf, texture_size, to_glb_bytes,
+                   to_gltf_files)
+from .ply import ply_bytes
 from .profiles import DEFAULT_PROFILE, PROFILES, Profile, get_profile
 from .provenance import provenance_record
+
+log = logging.getLogger(__name__)
+
+MIN_TEXTURE = 256
+"""Textures are never shrunk below this many pixels (longer side) to meet a file-size budget."""
+FORMATS = {".glb": "glb", ".gltf": "gltf", ".ply": "ply"}
 
 
 @dataclass(frozen=True)
@@ -26,56 +42,146 @@ class ExportOptions:
     """Also write the provenance record as JSON next to the scene (<name>.provenance.json)."""
     jpeg_quality: int = DEFAULT_GLTF_OPTIONS.jpeg_quality
     """JPEG quality for opaque textures."""
+    reduce: bool = True
+    """Reduce a scene over its profile's budgets to fit (decimate layer meshes, subsample points, downscale textures); with --no-reduce it is refused."""
+    max_texture: int = 0
+    """Longest texture side in pixels; 0 uses the profile's limit, which also caps larger values."""
+    splat_attributes: Literal["legacy", "ratified"] = "legacy"
+    """Splat profile attribute names: legacy (_SCALE/_ROTATION, valid for the Khronos validator) or ratified (KHR_gaussian_splatting:SCALE/..., the current spec)."""
 
 
 DEFAULT_EXPORT_OPTIONS = ExportOptions()
 
 
-def check_budget(scene: Scene, profile: Profile) -> None:
-    """Raise BudgetError naming the budget a scene exceeds."""
-    tris = scene.triangle_count
+def _check_options(options: ExportOptions) -> Profile:
+    profile = get_profile(options.profile)
+    if not 1 <= options.jpeg_quality <= 100:
+        raise InputError(f"jpeg_quality must be within [1, 100], got {options.jpeg_quality}")
+    if options.max_texture < 0 or 0 < options.max_texture < 16:
+        raise InputError(f"max_texture must be 0 (the profile's) or at least 16, got {options.max_texture}")
+    if options.splat_attributes not in ("legacy", "ratified"):
+        raise InputError(f"splat_attributes must be 'legacy' or 'ratified', got {options.splat_attributes!r}")
+    return profile
+
+
+def check_budget(scene: Scene, profile: Profile, fitted: Fitted | None = None) -> None:
+    """Raise BudgetError naming the budget (triangles, draw calls or points) a scene exceeds
+    as it would be written (after ``fitted``'s reductions, if given)."""
+    meshes = written_meshes(scene, fitted)
+    tris = sum(m.triangle_count for m in meshes)
     if tris > profile.max_triangles:
-        raise BudgetError(f"{tris:,} triangles is over the {profile.name} budget of "
+        raise BudgetError(f"{tris:,} triangles is over the {profile.name} triangle budget of "
                           f"{profile.max_triangles:,}",
-                          hint="lower --triangle-budget or pick --profile desktop")
-    calls = len(scene.meshes())
-    if calls > profile.max_draw_calls:
-        raise BudgetError(f"{calls} draw calls is over the {profile.name} budget of {profile.max_draw_calls}",
-                          hint="use fewer effects or layers, or pick --profile desktop")
+                          hint="allow reduction (--reduce), lower --triangle-budget or pick --profile desktop")
+    if len(meshes) > profile.max_draw_calls:
+        raise BudgetError(f"{len(meshes)} draw calls is over the {profile.name} draw-call budget of "
+                          f"{profile.max_draw_calls}", hint="use fewer effects or layers, or pick --profile desktop")
+    points = sum(m.positions.shape[0] for m in meshes if m.is_points)
+    if profile.max_points and points > profile.max_points:
+        raise BudgetError(f"{points:,} points is over the {profile.name} point budget of {profile.max_points:,}",
+                          hint="allow reduction (--reduce)")
+
+
+def _texture_reductions(scene: Scene, fitted: Fitted, limit: int) -> list[dict[str, Any]]:
+    out, seen = [], set()
+    for mesh in written_meshes(scene, fitted):
+        tex = mesh.texture
+        if tex is None or mesh.is_points or id(tex) in seen:
+            continue
+        seen.add(id(tex))
+        size = texture_size(tex.shape, limit)
+        if size != (tex.shape[1], tex.shape[0]):
+            out.append({"what": "texture", "mesh": mesh.name, "from": [tex.shape[1], tex.shape[0]],
+                        "to": list(size)})
+    return out
+
+
+def _export_record(options: ExportOptions, fitted: Fitted, scene: Scene, limit: int) -> dict[str, Any]:
+    return {"export": {**options_to_dict(options), "texture_limit": limit,
+                       "reductions": fitted.reductions + _texture_reductions(scene, fitted, limit)}}
+
+
+def _render(scene: Scene, options: ExportOptions, fmt: str, stem: str) -> tuple[list[tuple[str, bytes]], dict]:
+    """The files of one export as (name, bytes), the main file last, and the export record."""
+    profile = _check_options(options)
+    fitted = fit_scene(scene, profile, reduce=options.reduce, splat_attributes=options.splat_attributes)
+    check_budget(scene, profile, fitted)
+    limit = min(profile.max_texture, options.max_texture or profile.max_texture)
+    has_textures = any(m.texture is not None and not m.is_points for m in written_meshes(scene, fitted))
+    while True:
+        extra = _export_record(options, fitted, scene, limit)
+        gopts = replace(DEFAULT_GLTF_OPTIONS, max_texture=limit, jpeg_quality=options.jpeg_quality)
+        if fmt == "glb":
+            files = [(f"{stem}.glb", to_glb_bytes(scene, gopts, extra, fitted))]
+        else:
+            out: GltfFiles = to_gltf_files(scene, stem, gopts, extra, fitted)
+            files = [*out.files, (f"{stem}.gltf", out.gltf)]
+        size = sum(len(d) for _, d in files)
+        if size <= profile.max_file_bytes:
+            return files, extra
+        if not (options.reduce and has_textures and limit > MIN_TEXTURE):
+            raise BudgetError(f"the {fmt} output is {size / 2**20:.1f} MiB, over the {profile.name} file-size "
+                              f"budget of {profile.max_file_mb:g} MiB",
+                              hint="lower --max-texture or --jpeg-quality, or pick --profile desktop")
+        log.info("%s: %.1f MiB is over %g MiB; textures %d -> %d px", stem, size / 2**20,
+                 profile.max_file_mb, limit, max(MIN_TEXTURE, limit // 2))
+        limit = max(MIN_TEXTURE, limit // 2)
 
 
 def export_bytes(scene: Scene, options: ExportOptions = DEFAULT_EXPORT_OPTIONS) -> bytes:
     """The scene as GLB bytes under ``options.profile``'s budgets."""
-    profile = get_profile(options.profile)
-    check_budget(scene, profile)
-    gopts = replace(DEFAULT_GLTF_OPTIONS, max_texture=profile.max_texture, jpeg_quality=options.jpeg_quality)
-    data = to_glb_bytes(scene, gopts, extra_provenance={"export": options_to_dict(options)})
-    limit = int(profile.max_file_mb * 1024 * 1024)
-    if len(data) > limit:
-        raise BudgetError(f"the GLB is {len(data) / 2**20:.1f} MiB, over the {profile.name} budget of "
-                          f"{profile.max_file_mb} MiB", hint="lower the texture size or pick --profile desktop")
-    return data
+    files, _ = _render(scene, options, "glb", "scene")
+    return files[-1][1]
+
+
+def export_record(scene: Scene, options: ExportOptions = DEFAULT_EXPORT_OPTIONS) -> dict[str, Any]:
+    """The provenance record a file exported with ``options`` would hold (without writing it)."""
+    _, extra = _render(scene, options, "glb", "scene")
+    record = provenance_record(scene)
+    record.update(json.loads(json.dumps(extra, sort_keys=True)))
+    return record
 
 
 def save_scene(scene: Scene, path: str | os.PathLike[str],
                options: ExportOptions = DEFAULT_EXPORT_OPTIONS) -> Path:
-    """Write ``scene`` to ``path`` (.glb) atomically; returns the path.
+    """Write ``scene`` to ``path`` atomically; returns the path.
+
+    ``.glb``: one binary file. ``.gltf``: the JSON plus ``<stem>.bin`` and
+    ``<stem>_<n>.jpg|png`` textures beside it (all written to temporaries, then renamed,
+    the .gltf last). ``.ply``: the layered point cloud (see :mod:`.ply`; no budgets apply).
+    With ``options.sidecar``, ``<stem>.provenance.json`` holds the same provenance record.
 
     Raises:
-        InputError: unsupported extension. BudgetError: over the profile's budgets.
+        InputError: unsupported extension or bad options. BudgetError: over the profile's
+        budgets and not reducible. ExportError: the folder does not exist.
     """
     target = Path(path)
-    if target.suffix.lower() != ".glb":
-        raise InputError(f"{target}: unsupported output type {target.suffix!r}", hint="use a .glb file name")
-    data = export_bytes(scene, options)
-    write_atomic(target, data)
-    if options.sidecar:
+    fmt = FORMATS.get(target.suffix.lower())
+    if fmt is None:
+        raise InputError(f"{target}: unsupported output type {target.suffix!r}",
+                         hint="use a .glb, .gltf or .ply file name")
+    stem = target.stem
+    if fmt == "ply":
+        _check_options(options)
         record = provenance_record(scene)
-        record["export"] = options_to_dict(options)
-        side = target.with_name(target.stem + ".provenance.json")
-        write_atomic(side, (json.dumps(record, indent=2, sort_keys=True) + "\n").encode())
+        record["export"] = {**options_to_dict(options), "format": "ply"}
+        files = [(target.name, ply_bytes(scene, record))]
+    else:
+        files, extra = _render(scene, options, fmt, stem)
+        files[-1] = (target.name, files[-1][1])  # keep the suffix's spelling
+        record = provenance_record(scene)
+        record.update(json.loads(json.dumps(extra, sort_keys=True)))
+    if options.sidecar:
+        side = (f"{stem}.provenance.json", (json.dumps(record, indent=2, sort_keys=True) + "\n").encode())
+        files.insert(0, side)
+    folder = target.parent
+    if len(files) == 1:
+        write_atomic(folder / files[0][0], files[0][1])
+    else:
+        write_atomic_group([(folder / name, data) for name, data in files])
     return target
 
 
-__all__ = ["DEFAULT_EXPORT_OPTIONS", "ExportOptions", "GltfOptions", "PROFILES", "Profile",
-           "build_gltf", "check_budget", "export_bytes", "get_profile", "save_scene", "to_glb_bytes"]
+__all__ = ["DEFAULT_EXPORT_OPTIONS", "ExportOptions", "Fitted", "GltfOptions", "PROFILES", "Profile",
+           "build_gltf", "check_budget", "export_bytes", "export_record", "fit_scene", "get_profile",
+           "ply_bytes", "save_scene", "to_glb_bytes", "to_gltf_files"]

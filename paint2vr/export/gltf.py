@@ -1,22 +1,28 @@
 """Scene -> glTF 2.0 (GLB bytes, or .gltf + .bin + textures) with pygltflib.
 
 The mapping is 1:1: each scene Node becomes a glTF node, each Mesh one primitive of one
-glTF mesh (one draw call), each Clip one animation. Output is deterministic: no
-timestamps, stable ordering, and image encoders with fixed settings.
+glTF mesh (one draw call), each Clip one animation. A :class:`~.fit.Fitted` may replace the
+mesh written for a node (decimated layers, point clouds, splats). Layer root nodes carry
+``extras['paint2vr'] = {'layer', 'kind', 'depth_range'}`` so readers can find the layers.
+Output is deterministic: no timestamps, stable ordering, and image encoders with fixed
+settings.
 """
 
 from __future__ import annotations
 
 import io
 import json
-from dataclasses import dataclass
+import struct
+from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import numpy as np
 import pygltflib as g
 
 from ..errors import ExportError
 from ..scene import Clip, Mesh, Node, Scene
+from .fit import Fitted
 from .provenance import PROVENANCE_KEY, copyright_line, package_version, provenance_record
 
 UNLIT = "KHR_materials_unlit"
@@ -39,6 +45,15 @@ class GltfOptions:
 DEFAULT_GLTF_OPTIONS = GltfOptions()
 
 
+def texture_size(shape: tuple[int, ...], max_texture: int) -> tuple[int, int]:
+    """(width, height) a texture of array shape (h, w, ...) is written at under ``max_texture``."""
+    h, w = shape[0], shape[1]
+    if max(w, h) <= max_texture:
+        return w, h
+    s = max_texture / max(w, h)
+    return max(1, round(w * s)), max(1, round(h * s))
+
+
 def encode_texture(tex: np.ndarray, options: GltfOptions) -> tuple[bytes, str]:
     """uint8 (h, w, 3|4) -> (encoded bytes, mime type): JPEG when opaque, PNG when alpha matters."""
     from PIL import Image
@@ -46,10 +61,9 @@ def encode_texture(tex: np.ndarray, options: GltfOptions) -> tuple[bytes, str]:
     if tex.shape[2] == 4 and bool((tex[..., 3] == 255).all()):
         tex = tex[..., :3]
     img = Image.fromarray(np.ascontiguousarray(tex))
-    if max(img.size) > options.max_texture:
-        s = options.max_texture / max(img.size)
-        img = img.resize((max(1, round(img.size[0] * s)), max(1, round(img.size[1] * s))),
-                         Image.Resampling.LANCZOS)
+    size = texture_size(tex.shape, options.max_texture)
+    if size != img.size:
+        img = img.resize(size, Image.Resampling.LANCZOS)
     buf = io.BytesIO()
     if img.mode == "RGBA":
         img.save(buf, format="PNG", optimize=False, compress_level=6)
@@ -58,14 +72,33 @@ def encode_texture(tex: np.ndarray, options: GltfOptions) -> tuple[bytes, str]:
     return buf.getvalue(), "image/jpeg"
 
 
-class _Builder:
-    """Accumulates buffers, accessors and objects for one glTF document."""
+@dataclass
+class GltfFiles:
+    """A scene as a .gltf document with its external files (see :func:`to_gltf_files`)."""
 
-    def __init__(self, options: GltfOptions) -> None:
+    gltf: bytes
+    """The .gltf JSON."""
+    files: list[tuple[str, bytes]] = field(default_factory=list)
+    """(file name, bytes) of the .bin buffer and the textures, in a stable order."""
+
+
+class _Builder:
+    """Accumulates buffers, accessors and objects for one glTF document.
+
+    With ``image_prefix`` set, textures become separate files named ``<prefix>_<n>.jpg|png``
+    (collected in ``self.files``) instead of buffer views.
+    """
+
+    def __init__(self, options: GltfOptions, fitted: Fitted | None = None,
+                 image_prefix: str | None = None) -> None:
         self.options = options
+        self.fitted = fitted or Fitted()
+        self.image_prefix = image_prefix
+        self.files: list[tuple[str, bytes]] = []
         self.doc = g.GLTF2(scene=0, scenes=[g.Scene(nodes=[])], buffers=[g.Buffer(byteLength=0)])
         self.blob = bytearray()
         self.node_index: dict[int, int] = {}
+        self.texture_index: dict[int, int] = {}
         self.extensions: set[str] = set()
 
     # -- buffers -------------------------------------------------------------
@@ -78,13 +111,13 @@ class _Builder:
         return len(self.doc.bufferViews) - 1
 
     def accessor(self, arr: np.ndarray, kind: str, target: int | None = None,
-                 minmax: bool = False) -> int:
+                 minmax: bool = False, normalized: bool = False) -> int:
         arr = np.ascontiguousarray(arr)
         ctype = {np.dtype(np.float32): g.FLOAT, np.dtype(np.uint32): g.UNSIGNED_INT,
-                 np.dtype(np.uint16): g.UNSIGNED_SHORT}[arr.dtype]
+                 np.dtype(np.uint16): g.UNSIGNED_SHORT, np.dtype(np.uint8): g.UNSIGNED_BYTE}[arr.dtype]
         count = arr.shape[0]
         acc = g.Accessor(bufferView=self.view(arr.tobytes(), target), componentType=ctype,
-                         count=count, type=kind)
+                         count=count, type=kind, normalized=True if normalized else None)
         if minmax and count:
             flat = arr.reshape(count, -1)
             acc.min = [float(x) for x in flat.min(axis=0)]
@@ -96,14 +129,8 @@ class _Builder:
     def material(self, mesh: Mesh) -> int:
         pbr = g.PbrMetallicRoughness(baseColorFactor=list(mesh.base_color), metallicFactor=0.0,
                                      roughnessFactor=1.0)
-        if mesh.texture is not None:
-            data, mime = encode_texture(mesh.texture, self.options)
-            self.doc.images.append(g.Image(bufferView=self.view(data), mimeType=mime))
-            if not self.doc.samplers:
-                self.doc.samplers.append(g.Sampler(magFilter=g.LINEAR, minFilter=g.LINEAR_MIPMAP_LINEAR,
-                                                   wrapS=g.CLAMP_TO_EDGE, wrapT=g.CLAMP_TO_EDGE))
-            self.doc.textures.append(g.Texture(sampler=0, source=len(self.doc.images) - 1))
-            pbr.baseColorTexture = g.TextureInfo(index=len(self.doc.textures) - 1)
+        if mesh.texture is not None and not mesh.is_points:
+            pbr.baseColorTexture = g.TextureInfo(index=self.texture(mesh.texture))
         mat = g.Material(name=mesh.name, pbrMetallicRoughness=pbr, alphaMode=mesh.alpha_mode,
                          doubleSided=mesh.double_sided)
         if mesh.alpha_mode == "MASK":
@@ -114,13 +141,35 @@ class _Builder:
         self.doc.materials.append(mat)
         return len(self.doc.materials) - 1
 
+    def texture(self, tex: np.ndarray) -> int:
+        """The glTF texture for ``tex`` (one per distinct array object)."""
+        if id(tex) in self.texture_index:
+            return self.texture_index[id(tex)]
+        data, mime = encode_texture(tex, self.options)
+        if self.image_prefix is None:
+            self.doc.images.append(g.Image(bufferView=self.view(data), mimeType=mime))
+        else:
+            name = f"{self.image_prefix}_{len(self.doc.images)}.{'png' if mime == 'image/png' else 'jpg'}"
+            self.files.append((name, data))
+            self.doc.images.append(g.Image(uri=quote(name), mimeType=mime))
+        if not self.doc.samplers:
+            self.doc.samplers.append(g.Sampler(magFilter=g.LINEAR, minFilter=g.LINEAR_MIPMAP_LINEAR,
+                                               wrapS=g.CLAMP_TO_EDGE, wrapT=g.CLAMP_TO_EDGE))
+        self.doc.textures.append(g.Texture(sampler=0, source=len(self.doc.images) - 1))
+        self.texture_index[id(tex)] = len(self.doc.textures) - 1
+        return len(self.doc.textures) - 1
+
     def mesh(self, mesh: Mesh) -> int:
         attrs = g.Attributes(POSITION=self.accessor(mesh.positions, g.VEC3, g.ARRAY_BUFFER, minmax=True))
         if mesh.normals is not None:
             attrs.NORMAL = self.accessor(mesh.normals, g.VEC3, g.ARRAY_BUFFER)
         if mesh.uvs is not None:
             attrs.TEXCOORD_0 = self.accessor(mesh.uvs, g.VEC2, g.ARRAY_BUFFER)
-        if mesh.colors is not None:
+        if mesh.colors is not None and mesh.is_points:
+            # 16-bit normalised: 8 bytes a point instead of 16, ample for linear colour
+            q = np.round(np.clip(mesh.colors, 0.0, 1.0) * 65535.0).astype(np.uint16)
+            attrs.COLOR_0 = self.accessor(q, g.VEC4, g.ARRAY_BUFFER, normalized=True)
+        elif mesh.colors is not None:
             attrs.COLOR_0 = self.accessor(mesh.colors, g.VEC4, g.ARRAY_BUFFER)
         extra_attrs = mesh.extras.get("attributes", {})
         for name in sorted(extra_attrs):
@@ -155,12 +204,13 @@ class _Builder:
             gn.rotation = [float(x) for x in node.rotation]
         if node.scale != (1.0, 1.0, 1.0):
             gn.scale = [float(x) for x in node.scale]
-        if node.mesh is not None:
-            gn.mesh = self.mesh(node.mesh)
-            if node.weights is not None:
+        mesh = self.fitted.mesh_of(node)
+        if mesh is not None:
+            gn.mesh = self.mesh(mesh)
+            if node.weights is not None and mesh.morph_targets:
                 gn.weights = [float(w) for w in node.weights]
         if node.extras:
-            gn.extras = node.extras
+            gn.extras = json.loads(json.dumps(node.extras, sort_keys=True))
         self.doc.nodes.append(gn)
         index = len(self.doc.nodes) - 1
         self.node_index[id(node)] = index
@@ -187,10 +237,9 @@ class _Builder:
             self.doc.animations.append(anim)
 
 
-def build_gltf(scene: Scene, options: GltfOptions = DEFAULT_GLTF_OPTIONS,
-               extra_provenance: dict[str, Any] | None = None) -> tuple[g.GLTF2, bytes]:
-    """Build the glTF document and its binary buffer for ``scene``."""
-    b = _Builder(options)
+def _build(scene: Scene, options: GltfOptions, extra_provenance: dict[str, Any] | None,
+           fitted: Fitted | None, image_prefix: str | None) -> _Builder:
+    b = _Builder(options, fitted, image_prefix)
     record = provenance_record(scene)
     if extra_provenance:
         record.update(json.loads(json.dumps(extra_provenance, sort_keys=True)))
@@ -202,6 +251,11 @@ def build_gltf(scene: Scene, options: GltfOptions = DEFAULT_GLTF_OPTIONS,
         aspectRatio=float(cam.aspect), yfov=float(cam.yfov), znear=options.znear, zfar=options.zfar)))
     cam_node = g.Node(name="start_camera", camera=0, translation=[float(x) for x in cam.position])
     roots = [b.node(n) for n in scene.nodes()]
+    for layer, index in zip(scene.layers, roots):
+        gn = b.doc.nodes[index]
+        gn.extras = {**(gn.extras or {}), PROVENANCE_KEY: {
+            "layer": layer.name, "kind": layer.kind,
+            "depth_range": [float(layer.depth_range[0]), float(layer.depth_range[1])]}}
     b.doc.nodes.append(cam_node)
     roots.append(len(b.doc.nodes) - 1)
     b.doc.scenes[0].nodes = roots
@@ -212,12 +266,58 @@ def build_gltf(scene: Scene, options: GltfOptions = DEFAULT_GLTF_OPTIONS,
     if b.extensions:
         b.doc.extensionsUsed = sorted(b.extensions)
     b.doc.buffers[0].byteLength = len(b.blob)
+    return b
+
+
+def build_gltf(scene: Scene, options: GltfOptions = DEFAULT_GLTF_OPTIONS,
+               extra_provenance: dict[str, Any] | None = None,
+               fitted: Fitted | None = None) -> tuple[g.GLTF2, bytes]:
+    """Build the glTF document and its binary buffer for ``scene`` (textures embedded)."""
+    b = _build(scene, options, extra_provenance, fitted, None)
     return b.doc, bytes(b.blob)
 
 
+def document_dict(doc: g.GLTF2) -> dict[str, Any]:
+    """The document as a plain dict, with every ``extras`` kept exactly.
+
+    pygltflib's own serialiser drops None, empty strings and empty lists everywhere,
+    extras included, which would lose provenance fields such as an empty licence.
+    """
+    data = g.delete_empty_keys(g.gltf_asdict(doc))
+    if doc.asset.extras:
+        data["asset"]["extras"] = doc.asset.extras
+    for i, node in enumerate(doc.nodes):
+        if node.extras:
+            data["nodes"][i]["extras"] = node.extras
+    return data
+
+
+def glb_container(data: dict[str, Any], blob: bytes) -> bytes:
+    """A GLB file: 12-byte header, JSON chunk (space padded), BIN chunk (zero padded)."""
+    js = json.dumps(data, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    js += b" " * ((-len(js)) % 4)
+    chunks = struct.pack("<II", len(js), 0x4E4F534A) + js
+    if blob:
+        bin_ = blob + b"\0" * ((-len(blob)) % 4)
+        chunks += struct.pack("<II", len(bin_), 0x004E4942) + bin_
+    return struct.pack("<4sII", b"glTF", 2, 12 + len(chunks)) + chunks
+
+
 def to_glb_bytes(scene: Scene, options: GltfOptions = DEFAULT_GLTF_OPTIONS,
-                 extra_provenance: dict[str, Any] | None = None) -> bytes:
+                 extra_provenance: dict[str, Any] | None = None, fitted: Fitted | None = None) -> bytes:
     """The scene as GLB bytes."""
-    doc, blob = build_gltf(scene, options, extra_provenance)
-    doc.set_binary_blob(blob)
-    return b"".join(doc.save_to_bytes())
+    doc, blob = build_gltf(scene, options, extra_provenance, fitted)
+    return glb_container(document_dict(doc), blob)
+
+
+def to_gltf_files(scene: Scene, stem: str, options: GltfOptions = DEFAULT_GLTF_OPTIONS,
+                  extra_provenance: dict[str, Any] | None = None,
+                  fitted: Fitted | None = None) -> GltfFiles:
+    """The scene as a .gltf document referring to ``<stem>.bin`` and ``<stem>_<n>.jpg|png``."""
+    if not stem or "/" in stem or "\\" in stem:
+        raise ExportError(f"bad file stem {stem!r} for a .gltf's external files")
+    b = _build(scene, options, extra_provenance, fitted, stem)
+    bin_name = f"{stem}.bin"
+    b.doc.buffers[0].uri = quote(bin_name)
+    text = json.dumps(document_dict(b.doc), indent=1, allow_nan=False)
+    return GltfFiles(gltf=(text + "\n").encode("utf-8"), files=[(bin_name, bytes(b.blob)), *b.files])

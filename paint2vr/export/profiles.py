@@ -1,4 +1,7 @@
-"""Export profiles: what a target device can draw, as budgets a scene must fit."""
+"""Export profiles: what a target device can draw, as budgets a scene must fit.
+
+The numbers and the reasoning behind them are in docs/export.md.
+"""
 
 from __future__ import annotations
 
@@ -23,21 +26,28 @@ class Profile:
     max_texture: int
     """Longest texture side in pixels; larger textures are downscaled."""
     max_file_mb: float
-    """File size in MiB."""
+    """File size in MiB (for .gltf: the .gltf, .bin and texture files together)."""
     description: str = ""
     """What the profile is for."""
+    max_points: int = 0
+    """Points (or splats) in all layers together; 0 for profiles that write no points."""
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * 1024 * 1024)
 
 
 PROFILES: dict[str, Profile] = {
-    "quest": Profile("quest", "mesh", max_triangles=300_000, max_draw_calls=64, max_texture=4096,
+    "quest": Profile("quest", "mesh", max_triangles=300_000, max_draw_calls=64, max_texture=2048,
                      max_file_mb=48.0,
                      description="standalone headsets (Meta Quest 2/3, Pico 4): default"),
     "desktop": Profile("desktop", "mesh", max_triangles=2_000_000, max_draw_calls=256, max_texture=8192,
                        max_file_mb=256.0, description="PC VR and desktop viewers"),
-    "points": Profile("points", "points", max_triangles=100_000, max_draw_calls=64, max_texture=4096,
-                      max_file_mb=256.0, description="layered point clouds as POINTS, for inspection"),
-    "splat": Profile("splat", "splat", max_triangles=100_000, max_draw_calls=64, max_texture=4096,
-                     max_file_mb=256.0,
+    "points": Profile("points", "points", max_triangles=100_000, max_draw_calls=64, max_texture=2048,
+                      max_file_mb=128.0, max_points=2_000_000,
+                      description="layered point clouds as POINTS (COLOR_0), for inspection"),
+    "splat": Profile("splat", "splat", max_triangles=100_000, max_draw_calls=64, max_texture=2048,
+                     max_file_mb=128.0, max_points=1_000_000,
                      description="layers as Gaussian splats (KHR_gaussian_splatting, COLOR_0 fallback)"),
 }
 DEFAULT_PROFILE = "quest"

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from ..scene import Scene
 
 PROVENANCE_KEY = "paint2vr"
+RECORD_VERSION = 1
+"""Version of the record's layout (docs/export.md); bumped when fields change meaning."""
 
 
 def package_version() -> str:
@@ -34,12 +37,24 @@ def provenance_record(scene: Scene) -> dict[str, Any]:
             "sha256": scene.provenance.get("sha256", ""),
         },
         "paint2vr_version": package_version(),
+        "record_version": RECORD_VERSION,
     }
     for key, value in scene.provenance.items():
         if key != "sha256":
             record[key] = value
     # Round-trip through JSON so the record is plain data (and fails early if it is not).
-    return json.loads(json.dumps(record, sort_keys=True))
+    return json.loads(json.dumps(plain_json(record), sort_keys=True, allow_nan=False))
+
+
+def plain_json(value: Any) -> Any:
+    """``value`` with non-finite floats as strings ('inf', 'nan'): JSON has no such numbers."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): plain_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain_json(v) for v in value]
+    return value
 
 
 def copyright_line(scene: Scene) -> str:

@@ -55,7 +55,7 @@ def test_sidecar_matches_embedded_record(tmp_path):
 def test_over_budget_refused_with_budget_named(monkeypatch):
     scene = small_scene()
     monkeypatch.setitem(PROFILES, "tiny", PROFILES["quest"].__class__("tiny", "mesh", 2, 64, 64, 1.0))
-    with pytest.raises(BudgetError, match="triangles is over the tiny budget"):
+    with pytest.raises(BudgetError, match="triangles is over the tiny triangle budget"):
         export_bytes(scene, ExportOptions(profile="tiny"))
 
 
