@@ -1,0 +1,176 @@
+"""Birds: a small flock flapping along smooth looping paths through the open sky."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..config import options_to_dict
+from ..errors import InputError
+from ..scene import Clip, Effect, Mesh, Node, Scene, Track
+from .core import SceneSpace, check_options, close_loop, fourier_loop, loop_times, rgba, scene_space
+
+
+@dataclass(frozen=True)
+class BirdsOptions:
+    """Options of the birds effect."""
+
+    count: int = 7
+    """Number of birds (one node and draw call each, all sharing one mesh)."""
+    size: float = 0.7
+    """Wingspan in metres."""
+    speed: float = 6.0
+    """Flying speed in metres per second (sets the size of the looping path)."""
+    flap_hz: float = 3.0
+    """Wing beats per second (rounded so that the loop holds whole beats)."""
+    color: tuple[float, float, float] = (0.12, 0.11, 0.12)
+    """Bird colour, sRGB components in [0, 1]."""
+    min_distance: float = 15.0
+    """Nearest view depth (metres) of the flock."""
+    max_distance: float = 60.0
+    """Farthest view depth (metres) of the flock (kept in front of the sky backdrop)."""
+    clearance: float = 3.0
+    """Minimum height (metres) above the land under a bird."""
+    spread: float = 3.0
+    """Radius (metres) of the flock around its centre."""
+    loop_seconds: float = 8.0
+    """Length of the seamless animation loop in seconds."""
+
+
+DEFAULT_BIRDS = BirdsOptions()
+LIMITS = {"count": (1, 32), "size": (0.05, 10.0), "speed": (0.5, 40.0), "flap_hz": (0.0, 20.0),
+          "min_distance": (1.0, 1000.0), "max_distance": (1.0, 2000.0), "clearance": (0.0, 100.0),
+          "spread": (0.0, 50.0), "loop_seconds": (1.0, 120.0)}
+KEYS = 64
+
+
+def bird_mesh(size: float, color: tuple[float, float, float]) -> Mesh:
+    """A flat bird facing -Z: body and two wings; morph target 0 raises the wing tips."""
+    s = size
+    pos = np.array([
+        [0, 0, -0.25 * s],       # 0 beak
+        [0, -0.03 * s, 0],       # 1 belly
+        [0, 0, 0.3 * s],         # 2 tail
+        [0, 0.01 * s, -0.08 * s],  # 3 wing root front
+        [0, 0.01 * s, 0.1 * s],    # 4 wing root back
+        [-0.5 * s, -0.15 * s, 0.08 * s],  # 5 left tip (wings start low)
+        [0.5 * s, -0.15 * s, 0.08 * s],   # 6 right tip
+        [-0.08 * s, 0, 0.32 * s],  # 7 tail left
+        [0.08 * s, 0, 0.32 * s],   # 8 tail right
+    ], dtype=np.float32)
+    faces = np.array([[0, 1, 2], [3, 5, 4], [3, 4, 6], [2, 7, 8], [0, 3, 1]], dtype=np.uint32)
+    flap = np.zeros_like(pos)
+    flap[[5, 6], 1] = 0.45 * s
+    flap[[5, 6], 0] = [0.06 * s, -0.06 * s]  # tips come in a little at the top of the beat
+    return Mesh("bird", pos, faces, morph_targets=[flap], base_color=rgba(color))
+
+
+def _quat_yaw_pitch_roll(yaw: np.ndarray, pitch: np.ndarray, roll: np.ndarray) -> np.ndarray:
+    """Quaternions (x, y, z, w) of R = Ry(yaw) Rx(pitch) Rz(roll)."""
+    cy, sy = np.cos(yaw / 2), np.sin(yaw / 2)
+    cp, sp = np.cos(pitch / 2), np.sin(pitch / 2)
+    cr, sr = np.cos(roll / 2), np.sin(roll / 2)
+    # q = qy * qx * qz
+    qy = np.stack([0 * cy, sy, 0 * cy, cy], -1)
+    qx = np.stack([sp, 0 * sp, 0 * sp, cp], -1)
+    qz = np.stack([0 * sr, 0 * sr, sr, cr], -1)
+    return _qmul(_qmul(qy, qx), qz)
+
+
+def _qmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    ax, ay, az, aw = np.moveaxis(a, -1, 0)
+    bx, by, bz, bw = np.moveaxis(b, -1, 0)
+    return np.stack([aw * bx + ax * bw + ay * bz - az * by, aw * by - ax * bz + ay * bw + az * bx,
+                     aw * bz + ax * by - ay * bx + az * bw, aw * bw - ax * bx - ay * by - az * bz], -1)
+
+
+def bird_probe_points(pos: np.ndarray, size: float) -> np.ndarray:
+    """(..., 3) bird centres -> (..., 5, 3): centre and wing-tip/up/down extremes to test."""
+    off = np.array([[0, 0, 0], [size / 2, 0, 0], [-size / 2, 0, 0], [0, size / 2, 0], [0, -size / 2, 0]])
+    return pos[..., None, :] + off
+
+
+def flight_ok(space: SceneSpace, pos: np.ndarray, o: BirdsOptions) -> np.ndarray:
+    """(..., 3) bird positions -> bool: in open sky, within the depth range, above the land."""
+    probes = bird_probe_points(pos, o.size)
+    flat = probes.reshape(-1, 3)
+    _, _, z = space.camera.project(flat)
+    ok = space.in_sky(flat) & (z >= o.min_distance) & (z <= min(o.max_distance, 0.8 * space.sky_depth))
+    ok &= flat[:, 1] >= space.height.at(flat[:, 0], flat[:, 2]) + o.clearance
+    return ok.reshape(probes.shape[:-1]).all(axis=-1)
+
+
+def _paths(rng: np.random.Generator, space: SceneSpace, o: BirdsOptions, t: np.ndarray, shrink: float) -> np.ndarray:
+    """(count, K+1, 3) candidate positions: a flock centre on a tilted loop plus wanderers."""
+    cam = space.camera
+    rows, cols = np.nonzero(space.sky_mask)
+    i = rng.integers(0, len(rows))
+    u = (cols[i] + rng.random()) * space.sky_cell
+    v = (rows[i] + rng.random()) * space.sky_cell
+    lo, hi = o.min_distance, min(o.max_distance, 0.8 * space.sky_depth)
+    z = lo + (hi - lo) * rng.random() ** 1.5
+    centre = cam.unproject(np.array(u), np.array(v), np.array(z)).astype(np.float64)
+    radius = o.speed * o.loop_seconds / (2 * math.pi) * shrink
+    w = 2 * math.pi * t / o.loop_seconds
+    direction = rng.choice([-1.0, 1.0])
+    ax = np.array([1.0, 0.0, 0.0])
+    bz = np.array([0.0, rng.uniform(-0.15, 0.15), 1.0])
+    ell = rng.uniform(0.35, 0.7)
+    c_path = centre + radius * (np.cos(w)[:, None] * ax + direction * ell * np.sin(w)[:, None] * bz)
+    offs = rng.normal(size=(o.count, 1, 3)) * o.spread * shrink * np.array([1.0, 0.4, 1.0])
+    wander = fourier_loop(rng, t, o.loop_seconds, 0.4 * o.spread * shrink, 2, (o.count, 3)).transpose(0, 2, 1)
+    return c_path[None] + offs + wander
+
+
+def birds(scene: Scene, options: BirdsOptions = DEFAULT_BIRDS, seed: int = 0) -> Effect:
+    """Bake a flock flying in ``scene``'s open sky; raises InputError if there is none."""
+    check_options(options, LIMITS)
+    o = options
+    if o.max_distance <= o.min_distance:
+        raise InputError(f"max_distance ({o.max_distance}) must exceed min_distance ({o.min_distance})")
+    space = scene_space(scene)
+    if not space.sky_mask.any():
+        raise InputError("birds need open sky, and no sky is visible in this scene",
+                         hint="leave birds out, or lift the painting with a sky mask")
+    rng = np.random.default_rng(seed)
+    t = loop_times(o.loop_seconds, KEYS).astype(np.float64)
+    pos = None
+    for attempt in range(240):
+        shrink = 0.75 ** (attempt // 40)
+        cand = _paths(rng, space, o, t, shrink)
+        if flight_ok(space, cand, o).all():
+            pos = cand
+            break
+    if pos is None:
+        raise InputError("found no path for the birds that stays in the open sky",
+                         hint="lower birds.speed or birds.spread, or change min/max_distance")
+    # Headings from periodic central differences: the path is a closed loop.
+    p = pos[:, :-1]
+    vel = (np.roll(p, -1, axis=1) - np.roll(p, 1, axis=1)) / (2 * (t[1] - t[0]))
+    yaw = np.arctan2(-vel[..., 0], -vel[..., 2])
+    pitch = np.arctan2(vel[..., 1], np.hypot(vel[..., 0], vel[..., 2]))
+    turn = np.angle(np.exp(1j * (np.roll(yaw, -1, axis=1) - np.roll(yaw, 1, axis=1))))
+    roll = np.clip(turn * 2.0, -0.6, 0.6)
+    q = _quat_yaw_pitch_roll(yaw, pitch, roll)
+    for k in range(1, q.shape[1]):  # keep neighbouring keys on the same hemisphere
+        flip = np.sum(q[:, k] * q[:, k - 1], -1) < 0
+        q[flip, k] *= -1
+    q = np.concatenate([q, q[:, :1]], axis=1)  # the loop closes on the first key exactly
+    beats = int(round(o.flap_hz * o.loop_seconds))
+    tf = loop_times(o.loop_seconds, max(KEYS, 8 * beats)).astype(np.float64)  # 8 keys per wing beat
+    mesh = bird_mesh(o.size, o.color)
+    nodes, tracks = [], []
+    for b in range(o.count):
+        node = Node(f"bird_{b:02d}", mesh=mesh, weights=[0.0])
+        ph = rng.uniform(0, 2 * math.pi)
+        # Flap with a slow glide: the beat's amplitude swells and fades once per loop.
+        glide = 0.65 + 0.35 * np.cos(2 * math.pi * tf / o.loop_seconds + rng.uniform(0, 2 * math.pi))
+        flap = 0.5 + 0.5 * np.sin(2 * math.pi * beats * tf / o.loop_seconds + ph) * glide
+        tt = t.astype(np.float32)
+        tracks += [Track(node, "translation", tt, close_loop(pos[b])),
+                   Track(node, "rotation", tt, close_loop(q[b])),
+                   Track(node, "weights", tf.astype(np.float32), close_loop(flap[:, None]))]
+        nodes.append(node)
+    return Effect(name="birds", nodes=nodes, clips=[Clip("birds", tracks)], options=options_to_dict(o))

@@ -1,0 +1,64 @@
+"""Snow: small white flakes drifting down with the wind and settling on the lifted surfaces."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..config import options_to_dict
+from ..scene import Effect, Scene
+from .core import (GroupMotion, ParticleSpec, bake_particles, check_options, falls_per_loop, rgba,
+                   scene_space, tetra_mesh, wind_xz)
+
+
+@dataclass(frozen=True)
+class SnowOptions:
+    """Options of the snow effect."""
+
+    density: float = 1.0
+    """Number of flakes relative to the default (3000 flakes); 2 doubles them."""
+    size: float = 0.03
+    """Flake size in metres (flakes far away are drawn larger so they stay visible)."""
+    speed: float = 0.9
+    """Falling speed in metres per second."""
+    color: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    """Flake colour, sRGB components in [0, 1]."""
+    wind_speed: float = 0.5
+    """Wind speed in metres per second."""
+    wind_direction_deg: float = 20.0
+    """Direction the wind blows to: 0 = right, 90 = away from the viewer, 180 = left."""
+    flutter: float = 0.3
+    """Amplitude in metres of the flakes' looping side-to-side wander."""
+    height: float = 12.0
+    """How high above the ground (metres) the snow fills the air."""
+    groups: int = 12
+    """Number of flake groups (one draw call each; more groups = finer respawn timing)."""
+    loop_seconds: float = 8.0
+    """Length of the seamless animation loop in seconds."""
+
+
+DEFAULT_SNOW = SnowOptions()
+BASE_COUNT = 3000
+LIMITS = {"density": (0.01, 10.0), "size": (0.001, 1.0), "speed": (0.05, 20.0), "wind_speed": (0.0, 30.0),
+          "wind_direction_deg": (-360.0, 360.0), "flutter": (0.0, 5.0), "height": (1.0, 100.0),
+          "groups": (1, 32), "loop_seconds": (1.0, 120.0)}
+
+
+def snow(scene: Scene, options: SnowOptions = DEFAULT_SNOW, seed: int = 0) -> Effect:
+    """Bake falling snow into ``scene``'s space (the scene itself is not changed)."""
+    check_options(options, LIMITS)
+    o = options
+    space = scene_space(scene)
+    cycles = falls_per_loop(o.speed, o.loop_seconds, o.height)
+    motion = GroupMotion(loop=o.loop_seconds, fall=o.speed * o.loop_seconds / cycles, cycles=cycles,
+                         drift=wind_xz(o.wind_speed, o.wind_direction_deg), sway=o.flutter)
+    spec = ParticleSpec(name="snow", count=max(o.groups, int(round(BASE_COUNT * o.density))), groups=o.groups,
+                        motion=motion, top=o.height, clearance=o.size * 0.65 * (1.0 + space.far / 15.0))
+
+    def mesh(name: str, centres: np.ndarray, depth: np.ndarray, rng: np.random.Generator):
+        sizes = o.size * (1.0 + depth / 15.0) * rng.uniform(0.7, 1.3, len(centres))
+        return tetra_mesh(name, centres, sizes, rng, base_color=rgba(o.color))
+    eff = bake_particles(space, spec, np.random.default_rng(seed), mesh)
+    eff.options = options_to_dict(o)
+    return eff

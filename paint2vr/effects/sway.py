@@ -1,0 +1,168 @@
+"""Sway: trees and foliage in the lifted layers bend gently in the wind (morph targets)."""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..config import options_to_dict
+from ..errors import InputError
+from ..scene import Clip, Effect, Mesh, Scene, Track
+from .core import check_options, close_loop, loop_times, node_matrix, wind_xz
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SwayOptions:
+    """Options of the tree-and-foliage sway effect."""
+
+    amplitude: float = 0.12
+    """How far (metres) the tops of trees move at most."""
+    period_seconds: float = 4.0
+    """Time of one sway back and forth (rounded to fit the loop a whole number of times)."""
+    wavelength: float = 15.0
+    """Length (metres) of the gusts travelling across the scene with the wind."""
+    wind_direction_deg: float = 0.0
+    """Direction the wind blows to: 0 = right, 90 = away from the viewer, 180 = left."""
+    min_height: float = 0.5
+    """Parts lower than this above their ground (metres) stay still (trunks, grass)."""
+    full_height: float = 5.0
+    """Height above the ground (metres) from which foliage moves the full amplitude."""
+    threshold: float = 0.35
+    """Vegetation score in [0, 1] from which a vertex sways (lower: more of the picture moves)."""
+    loop_seconds: float = 8.0
+    """Length of the seamless animation loop in seconds."""
+
+
+DEFAULT_SWAY = SwayOptions()
+LIMITS = {"amplitude": (0.0, 5.0), "period_seconds": (0.2, 120.0), "wavelength": (0.5, 1000.0),
+          "wind_direction_deg": (-360.0, 360.0), "min_height": (0.0, 100.0), "full_height": (0.01, 200.0),
+          "threshold": (0.0, 1.0), "loop_seconds": (1.0, 120.0)}
+KEYS_PER_SWAY = 16
+
+
+def _box_std(img: np.ndarray, r: int) -> np.ndarray:
+    """Local standard deviation over (2r+1)^2 windows, by integral images."""
+    def box(a: np.ndarray) -> np.ndarray:
+        p = np.pad(a, ((r + 1, r), (r + 1, r)), mode="edge").cumsum(0).cumsum(1)
+        k = 2 * r + 1
+        return (p[k:, k:] - p[:-k, k:] - p[k:, :-k] + p[:-k, :-k]) / (k * k)
+    m = box(img)
+    return np.sqrt(np.maximum(box(img * img) - m * m, 0.0))
+
+
+def vegetation_score(rgb: np.ndarray, detail: np.ndarray) -> np.ndarray:
+    """(N, 3) sRGB in [0, 1] and (N,) local detail -> (N,) score in [0, 1] of being foliage:
+    green-ish or dark, textured (leaves are busy; walls and sky are smooth), not sky blue."""
+    r, g, b = rgb[:, 0], rgb[:, 1], rgb[:, 2]
+    luma = 0.299 * r + 0.587 * g + 0.114 * b
+    green = np.clip((g - 0.5 * (r + b)) / 0.06 + 0.5, 0, 1)
+    dark = np.clip((0.4 - luma) / 0.15, 0, 1)
+    textured = np.clip((detail - 0.02) / 0.05, 0, 1)
+    not_blue = np.clip((g + 0.05 - b) / 0.1, 0, 1)
+    return np.maximum(green, dark) * textured * not_blue
+
+
+def _vertex_colours(mesh: Mesh) -> tuple[np.ndarray, np.ndarray] | None:
+    """Per-vertex sRGB colour and local texture detail, from the texture or vertex colours."""
+    if mesh.texture is not None and mesh.uvs is not None:
+        tex = mesh.texture[..., :3]
+        step = max(1, int(math.ceil(max(tex.shape[:2]) / 512)))
+        small = tex[::step, ::step].astype(np.float64) / 255.0
+        luma = small @ np.array([0.299, 0.587, 0.114])
+        detail = _box_std(luma, 2)
+        h, w = small.shape[:2]
+        c = np.clip((mesh.uvs[:, 0] * w).astype(np.int64), 0, w - 1)
+        r = np.clip((mesh.uvs[:, 1] * h).astype(np.int64), 0, h - 1)
+        return small[r, c], detail[r, c]
+    if mesh.colors is not None and mesh.faces is not None:
+        lin = np.clip(mesh.colors[:, :3].astype(np.float64), 0, 1)
+        srgb = np.where(lin <= 0.0031308, lin * 12.92, 1.055 * lin ** (1 / 2.4) - 0.055)
+        luma = srgb @ np.array([0.299, 0.587, 0.114])
+        f = mesh.faces.astype(np.int64)
+        dev = np.abs(luma[f] - luma[f].mean(1, keepdims=True)).mean(1)  # per-face contrast
+        n = len(luma)
+        detail = np.bincount(f.ravel(), np.repeat(dev, 3), n) / np.maximum(np.bincount(f.ravel(), minlength=n), 1)
+        return srgb, detail * 2.0
+    return None
+
+
+def _smooth(values: np.ndarray, faces: np.ndarray, n: int, iterations: int = 2) -> np.ndarray:
+    """Average over each vertex's faces, so neighbouring vertices move together (no tearing)."""
+    f = faces.astype(np.int64)
+    count = np.maximum(np.bincount(f.ravel(), minlength=n), 1)
+    for _ in range(iterations):
+        fm = values[f].mean(1)
+        values = np.bincount(f.ravel(), np.repeat(fm, 3), n) / count
+    return values
+
+
+def _height_above_ground(world: np.ndarray, cell: float = 1.0) -> np.ndarray:
+    """Height of each vertex above the lowest vertex near it (its own ground)."""
+    x0, z0 = world[:, 0].min(), world[:, 2].min()
+    c = ((world[:, 0] - x0) / cell).astype(np.int64)
+    r = ((world[:, 2] - z0) / cell).astype(np.int64)
+    shape = (r.max() + 1, c.max() + 1)
+    grid = np.full(shape[0] * shape[1], np.inf)
+    np.minimum.at(grid, r * shape[1] + c, world[:, 1])
+    grid = grid.reshape(shape)
+    for _ in range(3):  # spread the lows to the neighbours (a trunk's base reaches its crown)
+        p = np.pad(grid, 1, mode="edge")
+        grid = np.min(np.stack([p[i:i + shape[0], j:j + shape[1]] for i in range(3) for j in range(3)]), 0)
+    return world[:, 1] - grid[r, c]
+
+
+def sway(scene: Scene, options: SwayOptions = DEFAULT_SWAY, seed: int = 0) -> Effect:
+    """Add three morph targets (a travelling gust) to the foliage of ``scene``'s land layers and
+    a weights track per layer node. Changes the layer meshes in place; returns the Effect
+    holding the clip (it adds no nodes)."""
+    check_options(options, LIMITS)
+    o = options
+    if not isinstance(scene, Scene):
+        raise InputError(f"expected a paint2vr Scene, got {type(scene).__name__}")
+    wx, wz = wind_xz(1.0, o.wind_direction_deg)
+    rng = np.random.default_rng(seed)
+    cycles = max(1, int(round(o.loop_seconds / o.period_seconds)))
+    t = loop_times(o.loop_seconds, KEYS_PER_SWAY * cycles).astype(np.float64)
+    phases = 2 * math.pi * np.arange(3) / 3
+    tracks = []
+    for layer in scene.layers:
+        node, mesh = layer.node, layer.node.mesh
+        if layer.kind == "sky" or mesh is None or mesh.faces is None or not mesh.faces.size:
+            continue
+        if mesh.morph_targets:
+            raise InputError(f"layer {layer.name!r} already has morph targets; sway cannot be added twice",
+                             hint="add sway once, to a freshly lifted scene")
+        cols = _vertex_colours(mesh)
+        if cols is None:
+            continue
+        n = mesh.positions.shape[0]
+        m = node_matrix(node)
+        world = mesh.positions.astype(np.float64) @ m[:3, :3].T + m[:3, 3]
+        score = _smooth(vegetation_score(*cols), mesh.faces, n)
+        rel = _height_above_ground(world)
+        bend = np.clip((rel - o.min_height) / max(o.full_height - o.min_height, 1e-6), 0, 1) ** 1.5
+        amount = np.clip((score - o.threshold) / max(1 - o.threshold, 1e-6) * 2, 0, 1) * bend
+        amount = _smooth(amount, mesh.faces, n, 1)
+        amount[amount < 1e-3] = 0.0
+        if not amount.any():
+            continue
+        # Gust phase across the scene along the wind, in the node's local frame.
+        theta = 2 * math.pi * (world[:, 0] * wx + world[:, 2] * wz) / o.wavelength + rng.uniform(0, 2 * math.pi)
+        local_dir = np.linalg.solve(m[:3, :3], np.array([wx, 0.0, wz]))
+        # Three targets 120 degrees apart, weights 0.5 + 0.5 cos(wt - phase): their sum is a
+        # travelling wave 0.75 * A * cos(theta - wt) with no constant offset.
+        amp = o.amplitude / 0.75
+        mesh.morph_targets = [(amount * np.cos(theta - ph) * amp)[:, None].astype(np.float32)
+                              * local_dir[None].astype(np.float32) for ph in phases]
+        node.weights = [0.5 + 0.5 * math.cos(-ph) for ph in phases]
+        w = 2 * math.pi * cycles * t / o.loop_seconds
+        vals = np.stack([0.5 + 0.5 * np.cos(w - ph) for ph in phases], -1)
+        tracks.append(Track(node, "weights", t.astype(np.float32), close_loop(vals)))
+        log.info("sway: %d of %d vertices of %s move", int((amount > 0).sum()), n, layer.name)
+    clips = [Clip("sway", tracks)] if tracks else []
+    return Effect(name="sway", nodes=[], clips=clips, options=options_to_dict(o))
