@@ -1,19 +1,27 @@
 """Painting: the pixels of one artwork plus what we know about it, and safe loading.
 
 Images in memory are ``uint8`` sRGB arrays of shape (H, W, 3) throughout paint2vr; an
-alpha channel, when the file has one, is kept separately as a bool mask (True = opaque).
+alpha channel, when the file has one, is kept separately as a bool mask (True = opaque)
+and the colour is composited over white, so ``rgb`` alone always looks right.
+
+Painting files are untrusted input: :func:`load_painting` refuses what it cannot read
+safely with one :class:`~paint2vr.errors.ImageLoadError` (see docs/security.md).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import io
 import logging
 import os
+import stat
+import threading
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -118,97 +126,354 @@ class Painting:
         return f"Painting({name!r}, {self.width}x{self.height}, sha256={self.sha256[:12]})"
 
 
+# --------------------------------------------------------------------------------------
+# Loading. Order matters for memory: header checks, then a (JPEG: reduced-scale) decode,
+# then bit depth -> 8 bit and downscaling, and only then orientation, colour and alpha,
+# which each copy the image and so run on the small one.
+
+ALLOWED_FORMATS: tuple[str, ...] = ("JPEG", "PNG", "WEBP", "TIFF", "GIF", "BMP")
+"""Pillow formats :func:`load_painting` opens (JPEG includes camera MPO files); everything else (EPS, which runs Ghostscript,
+PSD, JPEG 2000, AVIF, ...) is refused, to keep the decoders exposed to untrusted files few."""
+
+_FORMAT_HINT = "save it as JPEG, PNG, WebP or TIFF (8 or 16 bits per channel)"
+_CORRUPT_HINT = "the file is damaged or incomplete: re-export or re-download it"
+_PILLOW_LIMIT_LOCK = threading.Lock()
+_WHITE = 255
+
+
+def _display(path: Path) -> str:
+    """The path for a one-line message (repr when the name holds control characters)."""
+    s = str(path)
+    return s if s.isprintable() else repr(s)
+
+
 def _fail(path: Path, what: str, hint: str | None = None) -> ImageLoadError:
-    return ImageLoadError(f"{path}: {what}", hint=hint)
+    return ImageLoadError(f"{_display(path)}: {what}", hint=hint)
 
 
-def _to_rgb_alpha(img, path: Path) -> tuple[np.ndarray, np.ndarray | None]:
-    """Convert any PIL mode to uint8 sRGB (+ optional alpha mask)."""
-    from PIL import Image, ImageCms
+def _one_line(exc: BaseException, limit: int = 160) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
-    icc = img.info.get("icc_profile")
-    if img.mode == "CMYK" or icc:
+
+def _check_options(options: LoadOptions) -> None:
+    if not isinstance(options, LoadOptions):
+        raise InputError(f"options must be LoadOptions, got {type(options).__name__}",
+                         hint="use paint2vr.painting.LoadOptions(...)")
+    for name in ("max_pixels", "max_side", "max_file_bytes"):
+        value = getattr(options, name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise InputError(f"LoadOptions.{name} must be a positive integer, got {value!r}",
+                             hint=f"for example {getattr(DEFAULT_LOAD_OPTIONS, name)}")
+
+
+def _open_regular_file(p: Path, options: LoadOptions) -> BinaryIO:
+    """Open ``p`` for reading, refusing non-regular and oversized files.
+
+    O_NONBLOCK keeps a FIFO from hanging the open; the checks use fstat on the opened
+    descriptor, so a file swapped after the check is not the one read.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(p, flags)
+    except FileNotFoundError:
+        raise _fail(p, "no such file", "check the path") from None
+    except IsADirectoryError:
+        raise _fail(p, "is a directory, not an image file", "give the path of an image file") from None
+    except PermissionError:
+        raise _fail(p, "permission denied", "check the file's permissions") from None
+    except OSError as exc:
+        raise _fail(p, f"cannot open ({_one_line(exc)})", "check the path") from None
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise _fail(p, "is a directory, not an image file", "give the path of an image file")
+        if not stat.S_ISREG(st.st_mode):
+            raise _fail(p, "not a regular file (a device, pipe or socket)", "give the path of an image file")
+        if st.st_size == 0:
+            raise _fail(p, "the file is empty (0 bytes)", "re-export or re-download it")
+        if st.st_size > options.max_file_bytes:
+            raise _fail(p, f"the file is {st.st_size} bytes, over the limit of {options.max_file_bytes}",
+                        "raise --max-file-bytes (LoadOptions.max_file_bytes) if the file is trusted")
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _sha256(f: BinaryIO) -> str:
+    h = hashlib.sha256()
+    for block in iter(lambda: f.read(1 << 20), b""):
+        h.update(block)
+    f.seek(0)
+    return h.hexdigest()
+
+
+def _not_an_image(p: Path, prefix: bytes) -> ImageLoadError:
+    """Say what the file looks like when it is not an image we open (HTML from a failed
+    download and text files are common)."""
+    head = prefix.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith((b"<!doctype html", b"<html", b"<head", b"<?xml")):
+        return _fail(p, "is an HTML/XML document, not an image (a failed download?)",
+                     "download the image file itself")
+    try:
+        text = prefix.decode("utf-8")
+        is_text = all(c.isprintable() or c in "\r\n\t" for c in text[:-4])  # tolerate a cut char
+    except UnicodeDecodeError:
+        is_text = False
+    if is_text:
+        return _fail(p, "is a text file, not an image", _FORMAT_HINT)
+    return _fail(p, f"not a supported image (formats read: {', '.join(ALLOWED_FORMATS)})", _FORMAT_HINT)
+
+
+class _PillowPixelLimit:
+    """Set Pillow's own decompression-bomb limit to ours while one file is opened and decoded.
+
+    Pillow refuses above ``2 * Image.MAX_IMAGE_PIXELS`` (and checks GIF frames and TIFF
+    tiles we do not see); at its default (~179 MP) it would refuse images that
+    ``LoadOptions.max_pixels`` allows. Image.MAX_IMAGE_PIXELS is a process global, so it is
+    changed under a lock and restored; Pillow's warning, which fires between the limit and
+    twice it, is silenced here (we refuse those sizes ourselves, with a clearer message).
+    """
+
+    def __init__(self, max_pixels: int) -> None:
+        self.max_pixels = max_pixels
+
+    def __enter__(self) -> None:
+        from PIL import Image
+        _PILLOW_LIMIT_LOCK.acquire()
+        self._saved = Image.MAX_IMAGE_PIXELS
+        Image.MAX_IMAGE_PIXELS = self.max_pixels
+        self._warnings = warnings.catch_warnings()
+        self._warnings.__enter__()
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+
+    def __exit__(self, *exc: Any) -> None:
+        from PIL import Image
         try:
-            src = ImageCms.ImageCmsProfile(io.BytesIO(icc)) if icc else None
-            if src is not None:
-                out_mode = "RGBA" if "A" in img.getbands() else "RGB"
-                if img.mode not in ("RGB", "RGBA", "CMYK"):
-                    img = img.convert("RGB")
-                    out_mode = "RGB"
-                img = ImageCms.profileToProfile(img, src, ImageCms.createProfile("sRGB"),
-                                                outputMode=out_mode)
-        except (ImageCms.PyCMSError, OSError, ValueError) as exc:
-            log.warning("%s: ignoring unusable ICC profile (%s)", path, exc)
+            self._warnings.__exit__(*exc)
+            Image.MAX_IMAGE_PIXELS = self._saved
+        finally:
+            _PILLOW_LIMIT_LOCK.release()
+
+
+def _decode(f: BinaryIO, p: Path, options: LoadOptions) -> tuple[Any, tuple[int, int]]:
+    """Header checks, then decode the first frame (JPEG: at the smallest DCT scale >= target).
+
+    Returns the loaded image and the (width, height) its header declares.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    with _PillowPixelLimit(options.max_pixels):
+        try:
+            img = Image.open(f, formats=ALLOWED_FORMATS)
+        except UnidentifiedImageError:
+            f.seek(0)
+            raise _not_an_image(p, f.read(64)) from None
+        except Image.DecompressionBombError as exc:
+            raise _fail(p, f"refused: over the limit of {options.max_pixels:,} pixels, a possible "
+                           f"decompression bomb ({_one_line(exc)})",
+                        "raise --max-pixels (LoadOptions.max_pixels) if the file is trusted") from exc
+        w, h = img.size
+        if w < 1 or h < 1:
+            raise _fail(p, f"the image has no pixels ({w}x{h})", _CORRUPT_HINT)
+        if w * h > options.max_pixels:
+            raise _fail(p, f"{w}x{h} = {w * h:,} pixels is over the limit of {options.max_pixels:,}",
+                        "raise --max-pixels (LoadOptions.max_pixels) if the file is trusted, "
+                        "or downscale it first")
+        if getattr(img, "is_animated", False):
+            log.warning("%s: %s has several frames or pages; using the first", _display(p), img.format)
+        if img.format in ("JPEG", "MPO") and max(w, h) > options.max_side:
+            img.draft(None, _target_size((w, h), options.max_side))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img.load()
+    return img, (w, h)
+
+
+def _target_size(size: tuple[int, int], max_side: int) -> tuple[int, int]:
+    w, h = size
+    if max(w, h) <= max_side:
+        return w, h
+    scale = max_side / max(w, h)
+    return max(1, min(max_side, round(w * scale))), max(1, min(max_side, round(h * scale)))
+
+
+def _orientation(img: Any, p: Path) -> int:
+    try:
+        value = img.getexif().get(0x0112, 1)
+        return value if isinstance(value, int) and 1 <= value <= 8 else 1
+    except Exception as exc:  # any parser error in metadata: the pixels are still good
+        log.warning("%s: ignoring unreadable EXIF data (%s)", _display(p), _one_line(exc))
+        return 1
+
+
+def _high_depth_to_8bit(img: Any) -> Any:
+    """16-bit, 32-bit integer and float greyscale -> 8-bit 'L'.
+
+    16-bit: round(v * 255 / 65535). 32-bit integer: treated as 16-bit if any value exceeds
+    255, else as 8-bit. Float: [0, 1] if the maximum is <= 1, else [0, 255] if <= 255, else
+    [0, 65535]; NaN becomes 0. Values are taken as already sRGB-encoded (not linear).
+    """
+    from PIL import Image
+
+    if img.mode.startswith("I;16"):
+        arr = np.asarray(img).astype(np.uint32)
+        return Image.fromarray(((arr * 255 + 32767) // 65535).astype(np.uint8))
+    arr = np.asarray(img, dtype=np.float32)
+    arr = np.nan_to_num(arr, nan=0.0, posinf=np.float32(np.finfo(np.float32).max), neginf=0.0)
+    top = float(arr.max(initial=0.0))
+    if img.mode == "F" and top <= 1.0:
+        hi = 1.0
+    elif top <= 255.0:
+        hi = 255.0
+    else:
+        hi = 65535.0
+    out = np.empty(arr.shape, np.uint8)
+    np.clip(arr * np.float32(255.0 / hi) + np.float32(0.5), 0, 255, out=arr)
+    out[...] = arr
+    return Image.fromarray(out)
+
+
+def _resizable(img: Any) -> Any:
+    """A mode Pillow resamples properly (it uses nearest neighbour for '1' and 'P')."""
     mode = img.mode
-    if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-        arr = np.asarray(img, dtype=np.float64)
-        hi = 65535.0 if mode.startswith("I;16") or arr.max(initial=0) > 255 else 255.0
-        if mode == "F" and arr.max(initial=0) <= 1.0:
-            hi = 1.0
-        grey = np.clip(arr / hi * 255.0 + 0.5, 0, 255).astype(np.uint8)
-        return np.repeat(grey[..., None], 3, axis=2), None
-    has_alpha = mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in img.info)
-    if has_alpha:
-        rgba = np.asarray(img.convert("RGBA"))
-        alpha = rgba[..., 3] >= 128
-        return np.ascontiguousarray(rgba[..., :3]), (None if alpha.all() else alpha)
-    return np.ascontiguousarray(np.asarray(img.convert("RGB"))), None
+    if mode.startswith("I") or mode == "F":
+        return _high_depth_to_8bit(img)
+    if mode == "1":
+        return img.convert("L")
+    if mode in ("P", "PA"):
+        has_alpha = mode == "PA" or "transparency" in img.info
+        return img.convert("RGBA" if has_alpha else "RGB")
+    if mode in ("RGBa", "La"):
+        return img.convert(mode.upper())
+    if mode == "RGBX":
+        return img.convert("RGB")
+    return img
+
+
+@functools.cache
+def _srgb_profile() -> Any:
+    from PIL import ImageCms
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+
+
+def _colour_to_srgb(img: Any, icc: bytes | None, p: Path) -> Any:
+    """An image without alpha -> 'RGB' in sRGB, through its ICC profile when it has one."""
+    from PIL import ImageCms
+
+    if icc:
+        try:
+            src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+            return ImageCms.profileToProfile(img, src, _srgb_profile(), outputMode="RGB")
+        except Exception as exc:  # lcms rejects broken or mismatched profiles in many ways
+            log.warning("%s: ignoring unusable ICC profile (%s); assuming sRGB",
+                        _display(p), _one_line(exc))
+    if img.mode == "LAB":
+        lab = ImageCms.ImageCmsProfile(ImageCms.createProfile("LAB"))
+        return ImageCms.profileToProfile(img, lab, _srgb_profile(), outputMode="RGB")
+    if img.mode == "CMYK":
+        log.info("%s: CMYK without an ICC profile; using a naive conversion", _display(p))
+    return img.convert("RGB")
+
+
+def _split_alpha(img: Any) -> tuple[Any, Any | None]:
+    bands = img.getbands()
+    if "A" not in bands:
+        return img, None
+    alpha = img.getchannel("A")
+    return img.convert("L" if img.mode == "LA" else "RGB"), alpha
+
+
+def _composite_over_white(rgb: np.ndarray, alpha8: np.ndarray) -> np.ndarray:
+    """rgb * a + white * (1 - a), rounded, in uint16 arithmetic (exact, no float copy)."""
+    a = alpha8[..., None].astype(np.uint16)
+    out = rgb.astype(np.uint16) * a + np.uint16(_WHITE) * (255 - a) + 127
+    return (out // 255).astype(np.uint8)
+
+
+def _to_array(img: Any, icc: bytes | None, p: Path) -> tuple[np.ndarray, np.ndarray | None]:
+    colour, alpha = _split_alpha(img)
+    rgb = np.array(_colour_to_srgb(colour, icc, p), dtype=np.uint8)
+    if alpha is None:
+        return rgb, None
+    a8 = np.asarray(alpha, dtype=np.uint8)
+    if a8.min(initial=255) == 255:
+        return rgb, None
+    return _composite_over_white(rgb, a8), a8 >= 128
+
+
+_TRANSPOSE = {2: "FLIP_LEFT_RIGHT", 3: "ROTATE_180", 4: "FLIP_TOP_BOTTOM", 5: "TRANSPOSE",
+              6: "ROTATE_270", 7: "TRANSVERSE", 8: "ROTATE_90"}
 
 
 def load_painting(path: str | os.PathLike[str], info: PaintingInfo | None = None,
                   options: LoadOptions = DEFAULT_LOAD_OPTIONS) -> Painting:
-    """Read a painting file safely.
+    """Read a painting file safely into a :class:`Painting`.
 
-    Applies EXIF orientation, converts CMYK/ICC/16-bit/float/palette/grey to sRGB uint8,
-    keeps alpha as a mask, takes the first frame of animations (with a warning), refuses
-    images above ``options.max_pixels`` before decoding, and downscales to ``max_side``.
+    What it does with each kind of input:
+
+    * Refuses, before decoding: missing, empty, non-regular files; files over
+      ``options.max_file_bytes``; formats outside :data:`ALLOWED_FORMATS`; images whose header
+      says more than ``options.max_pixels`` pixels (decompression bombs).
+    * Truncated or corrupt data, oversized PNG text/ICC chunks: refused (never a partial image).
+    * JPEG larger than ``max_side`` is decoded at a reduced DCT scale (1/2..1/8), so a
+      20k x 20k JPEG needs little memory; other formats are decoded whole, then downscaled
+      (Lanczos, ``reducing_gap``) so the longer side is at most ``options.max_side``.
+    * EXIF orientation is applied (all 8 values); animated GIF/WebP and multi-page TIFF give
+      their first frame, with a logged warning.
+    * Colour: an embedded ICC profile (RGB, greyscale, CMYK) is converted to sRGB; CMYK
+      without a profile uses Pillow's naive conversion, CIELab TIFF the Lab profile; an
+      unusable profile is ignored with a warning. 16-bit is rounded to 8 bit; float and
+      32-bit integer greyscale are scaled as :func:`_high_depth_to_8bit` says; palette,
+      bilevel and greyscale become RGB.
+    * Alpha: ``Painting.alpha`` is the bool mask alpha >= 128 (None when fully opaque), and
+      ``rgb`` is composited over white, so what lies under transparent pixels (often black
+      or junk) never leaks into depth estimation or textures.
 
     Raises:
-        ImageLoadError: the file is missing, empty, not an image, truncated or too large.
+        InputError: ``options`` or ``info`` has the wrong type or a non-positive limit.
+        ImageLoadError: the file cannot be read or is refused; one line naming the file,
+            with a hint saying what to do.
     """
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
+    _check_options(options)
+    if info is not None and not isinstance(info, PaintingInfo):
+        raise InputError(f"info must be PaintingInfo or None, got {type(info).__name__}")
+    if not isinstance(path, (str, os.PathLike)):
+        raise InputError(f"path must be a str or os.PathLike, got {type(path).__name__}")
     p = Path(path)
-    if not p.exists():
-        raise _fail(p, "no such file")
-    if not p.is_file():
-        raise _fail(p, "not a regular file")
-    size = p.stat().st_size
-    if size == 0:
-        raise _fail(p, "the file is empty (0 bytes)", "re-export or re-download it")
-    if size > options.max_file_bytes:
-        raise _fail(p, f"file is {size} bytes, over the {options.max_file_bytes}-byte limit")
-    data = p.read_bytes()
-    digest = hashlib.sha256(data).hexdigest()
+
+    with _open_regular_file(p, options) as f:
+        try:
+            digest = _sha256(f)
+        except OSError as exc:
+            raise _fail(p, f"cannot read ({_one_line(exc)})", "check the file and the disk") from exc
+        try:
+            img, original = _decode(f, p, options)
+            icc = img.info.get("icc_profile") or None
+            orientation = _orientation(img, p)
+            img = _resizable(img)
+            target = _target_size(img.size, options.max_side)
+            if target != img.size:
+                from PIL import Image
+                img = img.resize(target, Image.Resampling.LANCZOS, reducing_gap=3.0)
+        except ImageLoadError:
+            raise
+        except Exception as exc:
+            # Pillow's decoders report bad data with many exception types (OSError,
+            # SyntaxError, ValueError, struct.error, EOFError, ...); all mean "unreadable".
+            raise _fail(p, f"corrupt, truncated or unsupported image ({_one_line(exc)})",
+                        _CORRUPT_HINT) from exc
+
+    if orientation != 1:
+        from PIL import Image
+        img = img.transpose(getattr(Image.Transpose, _TRANSPOSE[orientation]))
+        if orientation >= 5:
+            original = (original[1], original[0])
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            Image.MAX_IMAGE_PIXELS = None  # our own limit below, checked before decoding
-            img = Image.open(io.BytesIO(data))
-            w, h = img.size
-            if w * h > options.max_pixels:
-                raise _fail(p, f"{w}x{h} = {w * h} pixels is over the limit of {options.max_pixels}",
-                            "raise LoadOptions.max_pixels (--max-pixels) if the file is trusted")
-            if getattr(img, "n_frames", 1) > 1:
-                log.warning("%s: animated image with %d frames; using the first", p, img.n_frames)
-                img.seek(0)
-            if img.mode in ("RGB", "RGBA", "L", "P", "LA", "CMYK") and max(w, h) > 2 * options.max_side:
-                img.draft("RGB" if img.mode != "CMYK" else img.mode, (options.max_side, options.max_side))
-            img.load()
-            img = ImageOps.exif_transpose(img)
-    except ImageLoadError:
-        raise
-    except UnidentifiedImageError:
-        raise _fail(p, "not a readable image (unknown or corrupt format)",
-                    "check that the file is a JPEG, PNG, WebP or TIFF") from None
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise _fail(p, f"corrupt or truncated image ({exc})", "re-export or re-download it") from None
-    original = img.size
-    if max(img.size) > options.max_side:
-        scale = options.max_side / max(img.size)
-        new = (max(1, round(img.size[0] * scale)), max(1, round(img.size[1] * scale)))
-        img = img.resize(new, Image.Resampling.LANCZOS, reducing_gap=3.0) if img.mode not in ("I;16", "I;16B", "I;16L") else img.convert("I").resize(new)
-    rgb, alpha = _to_rgb_alpha(img, p)
+        rgb, alpha = _to_array(img, icc, p)
+    except Exception as exc:
+        raise _fail(p, f"cannot convert {img.mode} pixels to sRGB ({_one_line(exc)})", _FORMAT_HINT) from exc
     base = info or PaintingInfo()
     if not base.id:
         base = dataclasses.replace(base, id=p.stem)
