@@ -1,0 +1,203 @@
+// paint2vr viewer: one GLB scene, its animations, desktop look/move and WebXR (Enter VR).
+// Served by paint2vr/viewer/server.py; three.js comes from the local node_modules (no CDN).
+import * as THREE from 'three';
+import { GLTFLoader } from 'three/addons/loaders/GLTFLoader.js';
+import { VRButton } from 'three/addons/webxr/VRButton.js';
+
+const DEFAULT_WALK_RADIUS = 0.75;  // metres around the start pose when the scene does not say
+const MOVE_SPEED = 1.0;            // metres per second (Shift doubles it)
+const LOOK_SPEED = 0.004;          // radians per pixel dragged
+const MAX_PITCH = THREE.MathUtils.degToRad(85);
+
+const params = new URLSearchParams(location.search);
+
+// Test hooks (read by tests/viewer/browser_check.mjs); harmless for visitors.
+const state = {
+  loaded: false, error: null, frames: 0, xrFrames: 0, clips: [], walkRadius: DEFAULT_WALK_RADIUS,
+  start: [0, 1.6, 0], provenance: {},
+  mixerTime: () => 0, nodePositions: () => ({}), cameraPosition: () => [0, 0, 0], presenting: () => false,
+};
+window.__paint2vr = state;
+
+function showError(message) {
+  state.error = String(message);
+  const el = document.getElementById('error');
+  el.hidden = false;
+  el.textContent = state.error;
+  console.error('paint2vr viewer:', message);
+}
+
+function setText(id, text) {
+  document.getElementById(id).textContent = text || '';
+}
+
+// The emulated headset for tests and development (?emulate=1): installed before VRButton asks
+// navigator.xr whether immersive-vr is supported.
+async function installEmulator(config) {
+  if (params.get('emulate') !== '1') return;
+  if (!config.emulator) throw new Error('?emulate=1 needs the iwer package (npm ci)');
+  const { XRDevice, metaQuest3 } = await import('/vendor/iwer/build/iwer.module.js');
+  const device = new XRDevice(metaQuest3);
+  device.installRuntime({ forceInstall: true });
+  state.xrDevice = device;
+}
+
+function provenanceOf(gltf, config) {
+  const asset = gltf.asset || {};
+  const record = (asset.extras && asset.extras.paint2vr) || {};
+  const source = record.source || {};
+  const radius = [record.walkable_radius, record.lift && record.lift.walkable_radius,
+    record.scene && record.scene.walkable_radius].find((r) => typeof r === 'number' && r > 0);
+  return {
+    title: source.title || config.name || 'Untitled',
+    artist: source.artist || '',
+    license: source.license || '',
+    copyright: asset.copyright || '',
+    walkRadius: radius || DEFAULT_WALK_RADIUS,
+  };
+}
+
+function animatedNodeNames(clips) {
+  const names = new Set();
+  for (const clip of clips) {
+    for (const track of clip.tracks) names.add(track.name.slice(0, track.name.lastIndexOf('.')));
+  }
+  return [...names];
+}
+
+async function main() {
+  const config = await (await fetch('/config.json')).json();
+  await installEmulator(config);
+
+  const renderer = new THREE.WebGLRenderer({ antialias: true });
+  renderer.setPixelRatio(Math.min(window.devicePixelRatio, 2));
+  renderer.setSize(window.innerWidth, window.innerHeight);
+  renderer.xr.enabled = true;
+  renderer.xr.setReferenceSpaceType('local-floor');
+  document.body.appendChild(renderer.domElement);
+  document.body.appendChild(VRButton.createButton(renderer));
+
+  const scene = new THREE.Scene();
+  scene.background = new THREE.Color(0x202020);
+  const camera = new THREE.PerspectiveCamera(50, window.innerWidth / window.innerHeight, 0.05, 2000);
+  camera.rotation.order = 'YXZ';
+  // The rig stands on the ground under the start pose; in VR the headset moves inside it.
+  const rig = new THREE.Group();
+  rig.add(camera);
+  scene.add(rig);
+
+  const gltf = await new GLTFLoader().loadAsync(config.scene);
+  scene.add(gltf.scene);
+  scene.updateMatrixWorld(true);
+
+  const prov = provenanceOf(gltf, config);
+  state.provenance = prov;
+  state.walkRadius = prov.walkRadius;
+  document.title = `${prov.title} · paint2vr`;
+  setText('title', prov.title);
+  setText('artist', prov.artist);
+  setText('license', prov.license && `Licence: ${prov.license}`);
+  setText('copyright', prov.copyright && `© ${prov.copyright}`);
+
+  // Start pose: the glTF camera node 'start_camera' (the painter's eye).
+  const startPos = new THREE.Vector3(0, 1.6, 0);
+  let startYaw = 0;
+  let startPitch = 0;
+  const startNode = gltf.scene.getObjectByName('start_camera') || (gltf.cameras && gltf.cameras[0]);
+  if (startNode) {
+    startNode.getWorldPosition(startPos);
+    const euler = new THREE.Euler().setFromQuaternion(startNode.getWorldQuaternion(new THREE.Quaternion()), 'YXZ');
+    startYaw = euler.y;
+    startPitch = euler.x;
+    if (startNode.isPerspectiveCamera) {
+      camera.fov = startNode.fov;
+      camera.near = startNode.near;
+      camera.far = startNode.far;
+    }
+  }
+  camera.updateProjectionMatrix();
+  state.start = startPos.toArray();
+  let yaw = 0;
+  let pitch = startPitch;
+  function resetPose() {
+    rig.position.set(startPos.x, 0, startPos.z);
+    rig.rotation.set(0, startYaw, 0);
+    yaw = 0;
+    pitch = renderer.xr.isPresenting ? 0 : startPitch;
+    if (!renderer.xr.isPresenting) {
+      camera.position.set(0, startPos.y, 0);
+      camera.rotation.set(pitch, yaw, 0);
+    }
+  }
+  resetPose();
+
+  const mixer = new THREE.AnimationMixer(gltf.scene);
+  for (const clip of gltf.animations) mixer.clipAction(clip).play();
+  state.clips = gltf.animations.map((c) => c.name);
+  const animated = animatedNodeNames(gltf.animations).map((n) => gltf.scene.getObjectByName(n)).filter(Boolean);
+  const tmp = new THREE.Vector3();
+  state.mixerTime = () => mixer.time;
+  state.nodePositions = () => Object.fromEntries(animated.map((o) => [o.name, o.getWorldPosition(tmp).toArray()]));
+  state.cameraPosition = () => camera.getWorldPosition(tmp).toArray();
+  state.presenting = () => renderer.xr.isPresenting;
+
+  // Desktop navigation: drag to look, WASD / arrows to move, R to reset.
+  const keys = new Set();
+  addEventListener('keydown', (e) => {
+    keys.add(e.code);
+    if (e.code === 'KeyR') resetPose();
+  });
+  addEventListener('keyup', (e) => keys.delete(e.code));
+  addEventListener('blur', () => keys.clear());
+  const canvas = renderer.domElement;
+  let dragging = false;
+  canvas.addEventListener('pointerdown', (e) => { dragging = true; canvas.setPointerCapture(e.pointerId); });
+  canvas.addEventListener('pointerup', (e) => { dragging = false; canvas.releasePointerCapture(e.pointerId); });
+  canvas.addEventListener('pointermove', (e) => {
+    if (!dragging || renderer.xr.isPresenting) return;
+    yaw -= e.movementX * LOOK_SPEED;
+    pitch = THREE.MathUtils.clamp(pitch - e.movementY * LOOK_SPEED, -MAX_PITCH, MAX_PITCH);
+  });
+  renderer.xr.addEventListener('sessionstart', () => { state.xrFrames = 0; resetPose(); });
+  renderer.xr.addEventListener('sessionend', () => resetPose());
+
+  addEventListener('resize', () => {
+    camera.aspect = window.innerWidth / window.innerHeight;
+    camera.updateProjectionMatrix();
+    renderer.setSize(window.innerWidth, window.innerHeight);
+  });
+
+  const move = new THREE.Vector3();
+  const offset = new THREE.Vector3();
+  function step(dt) {
+    const forward = (keys.has('KeyW') || keys.has('ArrowUp') ? 1 : 0) - (keys.has('KeyS') || keys.has('ArrowDown') ? 1 : 0);
+    const right = (keys.has('KeyD') || keys.has('ArrowRight') ? 1 : 0) - (keys.has('KeyA') || keys.has('ArrowLeft') ? 1 : 0);
+    if (!renderer.xr.isPresenting) camera.rotation.set(pitch, yaw, 0);
+    if (forward || right) {
+      const heading = rig.rotation.y + (renderer.xr.isPresenting ? 0 : yaw);
+      const speed = MOVE_SPEED * (keys.has('ShiftLeft') || keys.has('ShiftRight') ? 2 : 1) * dt;
+      move.set(right, 0, -forward).normalize().multiplyScalar(speed).applyAxisAngle(THREE.Object3D.DEFAULT_UP, heading);
+      rig.position.add(move);
+    }
+    // Keep the eye within the walkable zone: beyond it the lifted layers show their seams.
+    camera.getWorldPosition(offset).sub(startPos).setY(0);
+    const dist = offset.length();
+    if (dist > prov.walkRadius) rig.position.sub(offset.multiplyScalar(1 - prov.walkRadius / dist));
+  }
+
+  let last = null;
+  renderer.setAnimationLoop((time) => {
+    const dt = last === null ? 0 : Math.min((time - last) / 1000, 0.1);
+    last = time;
+    mixer.update(dt);
+    step(dt);
+    renderer.render(scene, camera);
+    state.frames += 1;
+    if (renderer.xr.isPresenting) state.xrFrames += 1;
+  });
+  state.loaded = true;
+}
+
+addEventListener('error', (e) => showError(e.message || e));
+addEventListener('unhandledrejection', (e) => showError((e.reason && e.reason.message) || e.reason));
+main().catch((err) => showError(err && err.message ? err.message : err));

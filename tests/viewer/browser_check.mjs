@@ -1,0 +1,82 @@
+// Drive the paint2vr viewer in headless Chromium (playwright-core) and report what it saw.
+// Usage: node tests/viewer/browser_check.mjs URL OUT_DIR
+// Prints one JSON object: console errors, two screenshots' paths, the animation clock and
+// animated node positions at two moments, and whether Enter VR started an immersive session
+// on the emulated Meta Quest 3 (IWER, loaded by the page with ?emulate=1).
+import { chromium } from 'playwright-core';
+import path from 'node:path';
+
+const [url, outDir] = process.argv.slice(2);
+const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
+const result = { consoleErrors: [], pageErrors: [], failedRequests: [], badResponses: [] };
+
+const browser = await chromium.launch({
+  executablePath,
+  timeout: 30000,
+  args: [
+    '--headless=new', '--no-sandbox', '--disable-gpu', '--use-angle=swiftshader',
+    '--enable-unsafe-swiftshader', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    '--disable-dev-shm-usage',
+  ],
+});
+try {
+  const page = await browser.newPage({ viewport: { width: 640, height: 480 } });
+  page.on('console', (msg) => { if (msg.type() === 'error') result.consoleErrors.push(msg.text()); });
+  page.on('pageerror', (err) => result.pageErrors.push(String(err)));
+  page.on('requestfailed', (req) => result.failedRequests.push(`${req.url()} ${req.failure() && req.failure().errorText}`));
+  page.on('response', (res) => { if (res.status() >= 400) result.badResponses.push(`${res.status()} ${res.url()}`); });
+
+  await page.goto(url + '?emulate=1', { waitUntil: 'load' });
+  await page.waitForFunction(() => window.__paint2vr && (window.__paint2vr.error || window.__paint2vr.frames > 5),
+    null, { timeout: 30000 });
+  result.error = await page.evaluate(() => window.__paint2vr.error);
+  if (!result.error) {
+    result.provenance = await page.evaluate(() => window.__paint2vr.provenance);
+    result.overlay = await page.evaluate(() => document.getElementById('overlay').innerText);
+    result.clips = await page.evaluate(() => window.__paint2vr.clips);
+    result.start = await page.evaluate(() => window.__paint2vr.start);
+    result.camera0 = await page.evaluate(() => window.__paint2vr.cameraPosition());
+    // Screenshots of the painting alone: hide the provenance overlay and the VR button.
+    const hide = await page.addStyleTag({ content: '#overlay, #VRButton { visibility: hidden !important; }' });
+    const probe = () => page.evaluate(() => ({
+      t: window.__paint2vr.mixerTime(), nodes: window.__paint2vr.nodePositions(), frames: window.__paint2vr.frames,
+    }));
+    result.before = await probe();
+    result.shot1 = path.join(outDir, 'shot1.png');
+    await page.locator('canvas').screenshot({ path: result.shot1 });
+    await page.waitForTimeout(600);
+    result.after = await probe();
+    result.shot2 = path.join(outDir, 'shot2.png');
+    await page.locator('canvas').screenshot({ path: result.shot2 });
+    await hide.evaluate((el) => el.remove());
+
+    // Walk far forward: the walkable zone must hold the eye near the start.
+    await page.locator('canvas').click();
+    await page.keyboard.down('KeyW');
+    await page.waitForTimeout(1500);
+    await page.keyboard.up('KeyW');
+    result.cameraWalked = await page.evaluate(() => window.__paint2vr.cameraPosition());
+    result.walkRadius = await page.evaluate(() => window.__paint2vr.walkRadius);
+
+    const button = page.locator('#VRButton');
+    await page.waitForFunction(() => {
+      const b = document.getElementById('VRButton');
+      return b && /ENTER VR|NOT SUPPORTED|NOT ALLOWED|NOT AVAILABLE/i.test(b.textContent);
+    }, null, { timeout: 10000 });
+    result.buttonBefore = await button.textContent();
+    await button.click();
+    try {
+      await page.waitForFunction(() => window.__paint2vr.presenting() && window.__paint2vr.xrFrames > 3,
+        null, { timeout: 10000 });
+    } catch (err) {
+      result.xrWaitError = String(err).slice(0, 300);
+    }
+    result.presenting = await page.evaluate(() => window.__paint2vr.presenting());
+    result.xrFrames = await page.evaluate(() => window.__paint2vr.xrFrames);
+    result.buttonAfter = await button.textContent();
+  }
+} finally {
+  await browser.close();
+}
+process.stdout.write(JSON.stringify(result) + '\n');
