@@ -18,7 +18,11 @@ N_BINS = 192
 
 def occlusion_intervals(logd: np.ndarray, valid: np.ndarray, max_jump: float,
                         edges: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(near, far, weight) log-depth intervals of neighbour pairs across depth jumps."""
+    """(near, far, weight) log-depth intervals of neighbour pairs across depth jumps.
+
+    The weight is the pair's disparity difference 1/near - 1/far (per metre): how far the
+    two sides slide apart when the head moves, i.e. how much background the edge can reveal.
+    """
     thr = np.log1p(max_jump)
     near, far, wts = [], [], []
     for a, b, va, vb, ea, eb in (
@@ -35,15 +39,20 @@ def occlusion_intervals(logd: np.ndarray, valid: np.ndarray, max_jump: float,
             # A given occlusion edge lowers the jump needed to count as a discontinuity.
             m = va & vb & ((diff > thr) | ((e >= 0.5) & (diff > thr / 3)))
             wt = (1.0 + 4.0 * e[m]).astype(np.float32)
-        near.append(np.minimum(a, b)[m])
-        far.append(np.maximum(a, b)[m])
-        wts.append(wt)
+        n_, f_ = np.minimum(a, b)[m], np.maximum(a, b)[m]
+        near.append(n_)
+        far.append(f_)
+        wts.append(wt * (np.exp(-n_) - np.exp(-f_)).astype(np.float32))
     return np.concatenate(near), np.concatenate(far), np.concatenate(wts)
 
 
 def choose_cuts(logd: np.ndarray, valid: np.ndarray, max_jump: float, n_layers: int | None,
                 max_layers: int, min_weight: float, edges: np.ndarray | None = None) -> np.ndarray:
-    """Sorted cut depths in log space (length = number of layers - 1, at least 1 when possible)."""
+    """Sorted cut depths in log space (length = number of layers - 1, at least 1 when possible).
+
+    ``min_weight`` is the least summed edge weight (see :func:`occlusion_intervals`) a cut
+    must separate to be made when the number of layers is automatic.
+    """
     vals = logd[valid]
     if vals.size == 0:
         return np.zeros(0, np.float64)

@@ -39,42 +39,82 @@ def grid_vertex_coords(h: int, w: int, step: int) -> tuple[np.ndarray, np.ndarra
     return rows, cols
 
 
-def uniform_grid_mesh(depth: np.ndarray, cover: np.ndarray, step: int, max_jump: float
-                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def uniform_grid_mesh(depth: np.ndarray, extended: np.ndarray, cover: np.ndarray, step: int,
+                      max_jump: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Triangulate the cells (``step`` pixels wide) that touch ``cover``.
 
-    Returns (rows, cols, faces): the pixel row/column of each used vertex (int64) and
-    (M, 3) uint32 faces into them. No face joins depths more than ``max_jump`` apart.
+    ``depth`` is the layer's depth at each pixel; ``extended`` the layer's own surface
+    continued smoothly past its edges. A cell whose corners differ by more than
+    ``max_jump`` is emitted twice with unshared corners: a near copy whose far corners
+    follow ``extended`` (so the near surface's silhouette lies inside the cell, where the
+    texture's alpha cuts it) and a far copy whose near corners are pushed back (so the
+    far surface reaches under the silhouette). Faces that still join depths more than
+    ``max_jump`` apart are dropped.
+
+    Returns (rows, cols, z, faces): pixel row/column (int64) and depth (float32) of each
+    vertex, and (M, 3) uint32 faces.
     """
     h, w = depth.shape
     rows, cols = grid_vertex_coords(h, w, step)
     cells = max_pool_cells(cover, step)
     ny, nx = cells.shape
-    gz = depth[rows[:, None], cols[None, :]]
+    gz = depth[rows[:, None], cols[None, :]].astype(np.float32)
+    gx = extended[rows[:, None], cols[None, :]].astype(np.float32)
     vid = np.arange((ny + 1) * (nx + 1)).reshape(ny + 1, nx + 1)
     cj, ci = np.nonzero(cells)
-    a = vid[cj, ci]
-    b = vid[cj, ci + 1]
-    c = vid[cj + 1, ci]
-    d = vid[cj + 1, ci + 1]
+    corners = np.stack([vid[cj, ci], vid[cj, ci + 1], vid[cj + 1, ci], vid[cj + 1, ci + 1]], 1)  # a b c d
     z = gz.ravel()
-    # Split each quad along the diagonal with the smaller depth difference: silhouettes
-    # then follow the staircase of the depth map instead of cutting corners.
-    diag_ad = np.abs(np.log(z[a]) - np.log(z[d])) <= np.abs(np.log(z[b]) - np.log(z[c]))
-    t1 = np.where(diag_ad[:, None], np.stack([a, c, d], 1), np.stack([a, c, b], 1))
-    t2 = np.where(diag_ad[:, None], np.stack([a, d, b], 1), np.stack([b, c, d], 1))
-    faces = np.concatenate([t1, t2], axis=0)
-    faces = faces[no_jump(z, faces, max_jump)]
-    return _compact(rows, cols, nx + 1, faces)
+    cz = z[corners]
+    zmin, zmax = cz.min(axis=1), cz.max(axis=1)
+    jump = zmax > zmin * (1.0 + max_jump)
+
+    # Smooth cells share the grid's vertices.
+    sm = corners[~jump]
+    faces = [_split(sm, np.log(z[sm]))]
+    vr = [rows.repeat(nx + 1)]
+    vc = [np.tile(cols, ny + 1)]
+    vz = [z]
+    if jump.any():
+        jc = corners[jump]
+        lo, hi = zmin[jump, None], zmax[jump, None]
+        cz_j = cz[jump]
+        near_ok = cz_j <= lo * (1.0 + max_jump)
+        far_ok = cz_j >= hi / (1.0 + max_jump)
+        ext = gx.ravel()[jc]
+        near_z = np.where(near_ok, cz_j, np.clip(ext, lo, lo * (1.0 + max_jump)))
+        far_z = np.where(far_ok, cz_j, hi)
+        n = len(jc)
+        base = len(z)
+        for copy_z in (near_z, far_z):
+            ids = base + np.arange(n * 4).reshape(n, 4)
+            faces.append(_split(ids, np.log(copy_z)))
+            vr.append(rows[jc.ravel() // (nx + 1)])
+            vc.append(cols[jc.ravel() % (nx + 1)])
+            vz.append(copy_z.ravel().astype(np.float32))
+            base += n * 4
+    allz = np.concatenate(vz)
+    f = np.concatenate(faces, axis=0)
+    f = f[no_jump(allz, f, max_jump)]
+    used, inv = np.unique(f.ravel(), return_inverse=True)
+    return (np.concatenate(vr)[used], np.concatenate(vc)[used], allz[used],
+            inv.reshape(-1, 3).astype(np.uint32))
+
+
+def _split(quads: np.ndarray, logz: np.ndarray) -> np.ndarray:
+    """Two triangles per quad (a, b, c, d = top-left, top-right, bottom-left, bottom-right).
+
+    The diagonal joining the closer depths is used, so silhouettes follow the staircase of
+    the depth map instead of cutting corners.
+    """
+    a, b, c, d = quads.T
+    la, lb, lc, ld = logz.T
+    ad = np.abs(la - ld) <= np.abs(lb - lc)
+    t1 = np.where(ad[:, None], np.stack([a, c, d], 1), np.stack([a, c, b], 1))
+    t2 = np.where(ad[:, None], np.stack([a, d, b], 1), np.stack([b, c, d], 1))
+    return np.concatenate([t1, t2], axis=0)
 
 
 def no_jump(z: np.ndarray, faces: np.ndarray, max_jump: float) -> np.ndarray:
     """Faces whose vertex depths stay within a factor (1 + max_jump) of each other."""
     fz = z[faces]
     return fz.max(axis=1) <= fz.min(axis=1) * (1.0 + max_jump)
-
-
-def _compact(rows: np.ndarray, cols: np.ndarray, stride: int, faces: np.ndarray
-             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    used, inv = np.unique(faces.ravel(), return_inverse=True)
-    return rows[used // stride], cols[used % stride], inv.reshape(-1, 3).astype(np.uint32)

@@ -52,9 +52,10 @@ class LiftOptions:
     max_jump: float = 0.1
     """Relative depth step between neighbouring pixels that counts as an occlusion edge;
     no triangle joins depths further apart than this."""
-    min_cut_edge: float = 0.05
-    """A cut must separate at least this many occlusion-edge pixels, as a fraction of the
-    working width, to become a layer boundary."""
+    min_cut_reveal: float = 0.002
+    """A cut becomes a layer boundary only if the background that walk_radius of head motion
+    can reveal along the occlusion edges it separates is at least this fraction of the
+    image's area."""
     walk_radius: float = 0.5
     """Head motion (metres) the disocclusion fill is sized for."""
     margin: float = 0.15
@@ -87,8 +88,8 @@ def _check_options(o: LiftOptions) -> None:
         raise bad("max_layers", "an integer in [1, 64]")
     if not 0.0 < o.max_jump < 10.0:
         raise bad("max_jump", "in (0, 10)")
-    if not o.min_cut_edge >= 0.0:
-        raise bad("min_cut_edge", ">= 0")
+    if not o.min_cut_reveal >= 0.0:
+        raise bad("min_cut_reveal", ">= 0")
     if not 0.0 <= o.walk_radius <= 10.0:
         raise bad("walk_radius", "in [0, 10] metres")
     if not 0.0 <= o.margin <= 1.0:
@@ -193,13 +194,16 @@ def lift(painting: Painting, depth: DepthMap, options: LiftOptions = DEFAULT_LIF
         edges = cv2.copyMakeBorder(e, g.my, g.my, g.mx, g.mx, cv2.BORDER_REPLICATE)
 
     # --- layers
+    f_w = cam.focal * g.sx
+    # Edge weights are disparity differences; times f_w * walk they are revealed pixels per
+    # edge pixel, so the floor is an area.
+    reveal_scale = f_w * max(o.walk_radius, 0.05)
     cuts = choose_cuts(logd, ~sky, o.max_jump, o.n_layers, o.max_layers,
-                       o.min_cut_edge * g.w, edges)
+                       o.min_cut_reveal * g.w * g.h / reveal_scale, edges)
     labels = label_layers(logd, sky, cuts)
     present = [k for k in range(len(cuts) + 1) if (labels == k).any()]
     if not present:  # all sky: one layer would be empty; the sky box carries the painting
         log.warning("the depth map marks every pixel as sky; the scene has only the sky backdrop")
-    f_w = cam.focal * g.sx
 
     # --- per-layer fill
     layer_data = []
@@ -216,15 +220,18 @@ def lift(painting: Painting, depth: DepthMap, options: LiftOptions = DEFAULT_LIF
             fill = np.zeros_like(own)
         stack = np.concatenate([disp[..., None], rgb_w], axis=2)
         filled = push_pull(stack, own.astype(np.float32))
-        d_k = (1.0 / np.clip(filled[..., 0], 1.0 / zmax, 1.5 / dmin)).astype(np.float32)
-        d_k[own] = dep[own]
-        layer_data.append((k, own, fill, d_k, filled[..., 1:]))
+        ext_k = (1.0 / np.clip(filled[..., 0], 1.0 / zmax, 1.5 / dmin)).astype(np.float32)
+        ext_k[own] = dep[own]
+        # The layer's own and farther pixels keep their true depth (seams between layers
+        # then lie on the same surface); nearer pixels take the fill, kept behind them.
+        d_k = np.where(labels < k, np.maximum(ext_k, dep * 1.001), dep).astype(np.float32)
+        layer_data.append((k, own, fill, d_k, ext_k, filled[..., 1:]))
 
     # --- mesh budget: the coarsest uniform step whose triangles fit
     sky_tris_est = 6 * 2 * 24 * 24
     budget = max(0, o.max_triangles - sky_tris_est)
     covers = [cv2.dilate((own | fill).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
-              for (_, own, fill, _, _) in layer_data]
+              for (_, own, fill, _, _, _) in layer_data]
     step = 1
     while step < max(g.w, g.h) and sum(2 * int(max_pool_cells(c, step).sum()) for c in covers) > budget:
         step *= 2
@@ -247,16 +254,19 @@ def lift(painting: Painting, depth: DepthMap, options: LiftOptions = DEFAULT_LIF
     del d_t
 
     layers: list[Layer] = []
-    for n, (k, own, fill, d_k, col_k) in enumerate(layer_data):
-        rows, cols, faces = uniform_grid_mesh(d_k, covers[n], step, o.max_jump)
+    grow = np.ones((3, 3), np.uint8)
+    for n, (k, own, fill, d_k, ext_k, col_k) in enumerate(layer_data):
+        rows, cols, zs, faces = uniform_grid_mesh(d_k, ext_k, covers[n], step, o.max_jump)
         if len(faces) == 0:
             continue
         u, v = g.to_painting(cols.astype(np.float64), rows.astype(np.float64))
-        pos = cam.unproject(u, v, d_k[rows, cols].astype(np.float64))
+        pos = cam.unproject(u, v, zs.astype(np.float64))
         # Texture: this layer's painted pixels, filled colour elsewhere; alpha = coverage.
         fill_t = _resize(fill.astype(np.uint8), tg.w, tg.h, cv2.INTER_NEAREST) > 0
         own_t = labels_t == k
-        alpha = own_t | (fill_t & (labels_t < k))
+        # One texel of overlap into farther layers closes hairline seams between layers.
+        alpha = own_t | (fill_t & (labels_t < k)) | (
+            (cv2.dilate(own_t.astype(np.uint8), grow) > 0) & (labels_t > k) & ~sky_t)
         # Crop to the mesh's extent (plus a texel) to save texture memory.
         tu0, tv0, tu1, tv1 = tg.rect
         cx = (u - tu0) / (tu1 - tu0) * tg.w
