@@ -98,7 +98,7 @@ def _sky_small(lab: np.ndarray) -> np.ndarray:
     smooth = grad < max(float(np.percentile(grad, 70)), 10.0)
     chroma = np.hypot(a, b)
     # Grey-white (clouds, overcast) or blue; warm smooth walls are not sky.
-    skyish = ((L > 55) & (chroma < 14)) | ((b < -8) & (L > 30))
+    skyish = ((L > 45) & (chroma < 22) & (b < 12)) | ((b < -8) & (L > 30))
     cand = (smooth & skyish).astype(np.uint8)
     cand[max(1, int(math.ceil(h * 0.85))):] = 0
     n, labels = cv2.connectedComponents(cand, connectivity=4)

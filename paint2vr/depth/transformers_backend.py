@@ -129,7 +129,7 @@ class TransformersEstimator:
             check_folder(Path(src))
         try:
             import torch
-            from transformers import AutoConfig, AutoImageProcessor, AutoModelForDepthEstimation
+            from transformers import AutoConfig, AutoModelForDepthEstimation
         except ImportError as exc:  # pragma: no cover - dependency of the package
             raise ModelError(f"transformers/torch are needed for learned depth ({exc})") from None
         kw = dict(revision=None if local else revision, trust_remote_code=False)
@@ -155,14 +155,9 @@ class TransformersEstimator:
         except (OSError, ValueError, EnvironmentError) as exc:
             raise UnsafeModelError(f"{label}: could not load safetensors weights ({exc})",
                                    hint="only safetensors checkpoints are accepted") from None
-        try:
-            proc = AutoImageProcessor.from_pretrained(src, local_files_only=only_local, **kw)
-            self.proc = {k: getattr(proc, k, None) for k in
-                         ("image_mean", "image_std", "do_normalize", "do_rescale", "size",
-                          "ensure_multiple_of", "size_divisor", "size_divisibility")}
-        except (OSError, ValueError):
-            log.warning("%s: no image processor config; using ImageNet mean/std", label)
-            self.proc = {}
+        self.proc = _processor_config(src, local, revision, only_local)
+        if not self.proc:
+            log.warning("%s: no preprocessor_config.json; using ImageNet mean/std", label)
         self.device = pick_device(options.device)
         self.dtype = torch.float16 if (self.device.startswith("cuda") and options.fp16) else torch.float32
         self.model.to(self.device, dtype=self.dtype).eval()
@@ -287,6 +282,22 @@ class TransformersEstimator:
         return DepthMap(depth=depth, sky=sky, metric=self.kind == "metric", model=self.info,
                         confidence=(1.0 - 0.5 * edges).astype(np.float32), edges=edges,
                         extras={"kind": self.kind, "input_size": self.input_size})
+
+
+def _processor_config(src: str, local: bool, revision: str, only_local: bool) -> dict:
+    """The model's preprocessor_config.json as a dict (read directly: our own preprocessing
+    only needs size, mean/std and the size multiple)."""
+    try:
+        if local:
+            path = Path(src) / "preprocessor_config.json"
+        else:
+            from huggingface_hub import hf_hub_download
+            path = Path(hf_hub_download(src, "preprocessor_config.json", revision=revision,
+                                        local_files_only=only_local))
+        return json.loads(path.read_text())
+    except Exception as exc:  # any failure means "no processor config": defaults apply
+        log.debug("no preprocessor config for %s: %s", src, exc)
+        return {}
 
 
 def derive_sky(disp: np.ndarray, prior_sky: np.ndarray) -> np.ndarray:
