@@ -37,3 +37,38 @@ def small_scene(with_effect: bool = True) -> Scene:
         w = Track(node, "weights", times, np.array([[0], [1], [0], [1], [0]], np.float32))
         scene.effects.append(Effect("birds", nodes=[node], clips=[Clip("birds", [t, w])]))
     return scene
+
+
+def grid_mesh(name: str, nx: int, ny: int, z: float, texture: np.ndarray) -> Mesh:
+    """A textured nx x ny vertex grid (2 (nx-1)(ny-1) triangles) facing the camera at depth ~z,
+    with a gentle depth ripple so that it is not flat."""
+    u, v = np.meshgrid(np.linspace(0, 1, nx, dtype=np.float32), np.linspace(0, 1, ny, dtype=np.float32))
+    depth = z * (1.0 + 0.05 * np.sin(u * 6.0) * np.cos(v * 4.0))
+    pos = np.stack([(u - 0.5) * depth, 1.6 - (v - 0.5) * depth * 0.75, -depth], -1).reshape(-1, 3)
+    idx = np.arange(nx * ny, dtype=np.uint32).reshape(ny, nx)
+    a, b, c, d = idx[:-1, :-1], idx[:-1, 1:], idx[1:, 1:], idx[1:, :-1]
+    faces = np.concatenate([np.stack([a, d, c], -1).reshape(-1, 3), np.stack([a, c, b], -1).reshape(-1, 3)])
+    return Mesh(name=name, positions=np.ascontiguousarray(pos, np.float32), faces=faces,
+                uvs=np.stack([u, v], -1).reshape(-1, 2).astype(np.float32), texture=texture)
+
+
+def grid_scene(nx: int = 120, ny: int = 90, tex_size: tuple[int, int] = (96, 64)) -> Scene:
+    """Two grid layers (the near one with a transparent hole) and a sky quad: a scene
+    with enough triangles and vertices to exercise decimation and point sampling."""
+    rng = np.random.default_rng(1)
+    h, w = tex_size[1], tex_size[0]
+    far_tex = rng.integers(0, 255, (h, w, 3), dtype=np.uint8)
+    near_tex = np.dstack([rng.integers(0, 255, (h, w, 3), dtype=np.uint8), np.full((h, w), 255, np.uint8)])
+    near_tex[h // 3: 2 * h // 3, w // 3: 2 * w // 3, 3] = 0
+    scene = Scene(info=PaintingInfo(id="grid", title="Grid", artist="Test", license="CC0"),
+                  camera=camera_for_image(w, h))
+    near = grid_mesh("layer0", nx, ny, 4.0, near_tex)
+    near.alpha_mode = "MASK"
+    scene.layers.append(Layer("layer0", Node("layer0", near), (3.8, 4.2)))
+    scene.layers.append(Layer("layer1", Node("layer1", grid_mesh("layer1", nx, ny, 20.0, far_tex)), (19, 21)))
+    sky_tex = rng.integers(0, 255, (32, 48, 3), dtype=np.uint8)
+    scene.layers.append(Layer("sky", Node("sky", quad("sky", 300.0, 600.0, sky_tex)), (300, 300), kind="sky"))
+    scene.provenance.update({"sha256": "cd" * 32, "seed": 3,
+                             "depth_model": {"name": "prior", "revision": "1", "license": "Apache-2.0",
+                                             "commercial": True}})
+    return scene
