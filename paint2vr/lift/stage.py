@@ -265,8 +265,9 @@ def lift(painting: Painting, depth: DepthMap, options: LiftOptions = DEFAULT_LIF
         fill_t = _resize(fill.astype(np.uint8), tg.w, tg.h, cv2.INTER_NEAREST) > 0
         own_t = labels_t == k
         # One texel of overlap into farther layers closes hairline seams between layers.
-        alpha = own_t | (fill_t & (labels_t < k)) | (
-            (cv2.dilate(own_t.astype(np.uint8), grow) > 0) & (labels_t > k) & ~sky_t)
+        seam = (cv2.dilate(own_t.astype(np.uint8), grow) > 0) & (labels_t > k) & ~sky_t
+        painted = own_t | seam
+        alpha = painted | (fill_t & (labels_t < k))
         # Crop to the mesh's extent (plus a texel) to save texture memory.
         tu0, tv0, tu1, tv1 = tg.rect
         cx = (u - tu0) / (tu1 - tu0) * tg.w
@@ -275,8 +276,11 @@ def lift(painting: Painting, depth: DepthMap, options: LiftOptions = DEFAULT_LIF
         y0, y1 = max(0, int(np.floor(cy.min())) - 1), min(tg.h, int(np.ceil(cy.max())) + 1)
         col_up = _resize(np.clip(col_k, 0, 255), tg.w, tg.h, cv2.INTER_LINEAR)[y0:y1, x0:x1]
         tex = np.empty((y1 - y0, x1 - x0, 4), np.uint8)
-        o_c = own_t[y0:y1, x0:x1]
-        tex[..., :3] = np.where(o_c[..., None], rgb_t[y0:y1, x0:x1], (col_up + 0.5).astype(np.uint8))
+        # Fill colour only where the fill is shown; everywhere else the painting's own colour,
+        # so that bilinear and mip filtering across the alpha edge blend the same colours the
+        # painting shows there.
+        shown_fill = (alpha & ~painted)[y0:y1, x0:x1]
+        tex[..., :3] = np.where(shown_fill[..., None], (col_up + 0.5).astype(np.uint8), rgb_t[y0:y1, x0:x1])
         tex[..., 3] = np.where(alpha[y0:y1, x0:x1], 255, 0)
         su0 = tu0 + x0 / tg.w * (tu1 - tu0)
         su1 = tu0 + x1 / tg.w * (tu1 - tu0)

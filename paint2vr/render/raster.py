@@ -106,11 +106,18 @@ def sample_bilinear(level: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarr
 
 
 def sample_mips(mips: list[np.ndarray], u: np.ndarray, v: np.ndarray, lod: np.ndarray) -> np.ndarray:
-    """Per-fragment integer mip level ``lod`` -> (N, 4) RGBA."""
+    """Trilinear lookup: bilinear in the two mip levels around the fractional ``lod``."""
+    lo = np.floor(lod).astype(np.int64)
+    frac = (lod - lo).astype(np.float32)[:, None]
     out = np.empty((u.size, 4), dtype=np.float32)
-    for lvl in np.unique(lod):
-        m = lod == lvl
-        out[m] = sample_bilinear(mips[int(lvl)], u[m], v[m])
+    for lvl in np.unique(lo):
+        m = lo == lvl
+        a = sample_bilinear(mips[int(lvl)], u[m], v[m])
+        nxt = int(min(lvl + 1, len(mips) - 1))
+        fm = frac[m]
+        if nxt != lvl and (fm > 0).any():
+            a = a * (1 - fm) + sample_bilinear(mips[nxt], u[m], v[m]) * fm
+        out[m] = a
     return out
 
 
@@ -138,9 +145,9 @@ class Prepared:
 
 
 def _face_lod(p: Prepared, f: np.ndarray) -> np.ndarray:
-    """Mip level per face from the ratio of texel area to screen area."""
+    """Fractional mip level per face from the ratio of texel area to screen area."""
     if p.mips is None or p.uvs is None:
-        return np.zeros(len(f), dtype=np.int64)
+        return np.zeros(len(f), dtype=np.float64)
     h, w = p.mips[0].shape[:2]
     uv = p.uvs[f].astype(np.float64)
     tex_area = np.abs((uv[:, 1, 0] - uv[:, 0, 0]) * (uv[:, 2, 1] - uv[:, 0, 1])
@@ -150,7 +157,7 @@ def _face_lod(p: Prepared, f: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         lod = 0.5 * np.log2(tex_area / np.maximum(scr_area, 1e-12))
     lod = np.nan_to_num(lod, nan=0.0, posinf=len(p.mips) - 1, neginf=0.0)
-    return np.clip(np.floor(lod + 0.5), 0, len(p.mips) - 1).astype(np.int64)
+    return np.clip(lod, 0, len(p.mips) - 1)
 
 
 def _shade(p: Prepared, f: np.ndarray, lam: np.ndarray, lod: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
