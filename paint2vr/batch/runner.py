@@ -258,22 +258,25 @@ def _default_options() -> tuple[Any, Any]:
     return DEFAULT_CONVERT_OPTIONS, DEFAULT_EXPORT_OPTIONS
 
 
-def _load_main(task: Task, job: BatchJob) -> tuple[Task, Any, ItemResult | None]:
-    """Read and decode one input in the main process (for batched depth)."""
+def load_for_depth(task: Task, config: WorkerConfig) -> tuple[Task, Any, ItemResult | None]:
+    """Read and decode one input where depth is batched (main process or a Ray actor).
+
+    Returns (task with its Painting, seconds, None), or (task, None, a skipped/failed result).
+    """
     from ..painting import load_painting
     res = ItemResult(id=task.item.id, line=task.item.line, status="failed", options_hash=task.options_hash,
                      output=output_relpath(task.item.id), input_fingerprint=task.fingerprint)
     tmp = None
     try:
         t0 = time.perf_counter()
-        local, digest, is_tmp, res.attempts = fetch(task.item.location, job.config)
+        local, digest, is_tmp, res.attempts = fetch(task.item.location, config)
         tmp = local if is_tmp else None
         exp = task.expect
-        if exp is not None and exp.input_sha256 == digest and _output_ok(job.out / res.output, exp):
+        if exp is not None and exp.input_sha256 == digest and _output_ok(Path(config.out) / res.output, exp):
             res.status, res.input_sha256 = "skipped", digest
             res.output_sha256, res.output_bytes = exp.output_sha256, exp.output_bytes
             return task, None, res
-        options = item_options(job.convert_options, task.item.options)
+        options = item_options(config.convert_options, task.item.options)
         painting = load_painting(local, painting_info(task.item), options.load)
         fp = task.fingerprint or ("" if is_tmp else fingerprint(task.item.location))
         return replace(task, painting=painting, fingerprint=fp), time.perf_counter() - t0, None
@@ -289,33 +292,40 @@ def _load_main(task: Task, job: BatchJob) -> tuple[Task, Any, ItemResult | None]
                 pass
 
 
+def depth_batch(batch: list[Task], config: WorkerConfig, estimator: Any,
+                io_pool: ThreadPoolExecutor) -> Iterator[Task | ItemResult]:
+    """Load a batch of tasks (threads), run the depth model once on all of them, and yield
+    tasks carrying painting + depth (or results for items skipped or failed on the way)."""
+    loaded = list(io_pool.map(lambda t: load_for_depth(t, config), batch))
+    ready = [(t, sec) for t, sec, res in loaded if res is None]
+    for _, _, res in loaded:
+        if res is not None:
+            yield res
+    if not ready:
+        return
+    t0 = time.perf_counter()
+    try:
+        depths = estimator.estimate([t.painting.rgb for t, _ in ready])
+    except Exception as exc:  # noqa: BLE001 - the whole batch fails, the run goes on
+        for t, _ in ready:
+            yield ItemResult(id=t.item.id, line=t.item.line, status="failed",
+                             options_hash=t.options_hash, output=output_relpath(t.item.id),
+                             error=f"depth model failed: {type(exc).__name__}: {exc}")
+        return
+    share = (time.perf_counter() - t0) / len(ready)
+    for (t, load_s), d in zip(ready, depths):
+        yield replace(t, depth=d, pre_stages={"load": load_s, "depth": share})
+
+
 def _with_depth(tasks: Iterator[Task | ItemResult], job: BatchJob, estimator: Any,
                 batch_size: int) -> Iterator[Task | ItemResult]:
-    """Group tasks into batches, load them (threads) and run the depth model on each batch."""
+    """Group tasks into batches and run the depth model on each batch in this process."""
     io_pool = ThreadPoolExecutor(max_workers=4)
     try:
         batch: list[Task] = []
 
         def flush() -> Iterator[Task | ItemResult]:
-            loaded = list(io_pool.map(lambda t: _load_main(t, job), batch))
-            ready = [(t, sec) for t, sec, res in loaded if res is None]
-            for _, _, res in loaded:
-                if res is not None:
-                    yield res
-            if not ready:
-                return
-            t0 = time.perf_counter()
-            try:
-                depths = estimator.estimate([t.painting.rgb for t, _ in ready])
-            except Exception as exc:  # noqa: BLE001 - the whole batch fails, the run goes on
-                for t, _ in ready:
-                    yield ItemResult(id=t.item.id, line=t.item.line, status="failed",
-                                     options_hash=t.options_hash, output=output_relpath(t.item.id),
-                                     error=f"depth model failed: {type(exc).__name__}: {exc}")
-                return
-            share = (time.perf_counter() - t0) / len(ready)
-            for (t, load_s), d in zip(ready, depths):
-                yield replace(t, depth=d, pre_stages={"load": load_s, "depth": share})
+            return depth_batch(batch, job.config, estimator, io_pool)
 
         for t in tasks:
             if isinstance(t, ItemResult):
