@@ -261,6 +261,14 @@ class Scene:
                 f"{len(self.layers)} layers ({', '.join(l.name for l in self.layers)}), "
                 f"{self.triangle_count:,} triangles, effects: {eff})")
 
+    def save(self, path: str, profile: str = "quest", sidecar: bool = False) -> Any:
+        """Write the scene (.glb) with an export profile; returns the path written.
+
+        A convenience over :func:`paint2vr.export.save_scene`, imported lazily so the data
+        model does not depend on the exporter."""
+        from .export import ExportOptions, save_scene
+        return save_scene(self, path, ExportOptions(profile=profile, sidecar=sidecar))
+
     def _repr_png_(self) -> bytes:
         from PIL import Image
 
@@ -291,3 +299,4 @@ def camera_for_image(width: int, height: int, fov_deg: float = DEFAULT_FOV_DEG,
     else:
         yfov = 2.0 * math.atan(half)
     return Camera(width=width, height=height, yfov=yfov, position=(0.0, float(eye_height), 0.0))
+

@@ -20,7 +20,7 @@ def add_convert_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--effect-opt", action="append", default=[], metavar="EFFECT.FIELD=VALUE",
                    help="per-effect option, repeatable, for example snow.density=2 (see docs/effects.md)")
     add_options(p, LiftOptions, title="lifting (layers, filling, meshes)")
-    add_options(p, ExportOptions, title="export")
+    add_options(p, ExportOptions, title="export", prefix_clashes="export_")
     add_options(p, LoadOptions, title="image loading limits")
 
 
@@ -30,7 +30,7 @@ def convert_options_from_args(args: argparse.Namespace) -> tuple[ConvertOptions,
     opts = dataclasses.replace(
         opts, lift=options_from_args(args, LiftOptions), load=options_from_args(args, LoadOptions),
         effect_options=parse_effect_options(getattr(args, "effect_opt", []) or []))
-    return opts, options_from_args(args, ExportOptions)
+    return opts, options_from_args(args, ExportOptions, prefix_clashes="export_")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -55,6 +55,10 @@ def run(args: argparse.Namespace) -> int:
     info = PaintingInfo(id=args.id, title=args.title, artist=args.artist, license=args.license,
                         attribution=args.attribution)
     out = Path(args.output)
+    if out.suffix.lower() not in (".glb", ".gltf", ".ply"):
+        from ..errors import InputError
+        raise InputError(f"{out}: unsupported output type {out.suffix!r}", hint="use .glb, .gltf or .ply")
+    out.parent.mkdir(parents=True, exist_ok=True)
     scene = convert(args.painting, options, info)
     save_scene(scene, out, export_options)
     size = out.stat().st_size
