@@ -198,7 +198,8 @@ def _visible_faces(p: Prepared, width: int, height: int) -> tuple[np.ndarray, np
         y1 = np.floor(np.nanmax(y, axis=1) - 0.5)
     ok &= np.isfinite(x).all(axis=1) & np.isfinite(y).all(axis=1)
     ok &= (x1 >= 0) & (y1 >= 0) & (x0 <= width - 1) & (y0 <= height - 1) & (x0 <= x1) & (y0 <= y1)
-    area = (x[:, 1] - x[:, 0]) * (y[:, 2] - y[:, 0]) - (x[:, 2] - x[:, 0]) * (y[:, 1] - y[:, 0])
+    with np.errstate(invalid="ignore"):  # vertices behind the eye project to inf/nan
+        area = (x[:, 1] - x[:, 0]) * (y[:, 2] - y[:, 0]) - (x[:, 2] - x[:, 0]) * (y[:, 1] - y[:, 0])
     ok &= area != 0
     idx = np.nonzero(ok)[0]
     box = np.stack([np.clip(x0[idx], 0, width - 1), np.clip(y0[idx], 0, height - 1),
