@@ -168,6 +168,9 @@ class SceneSpace:
     sky_depth: float
     """View depth of the sky backdrop (metres)."""
     height: HeightField
+    """The safe height field (max-filtered): keep sampled path points above it."""
+    surface: HeightField
+    """The highest surface per cell itself (holes filled), for checking results."""
     ground: float
     """A low ground level (metres): the 5th percentile of the height field in view."""
     sky_mask: np.ndarray
@@ -232,7 +235,8 @@ def scene_space(scene: Scene, max_far: float = 60.0, sky_grid: int = 64) -> Scen
         grid = scatter_max(pts, x0, z0, cell, shape)
     else:
         grid = np.zeros(shape)
-    grid = _max_filter3(fill_holes_max(grid)).astype(np.float32)
+    surface = HeightField(x0=x0, z0=z0, cell=cell, grid=fill_holes_max(grid).astype(np.float32))
+    grid = _max_filter3(surface.grid)
     hf = HeightField(x0=x0, z0=z0, cell=cell, grid=grid)
 
     # Image-space sky: cells no land triangle covers, connected to the top edge.
@@ -275,7 +279,7 @@ def scene_space(scene: Scene, max_far: float = 60.0, sky_grid: int = 64) -> Scen
     d = pz - gz
     inview = (d > near) & (d < far) & (np.abs(gx - px) < d * math.tan(cam.xfov / 2.0))
     ground = float(np.percentile(grid[inview], 5)) if inview.any() else 0.0
-    return SceneSpace(camera=cam, near=near, far=far, sky_depth=sky_depth, height=hf, ground=ground,
+    return SceneSpace(camera=cam, near=near, far=far, sky_depth=sky_depth, height=hf, surface=surface, ground=ground,
                       sky_mask=er, sky_cell=sky_cell)
 
 
@@ -428,7 +432,7 @@ def bake_particles(space: SceneSpace, spec: ParticleSpec, rng: np.random.Generat
     per = np.full(spec.groups, spec.count // spec.groups)
     per[: spec.count % spec.groups] += 1
     falling = mo.fall > 0
-    tiers = max(1, int(math.ceil((spec.top - 0.0) / mo.fall))) if falling else 1
+    tiers = max(1, int(round(spec.top / mo.fall))) if falling else 1
     for g in range(spec.groups):
         node = Node(f"{spec.name}_{g:02d}")
         phase = (g + 0.5) / spec.groups

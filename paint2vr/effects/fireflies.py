@@ -48,11 +48,10 @@ LIMITS = {"density": (0.01, 20.0), "size": (0.001, 1.0), "wander": (0.0, 10.0), 
 
 def _blink_track(node, loop: float, rng: np.random.Generator) -> Track:
     """STEP scale: on, with 3 short dark spells per loop at random moments (seamless)."""
-    starts = np.sort(rng.uniform(0.05, 0.85, 3)) * loop
+    # One dark spell in each third of the loop, so they never overlap or touch its ends.
+    starts = (np.arange(3) + rng.uniform(0.1, 0.7, 3)) / 3 * loop
     offs = starts + rng.uniform(0.03, 0.08, 3) * loop
     times = np.concatenate([[0.0], np.ravel(np.stack([starts, offs], -1)), [loop]])
-    times = np.maximum.accumulate(times + np.arange(len(times)) * 1e-3)  # strictly increasing
-    times[-1] = loop
     vals = np.concatenate([[1.0], np.tile([0.0, 1.0], 3), [1.0]])
     return Track(node, "scale", times.astype(np.float32), np.repeat(vals[:, None], 3, 1).astype(np.float32), "STEP")
 

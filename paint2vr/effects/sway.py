@@ -32,6 +32,9 @@ class SwayOptions:
     """Parts lower than this above their ground (metres) stay still (trunks, grass)."""
     full_height: float = 5.0
     """Height above the ground (metres) from which foliage moves the full amplitude."""
+    max_moving_vertices: int = 30000
+    """Most vertices (over all layers) that move; beyond it only the strongest foliage sways,
+    which keeps the morph data small (3 targets x 16 bytes per moving vertex)."""
     threshold: float = 0.35
     """Vegetation score in [0, 1] from which a vertex sways (lower: more of the picture moves)."""
     loop_seconds: float = 8.0
@@ -41,7 +44,7 @@ class SwayOptions:
 DEFAULT_SWAY = SwayOptions()
 LIMITS = {"amplitude": (0.0, 5.0), "period_seconds": (0.2, 120.0), "wavelength": (0.5, 1000.0),
           "wind_direction_deg": (-360.0, 360.0), "min_height": (0.0, 100.0), "full_height": (0.01, 200.0),
-          "threshold": (0.0, 1.0), "loop_seconds": (1.0, 120.0)}
+          "threshold": (0.0, 1.0), "max_moving_vertices": (1, 10_000_000), "loop_seconds": (1.0, 120.0)}
 KEYS_PER_SWAY = 16
 
 
@@ -129,7 +132,7 @@ def sway(scene: Scene, options: SwayOptions = DEFAULT_SWAY, seed: int = 0) -> Ef
     cycles = max(1, int(round(o.loop_seconds / o.period_seconds)))
     t = loop_times(o.loop_seconds, KEYS_PER_SWAY * cycles).astype(np.float64)
     phases = 2 * math.pi * np.arange(3) / 3
-    tracks = []
+    found = []
     for layer in scene.layers:
         node, mesh = layer.node, layer.node.mesh
         if layer.kind == "sky" or mesh is None or mesh.faces is None or not mesh.faces.size:
@@ -148,7 +151,17 @@ def sway(scene: Scene, options: SwayOptions = DEFAULT_SWAY, seed: int = 0) -> Ef
         bend = np.clip((rel - o.min_height) / max(o.full_height - o.min_height, 1e-6), 0, 1) ** 1.5
         amount = np.clip((score - o.threshold) / max(1 - o.threshold, 1e-6) * 2, 0, 1) * bend
         amount = _smooth(amount, mesh.faces, n, 1)
-        amount[amount < 1e-3] = 0.0
+        found.append((layer, m, world, amount))
+    # Over the vertex budget: raise the floor smoothly (amounts ramp from the new floor, so
+    # neighbouring vertices still move together).
+    every = np.concatenate([a for *_, a in found]) if found else np.zeros(0)
+    floor = 1e-3
+    if int((every > floor).sum()) > o.max_moving_vertices:
+        floor = float(np.sort(every)[-o.max_moving_vertices - 1])
+    tracks = []
+    for layer, m, world, amount in found:
+        node, mesh = layer.node, layer.node.mesh
+        amount = np.where(amount > floor, (amount - floor) / max(1 - floor, 1e-6), 0.0)
         if not amount.any():
             continue
         # Gust phase across the scene along the wind, in the node's local frame.
@@ -163,6 +176,6 @@ def sway(scene: Scene, options: SwayOptions = DEFAULT_SWAY, seed: int = 0) -> Ef
         w = 2 * math.pi * cycles * t / o.loop_seconds
         vals = np.stack([0.5 + 0.5 * np.cos(w - ph) for ph in phases], -1)
         tracks.append(Track(node, "weights", t.astype(np.float32), close_loop(vals)))
-        log.info("sway: %d of %d vertices of %s move", int((amount > 0).sum()), n, layer.name)
+        log.info("sway: %d of %d vertices of %s move", int((amount > 0).sum()), len(amount), layer.name)
     clips = [Clip("sway", tracks)] if tracks else []
     return Effect(name="sway", nodes=[], clips=clips, options=options_to_dict(o))
