@@ -46,8 +46,9 @@ function provenanceOf(gltf, config) {
   const asset = gltf.asset || {};
   const record = (asset.extras && asset.extras.paint2vr) || {};
   const source = record.source || {};
-  const radius = [record.walkable_radius, record.lift && record.lift.walkable_radius,
-    record.scene && record.scene.walkable_radius].find((r) => typeof r === 'number' && r > 0);
+  const lift = record.lift || {};
+  const radius = [record.walkable_radius, lift.walk_radius, lift.walkable_radius]
+    .find((r) => typeof r === 'number' && r > 0);
   return {
     title: source.title || config.name || 'Untitled',
     artist: source.artist || '',
