@@ -9,6 +9,9 @@ from typing import Any
 from ..scene import Scene
 
 PROVENANCE_KEY = "paint2vr"
+VOLATILE_KEYS = frozenset({"seconds", "elapsed", "timings"})
+"""Keys dropped from the record at any depth: run-time measurements, not inputs, which
+would make identical inputs give different bytes."""
 RECORD_VERSION = 1
 """Version of the record's layout (docs/export.md); bumped when fields change meaning."""
 
@@ -47,11 +50,12 @@ def provenance_record(scene: Scene) -> dict[str, Any]:
 
 
 def plain_json(value: Any) -> Any:
-    """``value`` with non-finite floats as strings ('inf', 'nan'): JSON has no such numbers."""
+    """``value`` with non-finite floats as strings ('inf', 'nan'), JSON having no such
+    numbers, and without :data:`VOLATILE_KEYS`."""
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
     if isinstance(value, dict):
-        return {str(k): plain_json(v) for k, v in value.items()}
+        return {str(k): plain_json(v) for k, v in value.items() if str(k) not in VOLATILE_KEYS}
     if isinstance(value, (list, tuple)):
         return [plain_json(v) for v in value]
     return value

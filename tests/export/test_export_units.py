@@ -155,3 +155,15 @@ def test_ply_output(tmp_path):
     assert len(trimesh.load(out).vertices) == n
     assert save_scene(scene, tmp_path / "t.ply", ExportOptions(sidecar=True)).read_bytes() == data
     assert (tmp_path / "s.provenance.json").exists()
+
+
+def test_provenance_record_plain_and_stable():
+    from paint2vr.export.provenance import provenance_record
+    scene = grid_scene(nx=4, ny=4)
+    scene.provenance.update({"lift_result": {"layers": 2, "seconds": 1.23}, "options": {"far": float("inf")}})
+    rec = provenance_record(scene)
+    assert rec["lift_result"] == {"layers": 2}
+    assert rec["options"] == {"far": "inf"}
+    assert rec["depth_model"]["revision"] == "1" and rec["seed"] == 3 and rec["record_version"] == 1
+    assert rec["source"] == {"id": "grid", "title": "Grid", "artist": "Test", "license": "CC0",
+                             "attribution": "", "sha256": "cd" * 32}
