@@ -1,12 +1,9 @@
 """Triangle meshes from a layer's depth grid, cut at depth jumps.
 
-A layer is meshed on its working-resolution grid: cells that touch the layer's coverage
-become two triangles, except that no triangle may join vertices whose depths differ by more
-than ``max_jump`` (relative). The grid is adaptive: a quadtree starts from coarse cells and
-splits a cell where the layer's silhouette crosses it, where its depth is not planar to within
-``tolerance`` (relative) or where it holds a depth jump, down to single pixels. T-junctions
-between a coarse cell and finer neighbours are closed by fanning the coarse cell around
-all the vertices on its border.
+A layer is meshed on its working-resolution grid at a uniform step: cells that touch the
+layer's coverage become two triangles; cells holding a depth jump get near and far copies
+(see :func:`uniform_grid_mesh`), and no triangle joins vertices whose depths differ by more
+than ``max_jump`` (relative). Silhouettes come from the texture's alpha, not from the grid.
 """
 
 from __future__ import annotations
