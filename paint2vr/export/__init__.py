@@ -44,8 +44,8 @@ class ExportOptions:
     """JPEG quality for opaque textures."""
     reduce: bool = True
     """Reduce a scene over its profile's budgets to fit (decimate layer meshes, subsample points, downscale textures); with --no-reduce it is refused."""
-    max_texture: int = 0
-    """Longest texture side in pixels; 0 uses the profile's limit, which also caps larger values."""
+    texture_size: int = 0
+    """Longest side of exported textures in pixels; 0 uses the profile's limit, which also caps larger values."""
     splat_attributes: Literal["legacy", "ratified"] = "legacy"
     """Splat profile attribute names: legacy (_SCALE/_ROTATION, valid for the Khronos validator) or ratified (KHR_gaussian_splatting:SCALE/..., the current spec)."""
 
@@ -57,8 +57,8 @@ def _check_options(options: ExportOptions) -> Profile:
     profile = get_profile(options.profile)
     if not 1 <= options.jpeg_quality <= 100:
         raise InputError(f"jpeg_quality must be within [1, 100], got {options.jpeg_quality}")
-    if options.max_texture < 0 or 0 < options.max_texture < 16:
-        raise InputError(f"max_texture must be 0 (the profile's) or at least 16, got {options.max_texture}")
+    if options.texture_size < 0 or 0 < options.texture_size < 16:
+        raise InputError(f"texture_size must be 0 (the profile's) or at least 16, got {options.texture_size}")
     if options.splat_attributes not in ("legacy", "ratified"):
         raise InputError(f"splat_attributes must be 'legacy' or 'ratified', got {options.splat_attributes!r}")
     return profile
@@ -106,7 +106,7 @@ def _render(scene: Scene, options: ExportOptions, fmt: str, stem: str) -> tuple[
     profile = _check_options(options)
     fitted = fit_scene(scene, profile, reduce=options.reduce, splat_attributes=options.splat_attributes)
     check_budget(scene, profile, fitted)
-    limit = min(profile.max_texture, options.max_texture or profile.max_texture)
+    limit = min(profile.max_texture, options.texture_size or profile.max_texture)
     has_textures = any(m.texture is not None and not m.is_points for m in written_meshes(scene, fitted))
     while True:
         extra = _export_record(options, fitted, scene, limit)
@@ -122,7 +122,7 @@ def _render(scene: Scene, options: ExportOptions, fmt: str, stem: str) -> tuple[
         if not (options.reduce and has_textures and limit > MIN_TEXTURE):
             raise BudgetError(f"the {fmt} output is {size / 2**20:.1f} MiB, over the {profile.name} file-size "
                               f"budget of {profile.max_file_mb:g} MiB",
-                              hint="lower --max-texture or --jpeg-quality, or pick --profile desktop")
+                              hint="lower --texture-size or --jpeg-quality, or pick --profile desktop")
         log.info("%s: %.1f MiB is over %g MiB; textures %d -> %d px", stem, size / 2**20,
                  profile.max_file_mb, limit, max(MIN_TEXTURE, limit // 2))
         limit = max(MIN_TEXTURE, limit // 2)

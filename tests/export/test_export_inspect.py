@@ -79,3 +79,19 @@ def test_inspect_bad_files(tmp_path):
     junk.write_bytes(b"\x00\x01not gltf")
     with pytest.raises(InputError, match="not a glTF file"):
         inspect_file(junk)
+
+
+def test_export_flags_do_not_clash_with_other_stages():
+    # convert adds the lift, export and load options to one parser: names must be unique
+    from paint2vr.cli.options import add_options
+    from paint2vr.export import ExportOptions
+    from paint2vr.painting import LoadOptions
+    lift = pytest.importorskip("paint2vr.lift")
+    parser = argparse.ArgumentParser()
+    for cls in (lift.LiftOptions, ExportOptions, LoadOptions):
+        add_options(parser, cls)
+    args = parser.parse_args(["--profile", "splat", "--no-reduce", "--texture-size", "512",
+                              "--splat-attributes", "ratified"])
+    from paint2vr.cli.options import options_from_args
+    assert options_from_args(args, ExportOptions) == ExportOptions(
+        profile="splat", reduce=False, texture_size=512, splat_attributes="ratified")
