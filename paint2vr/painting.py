@@ -10,6 +10,7 @@ safely with one :class:`~paint2vr.errors.ImageLoadError` (see docs/security.md).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -21,7 +22,7 @@ import threading
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Iterator
 
 import numpy as np
 
@@ -226,45 +227,42 @@ def _not_an_image(p: Path, prefix: bytes) -> ImageLoadError:
     return _fail(p, f"not a supported image (formats read: {', '.join(ALLOWED_FORMATS)})", _FORMAT_HINT)
 
 
-class _PillowPixelLimit:
-    """Set Pillow's own decompression-bomb limit to ours while one file is opened and decoded.
+@contextlib.contextmanager
+def _pillow_guard(max_pixels: int, p: Path) -> Iterator[None]:
+    """Set Pillow's own decompression-bomb limit to ours while one file is opened and decoded,
+    and turn Pillow's warnings about damaged files into log records naming the file.
 
     Pillow refuses above ``2 * Image.MAX_IMAGE_PIXELS`` (and checks GIF frames and TIFF
     tiles we do not see); at its default (~179 MP) it would refuse images that
-    ``LoadOptions.max_pixels`` allows. Image.MAX_IMAGE_PIXELS is a process global, so it is
-    changed under a lock and restored; Pillow's warning, which fires between the limit and
-    twice it, is silenced here (we refuse those sizes ourselves, with a clearer message).
+    ``LoadOptions.max_pixels`` allows. Image.MAX_IMAGE_PIXELS and the warning filters are
+    process globals, so they are changed under a lock and restored; Pillow's bomb warning,
+    which fires between the limit and twice it, is dropped (we refuse those sizes ourselves,
+    with a clearer message).
     """
+    from PIL import Image
 
-    def __init__(self, max_pixels: int) -> None:
-        self.max_pixels = max_pixels
-
-    def __enter__(self) -> None:
-        from PIL import Image
-        _PILLOW_LIMIT_LOCK.acquire()
-        self._saved = Image.MAX_IMAGE_PIXELS
-        Image.MAX_IMAGE_PIXELS = self.max_pixels
-        self._warnings = warnings.catch_warnings()
-        self._warnings.__enter__()
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-
-    def __exit__(self, *exc: Any) -> None:
-        from PIL import Image
+    with _PILLOW_LIMIT_LOCK:
+        saved = Image.MAX_IMAGE_PIXELS
+        Image.MAX_IMAGE_PIXELS = max_pixels
         try:
-            self._warnings.__exit__(*exc)
-            Image.MAX_IMAGE_PIXELS = self._saved
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                yield
         finally:
-            _PILLOW_LIMIT_LOCK.release()
+            Image.MAX_IMAGE_PIXELS = saved
+    for message in dict.fromkeys(_one_line(w.message) for w in caught):
+        log.warning("%s: %s", _display(p), message)
 
 
-def _decode(f: BinaryIO, p: Path, options: LoadOptions) -> tuple[Any, tuple[int, int]]:
+def _decode(f: BinaryIO, p: Path, options: LoadOptions) -> tuple[Any, tuple[int, int], int]:
     """Header checks, then decode the first frame (JPEG: at the smallest DCT scale >= target).
 
-    Returns the loaded image and the (width, height) its header declares.
+    Returns the loaded image, the (width, height) its header declares and its EXIF orientation.
     """
     from PIL import Image, UnidentifiedImageError
 
-    with _PillowPixelLimit(options.max_pixels):
+    with _pillow_guard(options.max_pixels, p):
         try:
             img = Image.open(f, formats=ALLOWED_FORMATS)
         except UnidentifiedImageError:
@@ -288,7 +286,8 @@ def _decode(f: BinaryIO, p: Path, options: LoadOptions) -> tuple[Any, tuple[int,
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img.load()
-    return img, (w, h)
+        orientation = _orientation(img, p)
+    return img, (w, h), orientation
 
 
 def _target_size(size: tuple[int, int], max_side: int) -> tuple[int, int]:
@@ -300,10 +299,11 @@ def _target_size(size: tuple[int, int], max_side: int) -> tuple[int, int]:
 
 
 def _orientation(img: Any, p: Path) -> int:
+    """The EXIF orientation (1..8); 1 when absent or unreadable (the pixels are still good)."""
     try:
         value = img.getexif().get(0x0112, 1)
         return value if isinstance(value, int) and 1 <= value <= 8 else 1
-    except Exception as exc:  # any parser error in metadata: the pixels are still good
+    except Exception as exc:  # any parser error in metadata
         log.warning("%s: ignoring unreadable EXIF data (%s)", _display(p), _one_line(exc))
         return 1
 
@@ -374,7 +374,7 @@ def _colour_to_srgb(img: Any, icc: bytes | None, p: Path) -> Any:
         return ImageCms.profileToProfile(img, lab, _srgb_profile(), outputMode="RGB")
     if img.mode == "CMYK":
         log.info("%s: CMYK without an ICC profile; using a naive conversion", _display(p))
-    return img.convert("RGB")
+    return img if img.mode == "RGB" else img.convert("RGB")  # no copy of an already-RGB image
 
 
 def _split_alpha(img: Any) -> tuple[Any, Any | None]:
@@ -394,7 +394,7 @@ def _composite_over_white(rgb: np.ndarray, alpha8: np.ndarray) -> np.ndarray:
 
 def _to_array(img: Any, icc: bytes | None, p: Path) -> tuple[np.ndarray, np.ndarray | None]:
     colour, alpha = _split_alpha(img)
-    rgb = np.array(_colour_to_srgb(colour, icc, p), dtype=np.uint8)
+    rgb = np.array(_colour_to_srgb(colour, icc, p), dtype=np.uint8)  # writable, C-contiguous
     if alpha is None:
         return rgb, None
     a8 = np.asarray(alpha, dtype=np.uint8)
@@ -449,9 +449,8 @@ def load_painting(path: str | os.PathLike[str], info: PaintingInfo | None = None
         except OSError as exc:
             raise _fail(p, f"cannot read ({_one_line(exc)})", "check the file and the disk") from exc
         try:
-            img, original = _decode(f, p, options)
+            img, original, orientation = _decode(f, p, options)
             icc = img.info.get("icc_profile") or None
-            orientation = _orientation(img, p)
             img = _resizable(img)
             target = _target_size(img.size, options.max_side)
             if target != img.size:

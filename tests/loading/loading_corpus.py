@@ -269,3 +269,29 @@ BAD_KINDS: dict[str, Callable[[Path], Path]] = {
 def write_bad_corpus(folder: Path) -> dict[str, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     return {name: make(folder) for name, make in BAD_KINDS.items()}
+
+
+def huge_jpeg_bytes(width: int, height: int) -> bytes:
+    """A width x height baseline JPEG built in O(width) memory: a horizontal grey ramp.
+
+    One 16-pixel MCU row is encoded with a restart marker after each row; every row of a
+    ramp that is constant down the columns encodes to the same bytes, so the scan is that
+    segment repeated with RST0..RST7 cycling, and SOF0's height is patched. Only the decoder
+    ever sees the full size.
+    """
+    ramp = np.linspace(16, 240, width).astype(np.uint8)
+    strip = Image.fromarray(np.broadcast_to(ramp, (16, width)).copy()).convert("RGB")
+    data = encode(strip, "JPEG", quality=75, subsampling=2, restart_marker_rows=1)
+    sos = data.index(b"\xff\xda")
+    scan_start = sos + 2 + struct.unpack(">H", data[sos + 2:sos + 4])[0]
+    scan = data[scan_start:data.rindex(b"\xff\xd9")]
+    if b"\xff\xd0" in scan:  # a trailing restart marker before EOI is not expected here
+        scan = scan[:scan.index(b"\xff\xd0")]
+    header = bytearray(data[:scan_start])
+    sof = header.index(b"\xff\xc0")
+    rows = -(-height // 16)
+    assert rows * 16 == height, "height must be a multiple of 16"
+    header[sof + 5:sof + 7] = struct.pack(">H", height)
+    body = b"".join(scan + (b"\xff" + bytes([0xD0 + i % 8]) if i < rows - 1 else b"")
+                    for i in range(rows))
+    return bytes(header) + body + b"\xff\xd9"
