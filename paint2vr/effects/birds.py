@@ -43,7 +43,7 @@ DEFAULT_BIRDS = BirdsOptions()
 LIMITS = {"count": (1, 32), "size": (0.05, 10.0), "speed": (0.5, 40.0), "flap_hz": (0.0, 20.0),
           "min_distance": (1.0, 1000.0), "max_distance": (1.0, 2000.0), "clearance": (0.0, 100.0),
           "spread": (0.0, 50.0), "loop_seconds": (1.0, 120.0)}
-KEYS = 64
+KEYS = 128
 
 
 def bird_mesh(size: float, color: tuple[float, float, float]) -> Mesh:
@@ -102,7 +102,8 @@ def flight_ok(space: SceneSpace, pos: np.ndarray, o: BirdsOptions) -> np.ndarray
     return ok.reshape(probes.shape[:-1]).all(axis=-1)
 
 
-def _paths(rng: np.random.Generator, space: SceneSpace, o: BirdsOptions, t: np.ndarray, shrink: float) -> np.ndarray:
+def _paths(rng: np.random.Generator, space: SceneSpace, o: BirdsOptions, t: np.ndarray, laps: int,
+           shrink: float) -> np.ndarray:
     """(count, K+1, 3) candidate positions: a flock centre on a tilted loop plus wanderers."""
     cam = space.camera
     rows, cols = np.nonzero(space.sky_mask)
@@ -112,15 +113,16 @@ def _paths(rng: np.random.Generator, space: SceneSpace, o: BirdsOptions, t: np.n
     lo, hi = o.min_distance, min(o.max_distance, 0.8 * space.sky_depth)
     z = lo + (hi - lo) * rng.random() ** 1.5
     centre = cam.unproject(np.array(u), np.array(v), np.array(z)).astype(np.float64)
-    radius = o.speed * o.loop_seconds / (2 * math.pi) * shrink
-    w = 2 * math.pi * t / o.loop_seconds
+    # More laps of a smaller loop keep the speed where the sky is small.
+    radius = o.speed * o.loop_seconds / (2 * math.pi * laps) * shrink
+    w = 2 * math.pi * laps * t / o.loop_seconds
     direction = rng.choice([-1.0, 1.0])
     ax = np.array([1.0, 0.0, 0.0])
     bz = np.array([0.0, rng.uniform(-0.15, 0.15), 1.0])
-    ell = rng.uniform(0.35, 0.7)
+    ell = rng.uniform(0.5, 0.8)
     c_path = centre + radius * (np.cos(w)[:, None] * ax + direction * ell * np.sin(w)[:, None] * bz)
     offs = rng.normal(size=(o.count, 1, 3)) * o.spread * shrink * np.array([1.0, 0.4, 1.0])
-    wander = fourier_loop(rng, t, o.loop_seconds, 0.4 * o.spread * shrink, 2, (o.count, 3)).transpose(0, 2, 1)
+    wander = fourier_loop(rng, t, o.loop_seconds, 0.4 * o.spread * shrink / laps, 2, (o.count, 3)).transpose(0, 2, 1)
     return c_path[None] + offs + wander
 
 
@@ -137,9 +139,10 @@ def birds(scene: Scene, options: BirdsOptions = DEFAULT_BIRDS, seed: int = 0) ->
     rng = np.random.default_rng(seed)
     t = loop_times(o.loop_seconds, KEYS).astype(np.float64)
     pos = None
-    for attempt in range(240):
-        shrink = 0.75 ** (attempt // 40)
-        cand = _paths(rng, space, o, t, shrink)
+    for attempt in range(300):
+        laps = 1 + min(attempt // 50, 3)
+        shrink = 0.7 ** max(0, attempt // 50 - 3)
+        cand = _paths(rng, space, o, t, laps, shrink)
         if flight_ok(space, cand, o).all():
             pos = cand
             break

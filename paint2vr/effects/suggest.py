@@ -63,7 +63,7 @@ def suggest_effects(painting_rgb: np.ndarray, depth_map: Any | None = None) -> l
             near = land & ~far
             if near.sum() > 50:
                 hazy |= (luma[far].std() < 0.5 * luma[near].std()) and luma[far].mean() > luma[near].mean()
-        if hazy and float(luma.mean()) > 0.3:
+        if hazy and float(luma.mean()) > 0.3 and "snow" not in out:  # snowfields are flat too
             out.append("mist")
     if float(luma.mean()) < 0.2:
         out.append("fireflies")

@@ -149,8 +149,8 @@ def sway(scene: Scene, options: SwayOptions = DEFAULT_SWAY, seed: int = 0) -> Ef
         score = _smooth(vegetation_score(*cols), mesh.faces, n)
         rel = _height_above_ground(world)
         bend = np.clip((rel - o.min_height) / max(o.full_height - o.min_height, 1e-6), 0, 1) ** 1.5
+        # Bend depends on height only, so it is smooth already; the trunk's base stays put.
         amount = np.clip((score - o.threshold) / max(1 - o.threshold, 1e-6) * 2, 0, 1) * bend
-        amount = _smooth(amount, mesh.faces, n, 1)
         found.append((layer, m, world, amount))
     # Over the vertex budget: raise the floor smoothly (amounts ramp from the new floor, so
     # neighbouring vertices still move together).
@@ -158,6 +158,9 @@ def sway(scene: Scene, options: SwayOptions = DEFAULT_SWAY, seed: int = 0) -> Ef
     floor = 1e-3
     if int((every > floor).sum()) > o.max_moving_vertices:
         floor = float(np.sort(every)[-o.max_moving_vertices - 1])
+        if not (every > floor).any():
+            log.warning("sway: max_moving_vertices=%d is below the number of equally strong foliage "
+                        "vertices; nothing sways", o.max_moving_vertices)
     tracks = []
     for layer, m, world, amount in found:
         node, mesh = layer.node, layer.node.mesh
