@@ -52,7 +52,7 @@ def suggest_effects(painting_rgb: np.ndarray, depth_map: Any | None = None) -> l
     lower = land.copy()
     lower[: sh // 2] = False
     if lower.sum() > 0.1 * lower.size:
-        snowy = (luma > 0.6) & (sat < 0.2)
+        snowy = (luma > 0.68) & (sat < 0.2)
         if snowy[lower].mean() > 0.35:
             out.append("snow")
     if land.any():

@@ -67,7 +67,7 @@ def test_suggest_snow_and_birds():
 
 
 def test_suggest_mist_fireflies_leaves_sway():
-    assert "mist" in suggest_effects(_image((180, 180, 182), (170, 172, 175), noise=3), None)
+    assert "mist" in suggest_effects(_image((150, 150, 152), (140, 142, 145), noise=3), None)
     assert "fireflies" in suggest_effects(_image((10, 12, 30), (20, 25, 15), noise=5), None)
     assert "leaves" in suggest_effects(_image((200, 110, 30), (180, 90, 20), noise=10), None)
     assert "sway" in suggest_effects(_image((40, 100, 30), (30, 90, 25), noise=40), None)

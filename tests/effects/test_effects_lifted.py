@@ -1,0 +1,56 @@
+"""Effects on a scene made by the real lift stage (skipped while lift is unavailable)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from paint2vr.effects import add_effects, effect_budget, eval_track, scene_space
+from paint2vr.painting import Painting
+from paint2vr.scene import camera_for_image
+
+lift_mod = pytest.importorskip("paint2vr.lift", reason="the lift stage is not importable")
+base = pytest.importorskip("paint2vr.depth.base")
+
+
+def _painting_and_depth():
+    h, w = 180, 240
+    rng = np.random.default_rng(0)
+    cam = camera_for_image(w, h)
+    v = np.arange(h)[:, None] + 0.5
+    hz = h * 0.45
+    depth = (np.where(v > hz + 1, 1.6 * cam.focal / np.maximum(v - hz, 1e-3), 200.0) * np.ones((1, w)))
+    depth = np.minimum(depth, 200).astype(np.float32)
+    sky = np.zeros((h, w), bool)
+    sky[: int(hz) + 1] = True
+    rgb = np.zeros((h, w, 3), np.uint8)
+    rgb[sky] = (150, 190, 235)
+    rgb[~sky] = (225, 225, 230)
+    tree = (np.abs(np.arange(w) - w / 2)[None, :] < 20) & (v < hz + 1.6 * cam.focal / 20) & (v > h * 0.15)
+    depth[tree], sky[tree] = 20.0, False
+    rgb[tree] = np.stack([rng.integers(20, 60, tree.sum()), rng.integers(60, 140, tree.sum()),
+                          rng.integers(10, 40, tree.sum())], -1)
+    return Painting.from_array(rgb), base.DepthMap(depth=depth, sky=sky, metric=True,
+                                                   model=base.ModelInfo("synthetic"))
+
+
+def test_effects_on_a_lifted_scene():
+    painting, depth = _painting_and_depth()
+    scene = lift_mod.lift(painting, depth)
+    sp = scene_space(scene)
+    assert sp.sky_mask.any()
+    add_effects(scene, ["snow", "birds", "sway"], seed=2)
+    for e in scene.effects:
+        draws, nbytes = effect_budget(e)
+        assert draws <= 32 and nbytes <= 2_000_000
+    snow = scene.effects[0]
+    t = np.linspace(0, 8, 97)
+    tracks = {(id(tr.node), tr.path): tr for tr in snow.clips[0].tracks}
+    for node in snow.nodes:
+        c = node.mesh.positions.reshape(-1, 4, 3).mean(1)[None] + eval_track(tracks[(id(node), "translation")], t)[:, None]
+        vis = eval_track(tracks[(id(node), "scale")], t)[:, 0] > 0
+        c = c[vis]
+        assert (c[..., 1] >= sp.surface.at(c[..., 0], c[..., 2]) - 1e-4).all()
+    for tr in scene.effects[1].clips[0].tracks:
+        if tr.path == "translation":
+            assert sp.in_sky(eval_track(tr, t)).all()
