@@ -9,6 +9,9 @@ from typing import Sequence
 
 from ..errors import ExportError
 
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)  # read once: mkstemp makes 0600 files, outputs get the usual 0666 & ~umask
+
 
 def _check_folder(target: Path) -> Path:
     folder = target.parent if str(target.parent) else Path(".")
@@ -24,6 +27,7 @@ def _write_temp(target: Path, data: bytes) -> str:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_UMASK)
     except BaseException:
         _unlink(tmp)
         raise

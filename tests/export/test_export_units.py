@@ -1,5 +1,7 @@
 """Unit tests of the exporter's helpers: decimation, point sampling, splats, colours, files."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -126,6 +128,9 @@ def test_splat_mesh_values():
 def test_write_atomic_group_all_or_nothing(tmp_path):
     write_atomic_group([(tmp_path / "a.bin", b"1"), (tmp_path / "a.gltf", b"2")])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.bin", "a.gltf"]
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert (tmp_path / "a.gltf").stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's 0600
     with pytest.raises(ExportError, match="does not exist"):
         write_atomic_group([(tmp_path / "b.bin", b"1"), (tmp_path / "nope" / "b.gltf", b"2")])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.bin", "a.gltf"]  # no temporaries left
