@@ -312,27 +312,26 @@ def _high_depth_to_8bit(img: Any) -> Any:
     """16-bit, 32-bit integer and float greyscale -> 8-bit 'L'.
 
     16-bit: round(v * 255 / 65535). 32-bit integer: treated as 16-bit if any value exceeds
-    255, else as 8-bit. Float: [0, 1] if the maximum is <= 1, else [0, 255] if <= 255, else
-    [0, 65535]; NaN becomes 0. Values are taken as already sRGB-encoded (not linear).
+    255, else as 8-bit. Float: [0, 1] if the finite maximum is <= 1, else [0, 255] if <= 255,
+    else [0, 65535]; NaN becomes 0, +inf white. Values are taken as already sRGB-encoded.
     """
     from PIL import Image
 
     if img.mode.startswith("I;16"):
         arr = np.asarray(img).astype(np.uint32)
         return Image.fromarray(((arr * 255 + 32767) // 65535).astype(np.uint8))
-    arr = np.asarray(img, dtype=np.float32)
-    arr = np.nan_to_num(arr, nan=0.0, posinf=np.float32(np.finfo(np.float32).max), neginf=0.0)
-    top = float(arr.max(initial=0.0))
+    arr = np.array(img, dtype=np.float32)
+    finite = np.isfinite(arr)
+    top = float(arr.max(initial=0.0, where=finite))  # one +inf must not darken the rest
     if img.mode == "F" and top <= 1.0:
         hi = 1.0
     elif top <= 255.0:
         hi = 255.0
     else:
         hi = 65535.0
-    out = np.empty(arr.shape, np.uint8)
+    np.copyto(arr, np.where(arr > 0, np.float32(hi), np.float32(0.0)), where=~finite)  # NaN, -inf: 0
     np.clip(arr * np.float32(255.0 / hi) + np.float32(0.5), 0, 255, out=arr)
-    out[...] = arr
-    return Image.fromarray(out)
+    return Image.fromarray(arr.astype(np.uint8))
 
 
 def _resizable(img: Any) -> Any:
@@ -458,6 +457,9 @@ def load_painting(path: str | os.PathLike[str], info: PaintingInfo | None = None
                 img = img.resize(target, Image.Resampling.LANCZOS, reducing_gap=3.0)
         except ImageLoadError:
             raise
+        except MemoryError as exc:
+            raise _fail(p, "out of memory while decoding",
+                        "lower --max-pixels or --max-side, or downscale the file first") from exc
         except Exception as exc:
             # Pillow's decoders report bad data with many exception types (OSError,
             # SyntaxError, ValueError, struct.error, EOFError, ...); all mean "unreadable".

@@ -143,6 +143,19 @@ def test_float_tiff_unit_range_and_nan(tmp_path):
     assert p.rgb[0, 0, 0] == 0
 
 
+def test_float_tiff_inf_does_not_darken(tmp_path):
+    f = np.array([[0.0, 0.5, 1.0, np.inf, -np.inf, np.nan]], np.float32)
+    Image.fromarray(f).save(tmp_path / "inf.tif")
+    np.testing.assert_array_equal(load_painting(tmp_path / "inf.tif").rgb[0, :, 0], [0, 128, 255, 255, 0, 0])
+
+
+@pytest.mark.parametrize("values,expected", [([0, 128, 255], [0, 128, 255]),
+                                             ([0, 257, 65535], [0, 1, 255])])
+def test_int32_tiff_8_or_16_bit_range(tmp_path, values, expected):
+    Image.fromarray(np.array([values], np.int32)).save(tmp_path / "i.tif")
+    np.testing.assert_array_equal(load_painting(tmp_path / "i.tif").rgb[0, :, 2], expected)
+
+
 def test_float_tiff_0_255_range(tmp_path):
     f = np.array([[0.0, 100.0, 255.0, -3.0]], np.float32)
     Image.fromarray(f).save(tmp_path / "f255.tif")
