@@ -21,21 +21,37 @@ Depth Pro needs a fixed square input: the painting is letterboxed into it instea
 
 Relative -> metric: relative models output disparity-like values d (larger = nearer). We
 assume ``d = a / z + b`` and fix a, b so that the 98th / 2nd percentiles of d over land map
-to the 2nd / 98th percentiles of the built-in prior's depth (the ground plane seen from eye
-height); depth is then ``z = a / (d - b)``, clipped to [near / 2, far]. The result is marked
-``metric=False``. Metric models' metres are used as they are (``metric=True``).
+to the near / far ends of the land depth range; depth is then ``z = a / (d - b)``, clipped to
+[near / 2, far]. The range (2nd / 98th percentiles of land depth) comes from the built-in prior
+run on a small copy (``prior_side`` px), or is the prior's default near/far when
+``prior_side`` is 0. The result is marked ``metric=False``. Metric models' metres are used
+as they are (``metric=True``).
 
 Sky: models have no sky output. Sky = low-disparity pixels connected to the top edge, joined
-with the prior's sky detection where the model also sees the region as far.
+with the prior's sky where the model also sees the region as far. The fit (sky and the
+percentiles) is made on a small "fit map" (block means of the cropped model output, about
+``fit_side`` px long side); the sky mask is then upsampled bilinearly and thresholded at 0.5.
+
+Fast path (:meth:`TransformersEstimator.estimate`): uint8 paintings are uploaded (pinned,
+non-blocking on CUDA), resized, padded and normalised on the device, batched by padded
+shape, run through the model (fp16 on CUDA) and post-processed at full resolution on the
+device; only the small fit maps visit the host before post-processing. Batch k+1 is enqueued
+before batch k's results are collected, on separate copy/compute streams, and host work runs
+in a thread pool. :meth:`TransformersEstimator.estimate_reference` is the slow numpy/cv2
+version of the same steps, one painting at a time.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
 import os
 import socket
+import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -45,11 +61,15 @@ import numpy as np
 
 from ..errors import InputError, ModelError, ModelNotFoundError, UnsafeModelError
 from .base import DepthMap, ModelInfo
-from .prior import PriorEstimator, _check_rgb, _edge_strength
+from .prior import PriorEstimator, _check_rgb
 
 log = logging.getLogger(__name__)
 
 PICKLE_SUFFIXES = (".bin", ".pt", ".ckpt", ".pth", ".pkl")
+_LOOKAHEAD = 2
+"""Batches whose host preparation (pinning, small prior) is queued ahead of the device."""
+_IN_FLIGHT = 1
+"""Batches enqueued on the device beyond the one whose results are being collected."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +88,13 @@ class TransformersOptions:
     """Cap the long side at this many times the input size."""
     kind: str | None = None
     """'relative' or 'metric'; None: from the registry or the model's config."""
+    prior_side: int = 128
+    """Long side (px) of the small prior run giving the depth range and a sky hint; 0: the
+    prior's default near/far and no sky hint (no prior work per painting)."""
+    fit_side: int = 256
+    """Long side (px, about) of the map the sky and the metric fit are computed on."""
+    host_threads: int = 4
+    """Threads for per-painting host work (pinning, small prior, building DepthMaps)."""
 
 
 DEFAULT_TRANSFORMERS_OPTIONS = TransformersOptions()
@@ -177,6 +204,13 @@ class TransformersEstimator:
         self.info = info or ModelInfo(name=src, revision=revision if not local else "local",
                                       license="unknown", commercial=False)
         self._prior = PriorEstimator()
+        self._cuda = self.device.startswith("cuda")
+        scale, mean, std = self._norm()
+        self._norm_t = (scale, torch.from_numpy(mean).view(3, 1, 1).to(self.device),
+                        torch.from_numpy(std).view(3, 1, 1).to(self.device))
+        if options.host_threads < 1 or options.fit_side < 8 or options.prior_side < 0:
+            raise InputError(f"need host_threads >= 1, fit_side >= 8, prior_side >= 0; got "
+                             f"{options.host_threads}, {options.fit_side}, {options.prior_side}")
 
     def _patch_size(self) -> int | None:
         for cfg in (self.config, getattr(self.config, "backbone_config", None)):
@@ -192,10 +226,9 @@ class TransformersEstimator:
             return int(min(vals)) if vals else None
         return int(s) if isinstance(s, int) else None
 
-    # -- preprocessing -----------------------------------------------------------------
-    def _prepare(self, rgb: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
-        """-> (padded float32 (3, H', W') input, (valid height, valid width))."""
-        h, w = rgb.shape[:2]
+    # -- planning and preprocessing ----------------------------------------------------
+    def _plan(self, h: int, w: int) -> _Plan:
+        """Resized (nh, nw) and padded (th, tw) model input size of an (h, w) painting."""
         S = self.input_size
         if self.fixed_square:
             s = S / max(h, w)
@@ -204,84 +237,443 @@ class TransformersEstimator:
             if max(h, w) * s > self.options.max_aspect * S:
                 s = self.options.max_aspect * S / max(h, w)
         nh, nw = max(1, round(h * s)), max(1, round(w * s))
-        img = cv2.resize(rgb, (nw, nh), interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_CUBIC)
         m = self.multiple
         th, tw = (S, S) if self.fixed_square else (-(-nh // m) * m, -(-nw // m) * m)
-        img = cv2.copyMakeBorder(img, 0, th - nh, 0, tw - nw, cv2.BORDER_REPLICATE)
-        x = img.astype(np.float32)
-        if self.proc.get("do_rescale", True) is not False:
-            x /= 255.0
+        return _Plan(h, w, nh, nw, th, tw, s < 1)
+
+    def _norm(self) -> tuple[float, np.ndarray, np.ndarray]:
+        scale = 1.0 / 255.0 if self.proc.get("do_rescale", True) is not False else 1.0
         if self.proc.get("do_normalize", True) is not False:
             mean = np.asarray(self.proc.get("image_mean") or (0.485, 0.456, 0.406), np.float32)
             std = np.asarray(self.proc.get("image_std") or (0.229, 0.224, 0.225), np.float32)
-            x = (x - mean) / std
-        return np.ascontiguousarray(x.transpose(2, 0, 1)), (nh, nw)
+        else:
+            mean, std = np.zeros(3, np.float32), np.ones(3, np.float32)
+        return scale, mean, std
+
+    def _prepare(self, rgb: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
+        """Reference (cv2) preprocessing -> (padded float32 (3, H', W') input, (valid h, valid w))."""
+        p = self._plan(*rgb.shape[:2])
+        img = cv2.resize(rgb, (p.nw, p.nh), interpolation=cv2.INTER_AREA if p.down else cv2.INTER_CUBIC)
+        img = cv2.copyMakeBorder(img, 0, p.th - p.nh, 0, p.tw - p.nw, cv2.BORDER_REPLICATE)
+        scale, mean, std = self._norm()
+        x = (img.astype(np.float32) * np.float32(scale) - mean) / std
+        return np.ascontiguousarray(x.transpose(2, 0, 1)), (p.nh, p.nw)
+
+    def _prepare_torch(self, img, p: _Plan):
+        """Device preprocessing of one (h, w, 3) uint8 tensor -> float32 (3, th, tw); the same
+        steps as :meth:`_prepare` (antialiased bilinear stands in for cv2's area filter)."""
+        import torch.nn.functional as F
+        x = img.permute(2, 0, 1).unsqueeze(0).float()
+        if (p.nh, p.nw) != (p.h, p.w):
+            if p.down:
+                x = F.interpolate(x, size=(p.nh, p.nw), mode="bilinear", align_corners=False, antialias=True)
+            else:
+                x = F.interpolate(x, size=(p.nh, p.nw), mode="bicubic", align_corners=False)
+            x = x.round_().clamp_(0, 255)  # cv2 stores uint8: same rounding
+        if (p.th, p.tw) != (p.nh, p.nw):
+            x = F.pad(x, (0, p.tw - p.nw, 0, p.th - p.nh), mode="replicate")
+        scale, mean, std = self._norm_t
+        return ((x[0] * scale) - mean) / std
 
     def _forward(self, batch: np.ndarray) -> np.ndarray:
         import torch
         with torch.inference_mode():
             t = torch.from_numpy(batch).to(self.device, dtype=self.dtype)
-            out = self.model(pixel_values=t).predicted_depth
-            if out.ndim == 4:
-                out = out[:, 0]
-            return out.float().cpu().numpy()
+            return self._model_forward(t).cpu().numpy()
+
+    def _model_forward(self, x):
+        """(B, 3, H, W) model-dtype tensor -> (B, H', W') float32 prediction (on the device)."""
+        out = self.model(pixel_values=x).predicted_depth
+        if out.ndim == 4:
+            out = out[:, 0]
+        return out.float()
 
     def raw(self, images: Sequence[np.ndarray]) -> list[np.ndarray]:
-        """Model output per image at full resolution (disparity or metres), float32."""
-        prepared = []
+        """Model output per image at full resolution (disparity or metres), float32 (reference path)."""
+        outs = []
         for img in images:
             _check_rgb(img)
-            prepared.append(self._prepare(img))
-        groups: dict[tuple[int, int], list[int]] = {}
-        for i, (x, _) in enumerate(prepared):
-            groups.setdefault(x.shape[1:], []).append(i)
-        outs: list[np.ndarray | None] = [None] * len(images)
-        bs = self.options.batch_size
-        for shape, idx in groups.items():
-            for k in range(0, len(idx), bs):
-                chunk = idx[k:k + bs]
-                pred = self._forward(np.stack([prepared[i][0] for i in chunk]))
-                for i, p in zip(chunk, pred):
-                    (nh, nw) = prepared[i][1]
-                    if p.shape != shape:
-                        p = cv2.resize(p, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
-                    p = p[:nh, :nw]
-                    h, w = images[i].shape[:2]
-                    outs[i] = cv2.resize(np.ascontiguousarray(p), (w, h), interpolation=cv2.INTER_LINEAR)
-        return [o for o in outs]  # type: ignore[misc]
+            x, (nh, nw) = self._prepare(img)
+            p = self._forward(x[None])[0]
+            if p.shape != x.shape[1:]:
+                p = cv2.resize(p, (x.shape[2], x.shape[1]), interpolation=cv2.INTER_LINEAR)
+            h, w = img.shape[:2]
+            outs.append(cv2.resize(np.ascontiguousarray(p[:nh, :nw]), (w, h), interpolation=cv2.INTER_LINEAR))
+        return outs
 
-    def estimate(self, images: Sequence[np.ndarray]) -> list[DepthMap]:
-        return [self._to_depth(img, r) for img, r in zip(images, self.raw(images))]
-
-    # -- postprocessing -----------------------------------------------------------------
-    def _to_depth(self, rgb: np.ndarray, raw: np.ndarray) -> DepthMap:
-        prior = self._prior.estimate_one(rgb)
+    # -- the range hint (small prior run) -----------------------------------------------
+    def _hint(self, rgb: np.ndarray) -> RangeHint:
+        """Near/far of the ground plane and a sky hint, from the prior run on a small copy
+        (``prior_side`` px long side), or the prior's default range when ``prior_side`` is 0."""
         po = self._prior.options
-        raw = np.nan_to_num(raw.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
-        disp = raw if self.kind == "relative" else 1.0 / np.maximum(raw, 1e-3)
-        sky = derive_sky(disp, prior.sky)
-        land = ~sky if (~sky).any() else np.ones_like(sky)
-        if self.kind == "relative":
-            pl = prior.depth[~prior.sky] if (~prior.sky).any() else prior.depth.ravel()
-            near, far = float(np.percentile(pl, 2)), float(np.percentile(pl, 98))
-            far = max(far, near * 1.5)
-            d_lo, d_hi = np.percentile(disp[land], [2, 98])
-            if d_hi - d_lo < 1e-9:
-                depth = np.full(disp.shape, (near + far) / 2)
-            else:
-                a = (d_hi - d_lo) / (1.0 / near - 1.0 / far)
-                b = d_lo - a / far
-                depth = a / np.maximum(disp - b, a / far)
-            depth = np.clip(depth, near / 2, far)
-        else:
-            depth = np.clip(raw, 0.05, None)
-        land_max = float(depth[land].max())
-        sky_depth = max(po.sky_depth, 2.0 * land_max)
-        depth = np.where(sky, sky_depth, depth).astype(np.float32)
-        edges = _edge_strength(np.log(depth))
+        side = self.options.prior_side
+        if side <= 0:
+            return RangeHint(po.near, po.far, None)
+        h, w = rgb.shape[:2]
+        s = min(1.0, side / max(h, w))
+        small = rgb if s == 1.0 else cv2.resize(rgb, (max(1, round(w * s)), max(1, round(h * s))),
+                                                interpolation=cv2.INTER_AREA)
+        prior = self._prior.estimate_one(np.ascontiguousarray(small))
+        pl = prior.depth[~prior.sky] if (~prior.sky).any() else prior.depth.ravel()
+        near, far = float(np.percentile(pl, 2)), float(np.percentile(pl, 98))
+        return RangeHint(near, max(far, near * 1.5), prior.sky)
+
+    # -- the reference path (numpy/cv2, one image at a time) --------------------------------
+    def estimate_reference(self, images: Sequence[np.ndarray]) -> list[DepthMap]:
+        """Slow, obvious version of :meth:`estimate`: cv2 preprocessing, one forward pass per
+        image, numpy/cv2 post-processing. The tests check the fast path against it."""
+        out = []
+        for img in images:
+            _check_rgb(img)
+            p = self._plan(*img.shape[:2])
+            x, _ = self._prepare(img)
+            pred = self._forward(x[None])[0]
+            if pred.shape != (p.th, p.tw):
+                pred = cv2.resize(pred, (p.tw, p.th), interpolation=cv2.INTER_LINEAR)
+            crop = np.nan_to_num(pred[:p.nh, :p.nw], nan=0.0, posinf=0.0, neginf=0.0).astype(np.float32)
+            kh, kw = _fit_factors(p.nh, p.nw, self.options.fit_side)
+            fit = fit_depth(block_mean(crop, kh, kw), self.kind, self._hint(img), self._prior.options.sky_depth)
+            depth, sky, edges = apply_fit(crop, (p.h, p.w), fit)
+            out.append(self._depth_map(depth, sky, edges, 1.0 - 0.5 * edges))
+        return out
+
+    def _depth_map(self, depth, sky, edges, conf) -> DepthMap:
         return DepthMap(depth=depth, sky=sky, metric=self.kind == "metric", model=self.info,
-                        confidence=(1.0 - 0.5 * edges).astype(np.float32), edges=edges,
+                        confidence=conf, edges=edges,
                         extras={"kind": self.kind, "input_size": self.input_size})
+
+    # -- the fast path: batched, pipelined, on the device ---------------------------------------
+    def estimate(self, images: Sequence[np.ndarray]) -> list[DepthMap]:
+        """Depth of each painting, batched by padded input shape and pipelined: host work
+        (pinning, the small prior, building DepthMaps) runs in a thread pool, and batch k+1 is
+        enqueued on the device before batch k's results are waited for."""
+        import torch
+        for img in images:
+            _check_rgb(img)
+        if not images:
+            return []
+        plans = [self._plan(*img.shape[:2]) for img in images]
+        batches = self._batches(plans)
+        out: list[DepthMap | None] = [None] * len(images)
+        streams = _Streams(self.device)
+        with ThreadPoolExecutor(max(1, self.options.host_threads)) as pool, torch.inference_mode():
+            prep: dict[int, Future] = {}
+
+            def submit(b: int) -> None:
+                if b < len(batches):
+                    for i in batches[b]:
+                        prep[i] = pool.submit(self._host_prep, images[i])
+
+            for b in range(_LOOKAHEAD):
+                submit(b)
+            pending: deque = deque()
+            built: list[Future] = []
+            for b, idx in enumerate(batches):
+                submit(b + _LOOKAHEAD)
+                pending.append(self._launch(idx, plans, [prep.pop(i).result() for i in idx], streams))
+                if len(pending) > _IN_FLIGHT:
+                    built += self._finish(pending.popleft(), plans, streams, pool)
+            while pending:
+                built += self._finish(pending.popleft(), plans, streams, pool)
+            for f in built:
+                i, dm = f.result()
+                out[i] = dm
+        return out  # type: ignore[return-value]
+
+    def _batches(self, plans: list[_Plan]) -> list[list[int]]:
+        groups: dict[tuple[int, int], list[int]] = {}
+        for i, p in enumerate(plans):
+            groups.setdefault((p.th, p.tw), []).append(i)
+        bs = self.options.batch_size
+        return [idx[k:k + bs] for idx in groups.values() for k in range(0, len(idx), bs)]
+
+    def _host_prep(self, rgb: np.ndarray):
+        """(host uint8 tensor, pinned on CUDA; RangeHint) for one painting (runs in the pool)."""
+        import torch
+        if self._cuda:
+            t = torch.empty(rgb.shape, dtype=torch.uint8, pin_memory=True)
+            np.copyto(t.numpy(), rgb)
+        else:
+            t = torch.from_numpy(rgb if rgb.flags.writeable and rgb.flags.c_contiguous else rgb.copy())
+        return t, self._hint(rgb)
+
+    def _upload_preprocess(self, hosts: list, plans: list[_Plan], streams: _Streams):
+        """Upload (copy stream, non-blocking) and preprocess into one model-dtype batch."""
+        import torch
+        if self._cuda:
+            with torch.cuda.stream(streams.h2d):
+                dev = [t.to(self.device, non_blocking=True) for t in hosts]
+                ev = torch.cuda.Event()
+                ev.record(streams.h2d)
+            streams.compute.wait_event(ev)
+            for g in dev:
+                g.record_stream(streams.compute)  # made on h2d, used on compute
+        else:
+            dev = hosts
+        with streams.on_compute():
+            return torch.stack([self._prepare_torch(g, p) for g, p in zip(dev, plans)]).to(self.dtype)
+
+    def _crop_and_fit_maps(self, pred, plans: list[_Plan], streams: _Streams):
+        """Crop the padding; -> (crops on the device, small fit maps copied to host, event)."""
+        import torch
+        import torch.nn.functional as F
+        crops, smalls = [], []
+        with streams.on_compute():
+            for q, p in zip(pred, plans):
+                if tuple(q.shape) != (p.th, p.tw):
+                    q = F.interpolate(q[None, None], size=(p.th, p.tw), mode="bilinear", align_corners=False)[0, 0]
+                c = torch.nan_to_num(q[:p.nh, :p.nw], nan=0.0, posinf=0.0, neginf=0.0)
+                kh, kw = _fit_factors(p.nh, p.nw, self.options.fit_side)
+                crops.append(c)
+                smalls.append(_to_host(F.avg_pool2d(c[None, None], (kh, kw), stride=(kh, kw))[0, 0], self._cuda))
+            ev = streams.record()
+        return crops, smalls, ev
+
+    def _launch(self, idx: list[int], plans: list[_Plan], preps: list, streams: _Streams) -> _Launched:
+        ps = [plans[i] for i in idx]
+        x = self._upload_preprocess([t for t, _ in preps], ps, streams)
+        with streams.on_compute():
+            pred = self._model_forward(x)
+        crops, smalls, ev = self._crop_and_fit_maps(pred, ps, streams)
+        return _Launched(idx, crops, smalls, [h for _, h in preps], ev)
+
+    def _fits(self, L: _Launched) -> list[DepthFit]:
+        _wait(L.event)
+        sd = self._prior.options.sky_depth
+        return [fit_depth(s.numpy(), self.kind, h, sd) for s, h in zip(L.smalls, L.hints)]
+
+    def _post_device(self, crops: list, plans: list[_Plan], fits: list[DepthFit], streams: _Streams):
+        """Full-resolution post-processing on the device, copied to host buffers (copy stream).
+        -> (per image [depth, sky, edges, confidence] host tensors, event after the copies)."""
+        import torch
+        with streams.on_compute():
+            outs = [_post_torch(c, (p.h, p.w), f, self._cuda) for c, p, f in zip(crops, plans, fits)]
+            done = streams.record()
+        if not self._cuda:
+            return outs, None
+        streams.d2h.wait_event(done)
+        with torch.cuda.stream(streams.d2h):
+            host = [[_to_host(t, True) for t in o] for o in outs]
+            for o in outs:
+                for t in o:
+                    t.record_stream(streams.d2h)  # made on compute, read on d2h
+            ev = torch.cuda.Event()
+            ev.record(streams.d2h)
+        return host, ev
+
+    def _finish(self, L: _Launched, plans: list[_Plan], streams: _Streams, pool: ThreadPoolExecutor) -> list[Future]:
+        fits = self._fits(L)
+        host, ev = self._post_device(L.crops, [plans[i] for i in L.idx], fits, streams)
+        return [pool.submit(self._build, i, h, ev) for i, h in zip(L.idx, host)]
+
+    def _build(self, i: int, host: list, ev) -> tuple[int, DepthMap]:
+        """Wait for the copies, then own the arrays (pinned buffers go back to the cache)."""
+        _wait(ev)
+        arrs = [np.array(t.numpy()) if self._cuda else t.numpy() for t in host]
+        return i, self._depth_map(*arrs)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    h: int
+    w: int
+    nh: int
+    nw: int
+    th: int
+    tw: int
+    down: bool
+
+
+@dataclass
+class _Launched:
+    idx: list
+    crops: list
+    smalls: list
+    hints: list
+    event: object
+
+
+@dataclass(frozen=True)
+class RangeHint:
+    """What the prior tells the relative -> metric conversion."""
+
+    near: float
+    """Near end of the land depth range (m)."""
+    far: float
+    """Far end of the land depth range (m)."""
+    sky: np.ndarray | None
+    """The prior's sky mask at its small size, or None."""
+
+
+@dataclass(frozen=True)
+class DepthFit:
+    """Relative -> metric conversion of one painting, fitted on its small fit map."""
+
+    relative: bool
+    """True for disparity-like output (``z = a / (d - b)``), False for metres."""
+    a: float
+    """Scale of the disparity fit."""
+    b: float
+    """Offset of the disparity fit."""
+    const: float | None
+    """Constant depth when the disparity is flat; else None."""
+    near: float
+    """Near clip (depth >= near / 2)."""
+    far: float
+    """Far clip of land."""
+    sky_depth: float
+    """Depth written into sky pixels."""
+    sky: np.ndarray
+    """Sky mask at the fit map's size."""
+
+
+def _fit_factors(nh: int, nw: int, fit_side: int) -> tuple[int, int]:
+    """Integer block size that brings an (nh, nw) map to about ``fit_side`` on its long side."""
+    k = max(1, math.ceil(max(nh, nw) / max(1, fit_side)))
+    return max(1, min(k, nh)), max(1, min(k, nw))
+
+
+def block_mean(x: np.ndarray, kh: int, kw: int) -> np.ndarray:
+    """Mean over non-overlapping kh x kw blocks (the remainder rows/columns are dropped)."""
+    H, W = x.shape[0] // kh * kh, x.shape[1] // kw * kw
+    return x[:H, :W].reshape(H // kh, kh, W // kw, kw).mean(axis=(1, 3), dtype=np.float64).astype(np.float32)
+
+
+def fit_depth(raw_small: np.ndarray, kind: str, hint: RangeHint, sky_depth: float) -> DepthFit:
+    """Fit the conversion on a small (nan-free) map of model output: sky (derive_sky), the
+    disparity percentiles over land, and the depth given to the sky."""
+    raw = np.asarray(raw_small, np.float64)
+    relative = kind == "relative"
+    disp = raw if relative else 1.0 / np.maximum(raw, 1e-3)
+    if hint.sky is not None and hint.sky.size:
+        psky = cv2.resize(hint.sky.astype(np.uint8), (raw.shape[1], raw.shape[0]),
+                          interpolation=cv2.INTER_NEAREST) > 0
+    else:
+        psky = np.zeros(raw.shape, bool)
+    sky = derive_sky(disp, psky)
+    land = ~sky if (~sky).any() else np.ones_like(sky)
+    near, far = hint.near, max(hint.far, hint.near * 1.5)
+    a = b = 0.0
+    const = None
+    if relative:
+        d_lo, d_hi = np.percentile(disp[land], [2, 98])
+        if d_hi - d_lo < 1e-9:
+            const = (near + far) / 2
+            depth = np.full(disp.shape, const)
+        else:
+            a = float((d_hi - d_lo) / (1.0 / near - 1.0 / far))
+            b = float(d_lo - a / far)
+            depth = np.clip(a / np.maximum(disp - b, a / far), near / 2, far)
+    else:
+        depth = np.clip(raw, 0.05, None)
+    sky_d = max(sky_depth, 2.0 * float(depth[land].max()))
+    return DepthFit(relative, a, b, const, near, far, sky_d, sky)
+
+
+def apply_fit(crop: np.ndarray, shape: tuple[int, int], fit: DepthFit
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Reference (numpy/cv2) full-resolution conversion -> (depth, sky, edges)."""
+    h, w = shape
+    raw = cv2.resize(crop, (w, h), interpolation=cv2.INTER_LINEAR) if crop.shape != (h, w) else crop
+    raw = raw.astype(np.float64)
+    if not fit.relative:
+        depth = np.clip(raw, 0.05, None)
+    elif fit.const is not None:
+        depth = np.full((h, w), fit.const)
+    else:
+        depth = np.clip(fit.a / np.maximum(raw - fit.b, fit.a / fit.far), fit.near / 2, fit.far)
+    if fit.sky.any():
+        sky = cv2.resize(fit.sky.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR) > 0.5
+    else:
+        sky = np.zeros((h, w), bool)
+    depth = np.where(sky, fit.sky_depth, depth).astype(np.float32)
+    return depth, sky, edge_strength(np.log(depth))
+
+
+def edge_strength(logd: np.ndarray) -> np.ndarray:
+    """Occlusion-edge strength in [0, 1]: the log-depth range in a 3x3 window, 1 at a 40 % jump."""
+    if min(logd.shape) < 2:
+        return np.zeros(logd.shape, np.float32)
+    k = np.ones((3, 3), np.uint8)
+    jump = cv2.dilate(logd, k) - cv2.erode(logd, k)
+    return np.clip(jump / math.log(1.4), 0.0, 1.0).astype(np.float32)
+
+
+def _post_torch(crop, shape: tuple[int, int], fit: DepthFit, cuda: bool) -> list:
+    """Device version of :func:`apply_fit` -> [depth f32, sky bool, edges f32, confidence f32]."""
+    import torch
+    import torch.nn.functional as F
+    h, w = shape
+    raw = crop if tuple(crop.shape) == (h, w) else \
+        F.interpolate(crop[None, None], size=(h, w), mode="bilinear", align_corners=False)[0, 0]
+    if not fit.relative:
+        depth = raw.clamp(min=0.05)
+    elif fit.const is not None:
+        depth = torch.full_like(raw, fit.const)
+    else:
+        depth = (fit.a / (raw - fit.b).clamp(min=fit.a / fit.far)).clamp(fit.near / 2, fit.far)
+    if fit.sky.any():
+        s = torch.from_numpy(fit.sky.astype(np.float32))
+        s = (s.pin_memory() if cuda else s).to(raw.device, non_blocking=True)
+        sky = F.interpolate(s[None, None], size=(h, w), mode="bilinear", align_corners=False)[0, 0] > 0.5
+        depth = depth.masked_fill(sky, fit.sky_depth)
+    else:
+        sky = torch.zeros((h, w), dtype=torch.bool, device=raw.device)
+    if min(h, w) < 2:
+        edges = torch.zeros_like(depth)
+    else:
+        x = depth.log()[None, None]
+        jump = F.max_pool2d(x, 3, stride=1, padding=1) + F.max_pool2d(-x, 3, stride=1, padding=1)
+        edges = (jump[0, 0] / math.log(1.4)).clamp(0.0, 1.0)
+    return [depth, sky, edges, 1.0 - 0.5 * edges]
+
+
+def _to_host(t, cuda: bool):
+    """A host copy of a device tensor: pinned and non-blocking on CUDA (wait on an event
+    before reading it); the tensor itself on CPU."""
+    if not cuda:
+        return t
+    import torch
+    h = torch.empty(t.shape, dtype=t.dtype, pin_memory=True)
+    h.copy_(t, non_blocking=True)
+    return h
+
+
+def _wait(ev) -> None:
+    """Wait for a CUDA event without holding the GIL for long (query + short sleeps)."""
+    if ev is None:
+        return
+    while not ev.query():
+        time.sleep(0.0002)
+
+
+class _Streams:
+    """compute / host-to-device / device-to-host streams on CUDA; nothing on other devices."""
+
+    def __init__(self, device: str) -> None:
+        import torch
+        self.cuda = device.startswith("cuda")
+        if self.cuda:
+            dev = torch.device(device)
+            self.compute = torch.cuda.Stream(dev)
+            self.h2d = torch.cuda.Stream(dev)
+            self.d2h = torch.cuda.Stream(dev)
+            # work already queued on the current stream (weights, constants) comes first
+            self.compute.wait_stream(torch.cuda.current_stream(dev))
+
+    def on_compute(self):
+        if not self.cuda:
+            return contextlib.nullcontext()
+        import torch
+        return torch.cuda.stream(self.compute)
+
+    def record(self):
+        if not self.cuda:
+            return None
+        import torch
+        ev = torch.cuda.Event()
+        ev.record(self.compute)
+        return ev
 
 
 def _processor_config(src: str, local: bool, revision: str, only_local: bool) -> dict:
@@ -324,4 +716,5 @@ def read_model_json(folder: Path) -> dict:
 
 
 __all__ = ["TransformersEstimator", "TransformersOptions", "DEFAULT_TRANSFORMERS_OPTIONS", "check_folder",
-           "derive_sky", "pick_device", "math"]
+           "derive_sky", "pick_device", "fit_depth", "apply_fit", "block_mean", "edge_strength", "DepthFit",
+           "RangeHint"]
