@@ -20,7 +20,7 @@ def add_convert_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--effect-opt", action="append", default=[], metavar="EFFECT.FIELD=VALUE",
                    help="per-effect option, repeatable, for example snow.density=2 (see docs/effects.md)")
     add_options(p, LiftOptions, title="lifting (layers, filling, meshes)")
-    add_options(p, ExportOptions, title="export", prefix_clashes="export_")
+    add_options(p, ExportOptions, title="export")
     add_options(p, LoadOptions, title="image loading limits")
 
 
@@ -30,7 +30,7 @@ def convert_options_from_args(args: argparse.Namespace) -> tuple[ConvertOptions,
     opts = dataclasses.replace(
         opts, lift=options_from_args(args, LiftOptions), load=options_from_args(args, LoadOptions),
         effect_options=parse_effect_options(getattr(args, "effect_opt", []) or []))
-    return opts, options_from_args(args, ExportOptions, prefix_clashes="export_")
+    return opts, options_from_args(args, ExportOptions)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -38,7 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Convert one painting into a layered, animated GLB scene for VR. "
                                    "Works offline with the built-in depth prior (no model weights).")
     p.add_argument("painting", help="the painting image (JPEG, PNG, WebP, TIFF, ...)")
-    p.add_argument("-o", "--output", required=True, help="output .glb file")
+    p.add_argument("-o", "--output", required=True, help="output file: .glb (default for headsets), .gltf (+ .bin and textures) or .ply (layered point cloud)")
     p.add_argument("--title", default="", help="title of the work (provenance)")
     p.add_argument("--artist", default="", help="artist (provenance)")
     p.add_argument("--license", default="", help="licence under which the image is used (provenance)")

@@ -21,15 +21,12 @@ def _dest(prefix: str, name: str) -> str:
 
 
 def add_options(parser: argparse.ArgumentParser | Any, cls: type, *, prefix: str = "",
-                exclude: tuple[str, ...] = (), title: str | None = None,
-                prefix_clashes: str = "") -> None:
+                exclude: tuple[str, ...] = (), title: str | None = None) -> None:
     """Add one flag per field of dataclass ``cls`` (help text from its field docstrings).
 
     Flags default to ``argparse.SUPPRESS`` so that only what the user typed overrides the
-    dataclass defaults (see :func:`options_from_args`). A field whose flag another options
-    class already took gets ``prefix_clashes`` in front (``--export-max-texture``).
+    dataclass defaults (see :func:`options_from_args`).
     """
-    taken = {s for a in parser._actions for s in a.option_strings}
     group = parser.add_argument_group(title) if title else parser
     docs = field_docs(cls)
     hints = typing.get_type_hints(cls)
@@ -42,8 +39,7 @@ def add_options(parser: argparse.ArgumentParser | Any, cls: type, *, prefix: str
         if dataclasses.is_dataclass(default):
             continue  # nested options are added by their own call
         help_text = docs.get(f.name, "")
-        fprefix = prefix + prefix_clashes if _flag(prefix, f.name) in taken else prefix
-        kwargs: dict[str, Any] = {"dest": _dest(fprefix, f.name), "default": argparse.SUPPRESS}
+        kwargs: dict[str, Any] = {"dest": _dest(prefix, f.name), "default": argparse.SUPPRESS}
         origin = typing.get_origin(hint)
         args = typing.get_args(hint)
         if hint is bool:
@@ -62,19 +58,16 @@ def add_options(parser: argparse.ArgumentParser | Any, cls: type, *, prefix: str
         else:
             kwargs["type"] = str
         kwargs["help"] = f"{help_text} (default: {default})"
-        group.add_argument(_flag(fprefix, f.name), **kwargs)
+        group.add_argument(_flag(prefix, f.name), **kwargs)
 
 
 def options_from_args(args: argparse.Namespace, cls: type[T], *, prefix: str = "",
-                      base: T | None = None, prefix_clashes: str = "") -> T:
+                      base: T | None = None) -> T:
     """The dataclass ``cls`` with the fields the user gave on the command line replaced."""
     base = base if base is not None else cls()
     changes = {}
     for f in dataclasses.fields(cls):  # type: ignore[arg-type]
-        for dest in (_dest(prefix + prefix_clashes, f.name), _dest(prefix, f.name)):
-            if prefix_clashes and dest == _dest(prefix, f.name) and hasattr(args, _dest(prefix + prefix_clashes, f.name)):
-                continue
-            if hasattr(args, dest):
-                changes[f.name] = getattr(args, dest)
-                break
+        dest = _dest(prefix, f.name)
+        if hasattr(args, dest):
+            changes[f.name] = getattr(args, dest)
     return dataclasses.replace(base, **changes) if changes else base  # type: ignore[type-var]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -139,12 +139,21 @@ def birds(scene: Scene, options: BirdsOptions = DEFAULT_BIRDS, seed: int = 0) ->
     rng = np.random.default_rng(seed)
     t = loop_times(o.loop_seconds, KEYS).astype(np.float64)
     pos = None
-    for attempt in range(300):
-        laps = 1 + min(attempt // 50, 3)
-        shrink = 0.7 ** max(0, attempt // 50 - 3)
-        cand = _paths(rng, space, o, t, laps, shrink)
-        if flight_ok(space, cand, o).all():
-            pos = cand
+    # If the asked-for distances leave no room (a small sky over far land), widen them
+    # step by step towards the backdrop rather than failing: the flock flies farther away.
+    far = 0.8 * space.sky_depth
+    tries = [o, replace(o, max_distance=max(o.max_distance, far)),
+             replace(o, min_distance=min(max(o.min_distance, 0.3 * far), far * 0.9),
+                     max_distance=max(o.max_distance, far), clearance=min(o.clearance, 1.0))]
+    for relaxed in tries:
+        for attempt in range(300 if relaxed is o else 150):
+            laps = 1 + min(attempt // 50, 3)
+            shrink = 0.7 ** max(0, attempt // 50 - 3)
+            cand = _paths(rng, space, relaxed, t, laps, shrink)
+            if flight_ok(space, cand, relaxed).all():
+                pos = cand
+                break
+        if pos is not None:
             break
     if pos is None:
         raise InputError("found no path for the birds that stays in the open sky",

@@ -71,7 +71,8 @@ def _fit_mesh_layers(scene: Scene, profile: Profile, reduce: bool, fitted: Fitte
                               f"the sky and effects alone have {fixed:,} triangles; use fewer effects")
     for layer, target in zip(layers, allocate(counts, left)):
         mesh = layer.node.mesh
-        assert mesh is not None
+        if mesh is None:  # layers without a mesh were not counted above
+            continue
         new = decimate_mesh(mesh, target, scene.camera)
         if new is not mesh:
             fitted.meshes[id(layer.node)] = new

@@ -321,7 +321,7 @@ def lift(painting: Painting, depth: DepthMap, options: LiftOptions = DEFAULT_LIF
     scene.provenance["lift_result"] = {
         "fov_deg": fov, "eye_height": eye, "cuts_m": [float(x) for x in np.exp(cuts)],
         "layers": len(layers) - 1, "triangles": scene.triangle_count, "grid_step": step,
-        "work_size": [g.w, g.h], "seconds": round(time.perf_counter() - t_start, 3)}
+        "work_size": [g.w, g.h]}  # no timings: provenance must be deterministic
     log.info("lifted %dx%d into %d layers, %d triangles in %.2f s", W, H, len(layers) - 1,
              scene.triangle_count, time.perf_counter() - t_start)
     return scene

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import make_scene
+from effects_scenes import make_scene
 
 from paint2vr.effects import BirdsOptions, SwayOptions, add_effects, birds, eval_track, scene_space, sway
 from paint2vr.effects.birds import bird_probe_points
@@ -63,7 +63,7 @@ def test_birds_without_sky_raise():
 
 def _covered_scene():
     """A scene whose land covers the whole frame (a wall close in front)."""
-    from conftest import card
+    from effects_scenes import card
     s = make_scene(tree=False)
     tex = np.full((8, 8, 3), 90, np.uint8)
     from paint2vr.scene import Layer, Node

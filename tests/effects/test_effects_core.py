@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import make_scene
+from effects_scenes import make_scene
 
 from paint2vr.effects import core
 from paint2vr.effects.core import (HeightField, eval_track, fill_holes_max, fourier_loop, loop_times,

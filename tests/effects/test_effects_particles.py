@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import make_scene
+from effects_scenes import make_scene
 
 from paint2vr.effects import EFFECTS, add_effects, effect_budget, eval_track, scene_space
 from paint2vr.errors import InputError

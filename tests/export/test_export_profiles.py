@@ -8,7 +8,7 @@ import pygltflib
 import pytest
 import trimesh
 
-from conftest import validate_gltf
+from p2v_testing import validate_gltf
 from paint2vr.errors import BudgetError, InputError
 from paint2vr.export import ExportOptions, export_bytes, save_scene
 from paint2vr.export.inspect import inspect_file
