@@ -2,7 +2,9 @@
 
 It reads a painting the way a painter builds space, at a reduced working resolution:
 
-1. **Sky**: smooth, bright-and-grey or bluish regions connected to the top edge.
+1. **Sky**: a horizon search over several cues (top-band colour, blue, bright clouds and
+   glow under a grey top, smoothness) with a per-column dynamic programme, joined with the
+   simple colour rules of version 2; a thin black/white frame line is ignored.
 2. **Horizon** just below the lowest reach of the sky (where the land is lowest); without
    sky, ``PriorOptions.default_horizon``.
 3. **Ground plane** seen from ``eye_height``: a ground point on row v lies at
@@ -130,7 +132,9 @@ def _sky_likeness(lab: np.ndarray, tex: np.ndarray) -> tuple[np.ndarray, bool]:
     tb = tex[band]
     calm = tb <= np.median(tb)
     ref = np.array([np.median(lab[band][..., c][calm]) for c in range(3)])
-    spread = np.array([max(1.4826 * np.median(np.abs(lab[band][..., c][calm] - ref[c])), f)
+    # Spread floored (brush noise) and capped (a crown in the top band must not widen the
+    # model to every colour).
+    spread = np.array([min(max(1.4826 * np.median(np.abs(lab[band][..., c][calm] - ref[c])), f), 2 * f)
                        for c, f in enumerate((6.0, 3.0, 3.0))])
     d2 = (((L - ref[0]) / (2.5 * spread[0])) ** 2 + ((a - ref[1]) / (2.5 * spread[1])) ** 2
           + ((b - ref[2]) / (2.5 * spread[2])) ** 2)
@@ -138,6 +142,8 @@ def _sky_likeness(lab: np.ndarray, tex: np.ndarray) -> tuple[np.ndarray, bool]:
     # not a warm saturated wall or foliage.
     sky_colour = bool((np.hypot(ref[1], ref[2]) < 25 and ref[2] < 16) or ref[2] < -8)
     colour = np.exp(-0.5 * d2) if sky_colour else np.zeros_like(L)
+    # Saturated pixels (grass, foliage, warm walls) are no sky whatever the top band holds.
+    colour = colour * (np.hypot(a, b) < max(25.0, float(np.hypot(ref[1], ref[2])) + 10.0))
     lower = lab[int(0.6 * h):]
     land_L = float(np.median(lower[..., 0])) if lower.size else 50.0
     tex_land = float(np.median(tex[int(0.5 * h):])) if h > 1 else 1.0
@@ -145,12 +151,13 @@ def _sky_likeness(lab: np.ndarray, tex: np.ndarray) -> tuple[np.ndarray, bool]:
     smooth = np.clip(1.8 - tex / (1.2 * ts), 0.0, 1.0)
     loose = np.clip(2.2 - tex / ts, 0.0, 1.0)
     blue = np.clip((-b - 6.0) / 10.0, 0.0, 1.0) * (L > 30)
-    q = np.maximum(colour * smooth, blue * loose)
+    q = np.maximum(colour * smooth, blue * smooth)
     upper = L[: max(1, h // 3)]
-    if sky_colour and float(np.percentile(upper, 75)) > land_L + 10:
-        # A sky brighter than the land: bright, not too saturated pixels (clouds, a sunset
-        # glow) are sky-like whatever the top colour is, even if brushy; darker-than-land
-        # ones are not.
+    if sky_colour and ref[2] > -8 and float(np.percentile(upper, 75)) > land_L + 10:
+        # A grey or dark (overcast, stormy) top over darker land: bright, not too saturated
+        # pixels (clouds, a sunset glow) are sky-like whatever the top colour is, even if
+        # brushy; darker-than-land ones are not. (A clear blue top needs no such help, and
+        # there the pale haze over the land would pass for sky.)
         chroma = np.hypot(a, b)
         bright = np.clip((L - land_L - 6) / 12.0, 0.0, 1.0) * (chroma < 40)
         q = np.maximum(q * np.clip(0.5 + (L - land_L) / 10.0, 0.0, 1.0), 0.8 * bright * loose)
@@ -317,7 +324,7 @@ def _sky_inner(lab: np.ndarray) -> np.ndarray:
 
 
 def detect_sky(rgb: np.ndarray) -> np.ndarray:
-    """(H, W, 3) uint8 -> (H, W) bool: smooth, bright-grey or bluish regions connected to the top edge."""
+    """(H, W, 3) uint8 -> (H, W) bool: the sky, hanging from the top edge (see the module notes)."""
     _check_rgb(rgb)
     h, w = rgb.shape[:2]
     small = _resize_to(rgb, 256).astype(np.float32) / 255.0
