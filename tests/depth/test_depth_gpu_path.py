@@ -1,0 +1,173 @@
+"""The device-side (torch) fast path of the transformers backend against its numpy/cv2
+reference, run on CPU with a tiny random Depth Anything model (no network, no GPU)."""
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
+from paint2vr.depth import get_estimator  # noqa: E402
+from paint2vr.depth import transformers_backend as tb  # noqa: E402
+from paint2vr.samples import make_scene  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    from transformers import DepthAnythingConfig, DepthAnythingForDepthEstimation, Dinov2Config
+    folder = tmp_path_factory.mktemp("tiny-da-gpu")
+    bb = Dinov2Config(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
+                      image_size=56, patch_size=14, out_features=["stage1", "stage2"], reshape_hidden_states=False)
+    cfg = DepthAnythingConfig(backbone_config=bb, reassemble_hidden_size=32, neck_hidden_sizes=[8, 16],
+                              reassemble_factors=[4, 2], fusion_hidden_size=16, head_hidden_size=8)
+    torch.manual_seed(0)
+    DepthAnythingForDepthEstimation(cfg).save_pretrained(folder, safe_serialization=True)
+    (folder / "preprocessor_config.json").write_text(
+        '{"size": {"height": 56, "width": 56}, "ensure_multiple_of": 14, "image_mean": [0.5, 0.5, 0.5],'
+        ' "image_std": [0.5, 0.5, 0.5]}')
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def offline(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+
+def _scenes():
+    return [make_scene("landscape", 150, 100, 0)[0], make_scene("coast", 60, 130, 1)[0],
+            make_scene("landscape", 150, 100, 2)[0], make_scene("no_sky", 40, 40, 0)[0],
+            make_scene("coast", 200, 120, 3)[0]]
+
+
+def test_torch_preprocessing_matches_cv2(tiny_model):
+    est = get_estimator(str(tiny_model), device="cpu")
+    yy, xx = np.mgrid[0:300, 0:420] / 40.0
+    smooth = np.stack([128 + 100 * np.sin(xx + c) * np.cos(0.7 * yy) for c in range(3)], -1).astype(np.uint8)
+    for im in (smooth, smooth[:40, :90], smooth[:1, :50]):     # down, up, 1-pixel strip
+        ref, (nh, nw) = est._prepare(im)
+        p = est._plan(*im.shape[:2])
+        got = est._prepare_torch(torch.from_numpy(np.ascontiguousarray(im)), p).numpy()
+        assert got.shape == ref.shape and (p.nh, p.nw) == (nh, nw)
+        # padding rows/columns replicate the last valid ones
+        np.testing.assert_array_equal(got[:, :, nw:], np.repeat(got[:, :, nw - 1:nw], got.shape[2] - nw, axis=2))
+        assert np.abs(got - ref).mean() < 0.02   # normalised units: 1 grey level = 0.008 here
+
+
+def test_post_torch_matches_numpy_reference():
+    rng = np.random.default_rng(1)
+    crop = (rng.random((37, 51)) * 3 + np.linspace(0, 5, 37)[:, None]).astype(np.float32)
+    crop[:6] = 0.01        # far band at the top: becomes sky
+    for kind in ("relative", "metric"):
+        src = crop if kind == "relative" else (1.0 / (crop + 0.1)).astype(np.float32)
+        kh, kw = tb._fit_factors(37, 51, 16)
+        assert (kh, kw) == (4, 4)
+        small = tb.block_mean(src, kh, kw)
+        t_small = torch.nn.functional.avg_pool2d(torch.from_numpy(src)[None, None], (kh, kw))[0, 0].numpy()
+        np.testing.assert_allclose(small, t_small, rtol=1e-6, atol=1e-6)
+        fit = tb.fit_depth(small, kind, tb.RangeHint(1.5, 80.0, None), 200.0)
+        assert fit.sky[0].all() and not fit.sky[-1].any()
+        for shape in ((150, 203), (37, 51), (20, 30)):
+            d, s, e = tb.apply_fit(src, shape, fit)
+            td, ts, te, tc = (t.numpy() for t in tb._post_torch(torch.from_numpy(src), shape, fit, False))
+            assert td.shape == shape and td.dtype == np.float32 and ts.dtype == bool
+            assert (ts != s).mean() < 2e-3
+            agree = ts == s
+            np.testing.assert_allclose(td[agree], d[agree], rtol=1e-4)
+            assert np.abs(te - e)[agree].max() < 1e-3 or (ts != s).any()
+            np.testing.assert_allclose(tc, 1 - 0.5 * te, atol=1e-6)
+            assert np.isfinite(td).all() and (td > 0).all()
+
+
+def test_fit_depth_values():
+    # disparity ramp, nearest at the top (so nothing far touches the top edge: no sky)
+    disp = np.tile(np.linspace(10, 1, 40)[:, None], (1, 50)).astype(np.float32)
+    fit = tb.fit_depth(disp, "relative", tb.RangeHint(2.0, 50.0, None), 200.0)
+    lo, hi = np.percentile(disp, [2, 98])
+    assert abs(fit.a / (hi - fit.b) - 2.0) < 1e-9 and abs(fit.a / (lo - fit.b) - 50.0) < 1e-9
+    assert not fit.sky.any() and fit.sky_depth == 200.0
+    flat = tb.fit_depth(np.ones((10, 10), np.float32), "relative", tb.RangeHint(2.0, 50.0, None), 200.0)
+    assert flat.const == 26.0
+    assert tb._fit_factors(518, 2072, 256) == (9, 9) and tb._fit_factors(1, 2072, 256) == (1, 9)
+
+
+def test_fast_path_matches_reference_end_to_end(tiny_model):
+    est = get_estimator(str(tiny_model), device="cpu", batch_size=2)
+    ims = _scenes()
+    fast, ref = est.estimate(ims), est.estimate_reference(ims)
+    for im, a, b in zip(ims, fast, ref):
+        assert a.depth.shape == im.shape[:2] == b.depth.shape
+        assert a.depth.dtype == np.float32 and a.sky.dtype == bool and a.edges.shape == im.shape[:2]
+        assert (a.sky != b.sky).mean() < 0.02
+        land = ~a.sky & ~b.sky
+        rel = np.abs(a.depth[land] - b.depth[land]) / b.depth[land]
+        assert np.median(rel) < 0.06, np.median(rel)  # filters differ (area vs antialiased bilinear)
+
+
+def test_batching_and_order_do_not_change_results(tiny_model):
+    est = get_estimator(str(tiny_model), device="cpu", batch_size=3)
+    ims = _scenes()
+    batched = est.estimate(ims)
+    for im, a in zip(ims, batched):
+        b = est.estimate([im])[0]
+        np.testing.assert_allclose(a.depth, b.depth, rtol=1e-4)
+        assert np.array_equal(a.sky, b.sky)
+    rev = est.estimate(ims[::-1])[::-1]
+    for a, b in zip(batched, rev):
+        np.testing.assert_allclose(a.depth, b.depth, rtol=1e-4)
+    assert est.estimate([]) == []
+
+
+def test_no_prior_mode_and_bad_options(tiny_model):
+    from dataclasses import replace
+    est = get_estimator(str(tiny_model), device="cpu")
+    est.options = replace(est.options, prior_side=0)
+    d = est.estimate([make_scene("landscape", 120, 80, 0)[0]])[0]
+    land = d.depth[~d.sky]
+    assert land.min() >= 1.5 / 2 - 1e-6 and land.max() <= 80.0 + 1e-4
+    with pytest.raises(tb.InputError):
+        tb.TransformersEstimator(tiny_model, options=tb.TransformersOptions(device="cpu", host_threads=0))
+    with pytest.raises(tb.InputError, match="uint8"):
+        est.estimate([np.zeros((10, 10), np.float32)])
+
+
+def test_cpu_post_cost_is_small(tiny_model):
+    """Host + post-processing cost of one 1.5 MP painting on CPU stays bounded."""
+    est = get_estimator(str(tiny_model), device="cpu")
+    im = np.ascontiguousarray(np.broadcast_to(make_scene("landscape", 150, 100, 0)[0][:1, :1], (1000, 1500, 3)))
+    est.estimate([im])
+    t = time.perf_counter()
+    d = est.estimate([im])[0]
+    assert d.depth.shape == (1000, 1500)
+    assert time.perf_counter() - t < 10
+
+
+def test_bench_script_runs_tiny_on_cpu(tmp_path):
+    out = tmp_path / "gpu.json"
+    r = subprocess.run([sys.executable, "-m", "bench.gpu_depth", "--tiny", "--device", "cpu", "--images", "8",
+                        "--out", str(out)], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    import json
+    res = json.loads(out.read_text())
+    for k in ("device", "batch_size", "bare_images_per_s", "pipeline_images_per_s", "ratio", "phases_ms"):
+        assert k in res
+    assert res["pipeline_images_per_s"] > 0 and res["bare_images_per_s"] > 0
+
+
+def test_fast_path_equals_reference_given_the_same_input(tiny_model, monkeypatch):
+    """With cv2 preprocessing swapped in, the batched torch path reproduces the reference:
+    the crop, fit maps, fit, full-resolution conversion, sky and edges all agree."""
+    est = get_estimator(str(tiny_model), device="cpu", batch_size=2)
+    monkeypatch.setattr(est, "_prepare_torch", lambda img, p: torch.from_numpy(est._prepare(img.numpy())[0]))
+    ims = _scenes()
+    for im, a, b in zip(ims, est.estimate(ims), est.estimate_reference(ims)):
+        assert (a.sky != b.sky).mean() < 1e-3
+        agree = a.sky == b.sky
+        np.testing.assert_allclose(a.depth[agree], b.depth[agree], rtol=2e-4)
+        np.testing.assert_allclose(a.edges[agree], b.edges[agree], atol=2e-3)
