@@ -2,94 +2,233 @@
 
 A real-size Depth Anything V2 Small is built from its config (random weights cost the same
 as trained ones), saved with safetensors and loaded through the same code path as a real
-checkpoint. We time, in fp16 at the model's native input size:
+checkpoint. We time, at the model's native input size (fp16 on CUDA):
 
-* bare: ``model(pixel_values)`` in a loop on a batch already on the GPU (the limit);
-* pipeline: ``estimator.estimate(images)`` on decoded paintings of mixed sizes, which
-  includes pre-processing (resize keeping aspect, normalise), the forward pass and
-  post-processing (upsampling to each painting's full resolution, relative -> metric).
+* bare: ``model(pixel_values)`` on batches already on the device, with exactly the padded
+  shapes and batch sizes the pipeline uses for these paintings (the limit);
+* pipeline: ``estimator.estimate(images)`` on decoded uint8 paintings of mixed 1-2 MP
+  shapes: upload, resize/pad/normalise, forward, post-processing at full resolution
+  (relative -> metric, sky, edges), copies back and DepthMap construction; once with the
+  default small prior (``prior_side``) and once without it (``prior_side=0``);
+* phases: one batch run stage by stage with a device synchronisation around each stage.
 
-``python -m bench.gpu_depth --out gpu.json``. Skips with a message when no CUDA GPU exists.
+``python -m bench.gpu_depth --out gpu.json`` (CUDA). ``--device cpu --tiny --images 8`` runs
+the whole script on a tiny model in seconds (the test does that). Without CUDA and without
+``--device cpu`` it prints a skip message and exits 0.
+
+Only torch, transformers, numpy, opencv and Pillow are needed: ``paint2vr.depth`` is imported
+without running ``paint2vr/__init__`` (which pulls in the exporters).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import platform
 import sys
 import tempfile
 import time
+import types
+from dataclasses import replace
 from pathlib import Path
 
+REPO = Path(__file__).resolve().parents[1]
 
-def build_model(folder: Path):
+
+def _import_depth():
+    """paint2vr.depth without paint2vr/__init__ (keeps exporters and their packages out)."""
+    if "paint2vr" not in sys.modules:
+        pkg = types.ModuleType("paint2vr")
+        pkg.__path__ = [str(REPO / "paint2vr")]
+        sys.modules["paint2vr"] = pkg
+    import paint2vr.depth as depth
+    import paint2vr.depth.transformers_backend as tb
+    return depth, tb
+
+
+def build_model(folder: Path, tiny: bool = False) -> int:
     from transformers import DepthAnythingConfig, DepthAnythingForDepthEstimation, Dinov2Config
 
-    backbone = Dinov2Config(hidden_size=384, num_hidden_layers=12, num_attention_heads=6, patch_size=14,
-                            image_size=518, out_features=["stage3", "stage6", "stage9", "stage12"],
-                            reshape_hidden_states=False)
-    cfg = DepthAnythingConfig(backbone_config=backbone, neck_hidden_sizes=[48, 96, 192, 384],
-                              fusion_hidden_size=64, head_hidden_size=32, depth_estimation_type="relative")
+    if tiny:
+        backbone = Dinov2Config(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
+                                image_size=56, patch_size=14, out_features=["stage1", "stage2"],
+                                reshape_hidden_states=False)
+        cfg = DepthAnythingConfig(backbone_config=backbone, reassemble_hidden_size=32, neck_hidden_sizes=[8, 16],
+                                  reassemble_factors=[4, 2], fusion_hidden_size=16, head_hidden_size=8,
+                                  depth_estimation_type="relative")
+        size = 56
+    else:
+        backbone = Dinov2Config(hidden_size=384, num_hidden_layers=12, num_attention_heads=6, patch_size=14,
+                                image_size=518, out_features=["stage3", "stage6", "stage9", "stage12"],
+                                reshape_hidden_states=False)
+        cfg = DepthAnythingConfig(backbone_config=backbone, neck_hidden_sizes=[48, 96, 192, 384],
+                                  fusion_hidden_size=64, head_hidden_size=32, depth_estimation_type="relative")
+        size = 518
     model = DepthAnythingForDepthEstimation(cfg)
     model.save_pretrained(folder, safe_serialization=True)
-    from transformers import DPTImageProcessor
-    DPTImageProcessor(size={"height": 518, "width": 518}, keep_aspect_ratio=True, ensure_multiple_of=14,
-                      do_pad=False, image_mean=[0.485, 0.456, 0.406], image_std=[0.229, 0.224, 0.225]
-                      ).save_pretrained(folder)
+    # The fields our preprocessing reads (the same as the hub's DPTImageProcessor config).
+    (folder / "preprocessor_config.json").write_text(json.dumps({
+        "image_processor_type": "DPTImageProcessor", "size": {"height": size, "width": size},
+        "keep_aspect_ratio": True, "ensure_multiple_of": 14, "do_rescale": True, "do_normalize": True,
+        "image_mean": [0.485, 0.456, 0.406], "image_std": [0.229, 0.224, 0.225]}))
     return sum(p.numel() for p in model.parameters())
 
 
+def make_images(n: int, tiny: bool):
+    """n decoded paintings (uint8 HxWx3) of mixed shapes: a bright graded sky over textured
+    land; 2 distinct images per shape, reused (content does not change the cost)."""
+    import numpy as np
+    shapes = ([(120, 160), (160, 120), (100, 150), (140, 140)] if tiny
+              else [(1080, 1440), (1200, 900), (1024, 1536), (1400, 1400)])
+    rng = np.random.default_rng(0)
+    base = []
+    for k in range(2 * len(shapes)):
+        h, w = shapes[k % len(shapes)]
+        img = np.empty((h, w, 3), np.uint8)
+        hz = int(h * (0.3 + 0.1 * (k % 3)))
+        img[:hz] = np.linspace([120, 160, 230], [200, 210, 235], hz).astype(np.uint8)[:, None, :]
+        land = rng.integers(40, 140, (h - hz, w // 8 + 1, 3), dtype=np.uint8)
+        img[hz:] = np.repeat(land, 8, axis=1)[:, :w]
+        base.append(img)
+    return [base[i % len(base)] for i in range(n)]
+
+
+def _sync(cuda: bool) -> None:
+    if cuda:
+        import torch
+        torch.cuda.synchronize()
+
+
+def time_bare(model, batches, plans, device, dtype, cuda: bool, repeats: int = 2) -> float:
+    """Images/s of model(pixel_values) over the pipeline's own batches (shapes and sizes)."""
+    import torch
+    inputs = {}
+    for idx in batches:
+        key = (len(idx), plans[idx[0]].th, plans[idx[0]].tw)
+        if key not in inputs:
+            inputs[key] = torch.randn(key[0], 3, key[1], key[2], device=device).to(dtype)
+    n = sum(len(b) for b in batches)
+    best = float("inf")
+    with torch.inference_mode():
+        for x in inputs.values():  # warm up every shape
+            model(pixel_values=x)
+        _sync(cuda)
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            for idx in batches:
+                model(pixel_values=inputs[(len(idx), plans[idx[0]].th, plans[idx[0]].tw)])
+            _sync(cuda)
+            best = min(best, time.perf_counter() - t0)
+    return n / best
+
+
+def time_pipeline(est, images, cuda: bool, repeats: int = 2) -> tuple[float, list]:
+    best, maps = float("inf"), []
+    for _ in range(repeats):
+        _sync(cuda)
+        t0 = time.perf_counter()
+        maps = est.estimate(images)
+        _sync(cuda)
+        best = min(best, time.perf_counter() - t0)
+    return len(images) / best, maps
+
+
+def phases(est, tb, images, batch: list[int], plans, cuda: bool) -> dict:
+    """One batch, stage by stage, synchronised: milliseconds per stage (and per image)."""
+    import torch
+    ps = [plans[i] for i in batch]
+    streams = tb._Streams(est.device)
+    out: dict = {}
+
+    def timed(name, fn):
+        _sync(cuda)
+        t0 = time.perf_counter()
+        r = fn()
+        _sync(cuda)
+        out[name] = (time.perf_counter() - t0) * 1e3
+        return r
+
+    with torch.inference_mode():
+        preps = timed("host_prep_pin_and_prior", lambda: [est._host_prep(images[i]) for i in batch])
+        opts = est.options
+        est.options = replace(opts, prior_side=0)
+        timed("host_prep_pin_only", lambda: [est._host_prep(images[i]) for i in batch])
+        est.options = opts
+        x = timed("upload_preprocess", lambda: est._upload_preprocess([t for t, _ in preps], ps, streams))
+
+        def fwd():
+            with streams.on_compute():
+                return est._model_forward(x)
+        pred = timed("forward", fwd)
+        crops, smalls, ev = timed("crop_and_fit_maps", lambda: est._crop_and_fit_maps(pred, ps, streams))
+        L = tb._Launched(batch, crops, smalls, [h for _, h in preps], ev)
+        fits = timed("fit_host", lambda: est._fits(L))
+        host, ev2 = timed("postprocess_device_and_copy_back", lambda: est._post_device(crops, ps, fits, streams))
+        timed("build_depthmaps_host", lambda: [est._build(i, h, ev2) for i, h in zip(batch, host)])
+    n = len(batch)
+    return {"batch_images": n, "ms": {k: round(v, 3) for k, v in out.items()},
+            "ms_per_image": {k: round(v / n, 3) for k, v in out.items()}}
+
+
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--images", type=int, default=256)
+    ap.add_argument("--device", default="cuda", help="cuda (default), cuda:N or cpu")
     ap.add_argument("--out", default="")
+    ap.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     import numpy as np
     import torch
 
-    if not torch.cuda.is_available():
+    cuda = args.device.startswith("cuda")
+    if cuda and not torch.cuda.is_available():
         print("gpu_depth: skipped: no CUDA GPU on this machine")
         return 0
-    from paint2vr.depth import get_estimator
-
-    result: dict = {"device": torch.cuda.get_device_name(0), "batch_size": args.batch_size,
-                    "torch": torch.__version__}
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    depth, tb = _import_depth()
+    t_start = time.perf_counter()
+    result: dict = {"device": torch.cuda.get_device_name(torch.device(args.device)) if cuda
+                    else f"cpu ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)",
+                    "batch_size": args.batch_size, "images": args.images, "torch": torch.__version__,
+                    "model": "tiny random Depth Anything" if args.tiny else "Depth Anything V2 Small (random)"}
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp) / "da2-small-random"
-        result["parameters"] = build_model(folder)
-        est = get_estimator(str(folder), device="cuda", batch_size=args.batch_size)
-        model = est.model  # the loaded module, fp16 on the GPU
-        rng = np.random.default_rng(0)
-        # Paintings of typical museum-scan shapes, decoded (uint8 HxWx3), around 1-3 MP.
-        shapes = [(1080, 1440), (1200, 900), (1024, 1536), (1400, 1400)]
-        images = [rng.integers(0, 255, shapes[i % len(shapes)] + (3,), dtype=np.uint8)
-                  for i in range(args.images)]
-        # Bare forward at the native size (518 on the short side, 14-multiple long side).
-        x = torch.randn(args.batch_size, 3, 518, 686, device="cuda", dtype=torch.float16)
-        with torch.inference_mode():
-            for _ in range(3):
-                model(pixel_values=x)
-            torch.cuda.synchronize()
-            n = 0
-            t0 = time.perf_counter()
-            while n < args.images:
-                model(pixel_values=x)
-                n += args.batch_size
-            torch.cuda.synchronize()
-            bare = n / (time.perf_counter() - t0)
-        est.estimate(images[: args.batch_size * 2])  # warm up the pipeline path
-        torch.cuda.synchronize()
-        t0 = time.perf_counter()
-        maps = est.estimate(images)
-        torch.cuda.synchronize()
-        pipe = len(maps) / (time.perf_counter() - t0)
-        assert maps[0].depth.shape == images[0].shape[:2]
-        result.update({"bare_images_per_s": bare, "pipeline_images_per_s": pipe,
-                       "ratio": pipe / bare, "input": "518 x 686 (fp16)", "images": args.images})
-    print(json.dumps(result, indent=2))
+        folder = Path(tmp) / "da2-random"
+        result["parameters"] = build_model(folder, args.tiny)
+        est = depth.get_estimator(str(folder), device=args.device, batch_size=args.batch_size)
+        images = make_images(args.images, args.tiny)
+        plans = [est._plan(*im.shape[:2]) for im in images]
+        batches = est._batches(plans)
+        result["dtype"] = str(est.dtype).replace("torch.", "")
+        result["input_shapes"] = sorted({f"{p.th}x{p.tw}" for p in plans})
+        result["host_threads"] = est._threads()
+        result["prior_side"] = est.options.prior_side
+
+        bare = time_bare(est.model, batches, plans, est.device, est.dtype, cuda)
+        est.estimate(images[: 2 * args.batch_size])  # warm up the pipeline (kernels, pinned cache)
+        pipe, maps = time_pipeline(est, images, cuda)
+        ok = all(m.depth.shape == im.shape[:2] and np.isfinite(m.depth).all() for m, im in zip(maps, images))
+        del maps
+        default_opts = est.options
+        est.options = replace(default_opts, prior_side=0)
+        pipe0, maps = time_pipeline(est, images, cuda)
+        del maps
+        est.options = default_opts
+        ph = phases(est, tb, images, batches[0], plans, cuda)
+        result.update({
+            "bare_images_per_s": round(bare, 2), "pipeline_images_per_s": round(pipe, 2),
+            "ratio": round(pipe / bare, 4),
+            "pipeline_no_prior_images_per_s": round(pipe0, 2), "ratio_no_prior": round(pipe0 / bare, 4),
+            "outputs_ok": ok, "phases_ms": ph["ms"], "phases_ms_per_image": ph["ms_per_image"],
+            "phase_batch_images": ph["batch_images"],
+            "phase_note": "one batch, each stage bracketed by a device synchronisation (no overlap); "
+                          "host_* stages are CPU work that the pipeline runs in a thread pool",
+            "total_s": round(time.perf_counter() - t_start, 1)})
+    text = json.dumps(result, indent=2)
+    print(text)
     if args.out:
-        Path(args.out).write_text(json.dumps(result, indent=2))
+        Path(args.out).write_text(text)
     return 0
 
 

@@ -132,7 +132,7 @@ def test_no_prior_mode_and_bad_options(tiny_model):
     land = d.depth[~d.sky]
     assert land.min() >= 1.5 / 2 - 1e-6 and land.max() <= 80.0 + 1e-4
     with pytest.raises(tb.InputError):
-        tb.TransformersEstimator(tiny_model, options=tb.TransformersOptions(device="cpu", host_threads=0))
+        tb.TransformersEstimator(tiny_model, options=tb.TransformersOptions(device="cpu", host_threads=-1))
     with pytest.raises(tb.InputError, match="uint8"):
         est.estimate([np.zeros((10, 10), np.float32)])
 
