@@ -18,7 +18,7 @@ from ..config import options_to_dict
 from ..errors import BudgetError, InputError
 from ..scene import Scene
 from .files import write_atomic, write_atomic_group
-from .fit import Fitted, fit_scene, written_meshes
+from .fit import Fitted, draw_call_split, draw_calls_over, fit_scene, written_meshes
 from .gltf import (DEFAULT_GLTF_OPTIONS, GltfFiles, GltfOptions, build_gltf, texture_size, to_glb_bytes,
                    to_gltf_files)
 from .ply import ply_bytes
@@ -48,6 +48,8 @@ class ExportOptions:
     """Longest side of exported textures in pixels; 0 uses the profile's limit, which also caps larger values."""
     splat_attributes: Literal["legacy", "ratified"] = "legacy"
     """Splat profile attribute names: legacy (_SCALE/_ROTATION, valid for the Khronos validator) or ratified (KHR_gaussian_splatting:SCALE/..., the current spec)."""
+    sparse_morph_targets: bool = True
+    """Write morph targets (sway) as sparse accessors when smaller; off writes them dense, for loaders without sparse-accessor support."""
 
 
 DEFAULT_EXPORT_OPTIONS = ExportOptions()
@@ -66,16 +68,18 @@ def _check_options(options: ExportOptions) -> Profile:
 
 def check_budget(scene: Scene, profile: Profile, fitted: Fitted | None = None) -> None:
     """Raise BudgetError naming the budget (triangles, draw calls or points) a scene exceeds
-    as it would be written (after ``fitted``'s reductions, if given)."""
+    as it would be written (after ``fitted``'s reductions, if given). Draw calls are one per
+    node with a mesh (a shared mesh counts once per node); the message splits them into
+    layers and effects (:func:`~.fit.draw_call_split`)."""
     meshes = written_meshes(scene, fitted)
     tris = sum(m.triangle_count for m in meshes)
     if tris > profile.max_triangles:
         raise BudgetError(f"{tris:,} triangles is over the {profile.name} triangle budget of "
                           f"{profile.max_triangles:,}",
                           hint="allow reduction (--reduce), lower --triangle-budget or pick --profile desktop")
-    if len(meshes) > profile.max_draw_calls:
-        raise BudgetError(f"{len(meshes)} draw calls is over the {profile.name} draw-call budget of "
-                          f"{profile.max_draw_calls}", hint="use fewer effects or layers, or pick --profile desktop")
+    over = draw_calls_over(scene, profile, fitted)
+    if over is not None:
+        raise over
     points = sum(m.positions.shape[0] for m in meshes if m.is_points)
     if profile.max_points and points > profile.max_points:
         raise BudgetError(f"{points:,} points is over the {profile.name} point budget of {profile.max_points:,}",
@@ -110,7 +114,8 @@ def _render(scene: Scene, options: ExportOptions, fmt: str, stem: str) -> tuple[
     has_textures = any(m.texture is not None and not m.is_points for m in written_meshes(scene, fitted))
     while True:
         extra = _export_record(options, fitted, scene, limit)
-        gopts = replace(DEFAULT_GLTF_OPTIONS, max_texture=limit, jpeg_quality=options.jpeg_quality)
+        gopts = replace(DEFAULT_GLTF_OPTIONS, max_texture=limit, jpeg_quality=options.jpeg_quality,
+                        sparse_morph_targets=options.sparse_morph_targets)
         if fmt == "glb":
             files = [(f"{stem}.glb", to_glb_bytes(scene, gopts, extra, fitted))]
         else:
@@ -183,5 +188,5 @@ def save_scene(scene: Scene, path: str | os.PathLike[str],
 
 
 __all__ = ["DEFAULT_EXPORT_OPTIONS", "ExportOptions", "Fitted", "GltfOptions", "PROFILES", "Profile",
-           "build_gltf", "check_budget", "export_bytes", "export_record", "fit_scene", "get_profile",
+           "build_gltf", "check_budget", "draw_call_split", "export_bytes", "export_record", "fit_scene", "get_profile",
            "ply_bytes", "save_scene", "to_glb_bytes", "to_gltf_files"]

@@ -50,6 +50,28 @@ def written_meshes(scene: Scene, fitted: Fitted | None = None) -> list[Mesh]:
     return [m for n in walk_nodes(scene) if (m := fitted.mesh_of(n)) is not None]
 
 
+def draw_call_split(scene: Scene, fitted: Fitted | None = None) -> tuple[int, int]:
+    """(layer draw calls, effect draw calls) as written: one per node with a mesh, so a mesh
+    shared by several nodes (the birds) counts once per node, though it is stored once."""
+    fitted = fitted or Fitted()
+
+    def count(root: Node) -> int:
+        return (fitted.mesh_of(root) is not None) + sum(count(c) for c in root.children)
+    layers = sum(count(l.node) for l in scene.layers)
+    return layers, sum(count(n) for e in scene.effects for n in e.nodes)
+
+
+def draw_calls_over(scene: Scene, profile: Profile, fitted: Fitted | None = None) -> BudgetError | None:
+    """The BudgetError for a scene over the profile's draw-call budget (None when within),
+    its message split into layers and effects so the user knows which to cut."""
+    layers, effects = draw_call_split(scene, fitted)
+    if layers + effects <= profile.max_draw_calls:
+        return None
+    return BudgetError(f"{layers + effects} draw calls ({layers} layers + {effects} effects) is over the "
+                       f"{profile.name} draw-call budget of {profile.max_draw_calls}",
+                       hint="use fewer effects (or lower their groups/count) or layers, or pick --profile desktop")
+
+
 def _triangles_over(count: int, profile: Profile, hint: str) -> BudgetError:
     return BudgetError(f"{count:,} triangles is over the {profile.name} triangle budget of "
                        f"{profile.max_triangles:,}", hint=hint)
@@ -121,9 +143,7 @@ def fit_scene(scene: Scene, profile: Profile, reduce: bool = True,
         _fit_mesh_layers(scene, profile, reduce, fitted)
     else:
         _fit_point_layers(scene, profile, reduce, fitted, splat_attributes)
-    calls = len(written_meshes(scene, fitted))
-    if calls > profile.max_draw_calls:
-        raise BudgetError(f"{calls} draw calls is over the {profile.name} draw-call budget of "
-                          f"{profile.max_draw_calls}",
-                          hint="use fewer effects or layers, or pick --profile desktop")
+    over = draw_calls_over(scene, profile, fitted)
+    if over is not None:
+        raise over
     return fitted

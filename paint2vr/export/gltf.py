@@ -1,9 +1,13 @@
 """Scene -> glTF 2.0 (GLB bytes, or .gltf + .bin + textures) with pygltflib.
 
-The mapping is 1:1: each scene Node becomes a glTF node, each Mesh one primitive of one
-glTF mesh (one draw call), each Clip one animation. A :class:`~.fit.Fitted` may replace the
+Each scene Node becomes a glTF node, each distinct Mesh object one glTF mesh with one
+primitive and one material (a mesh shared by several nodes, like the birds', is written
+once and referenced by every node; each node is still one draw call), each Clip one
+animation. Morph targets are written as sparse accessors (zeros + moved rows) when that is
+smaller than dense. A :class:`~.fit.Fitted` may replace the
 mesh written for a node (decimated layers, point clouds, splats). Layer root nodes carry
-``extras['paint2vr'] = {'layer', 'kind', 'depth_range'}`` so readers can find the layers.
+``extras['paint2vr'] = {'layer', 'kind', 'depth_range'}`` so readers can find the layers,
+effect root nodes ``extras['paint2vr'] = {'effect': name}``.
 Output is deterministic: no timestamps, stable ordering, and image encoders with fixed
 settings.
 """
@@ -26,6 +30,10 @@ from .fit import Fitted
 from .provenance import PROVENANCE_KEY, copyright_line, package_version, provenance_record
 
 UNLIT = "KHR_materials_unlit"
+SPARSE_OVERHEAD = 160
+"""Bytes a sparse accessor costs beyond its data: the 'sparse' JSON object and a second
+buffer view (measured ~130 bytes), plus alignment padding. Tiny targets (a bird's wings)
+stay dense, where sparse would make the file larger."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +48,8 @@ class GltfOptions:
     """Near clipping plane of the exported camera, metres."""
     zfar: float = 2000.0
     """Far clipping plane of the exported camera, metres."""
+    sparse_morph_targets: bool = True
+    """Write morph targets as sparse accessors when that makes the file smaller."""
 
 
 DEFAULT_GLTF_OPTIONS = GltfOptions()
@@ -98,6 +108,8 @@ class _Builder:
         self.doc = g.GLTF2(scene=0, scenes=[g.Scene(nodes=[])], buffers=[g.Buffer(byteLength=0)])
         self.blob = bytearray()
         self.node_index: dict[int, int] = {}
+        self.mesh_index: dict[int, int] = {}
+        self.meshes_kept: list[Mesh] = []
         self.texture_index: dict[int, int] = {}
         self.extensions: set[str] = set()
 
@@ -122,6 +134,33 @@ class _Builder:
             flat = arr.reshape(count, -1)
             acc.min = [float(x) for x in flat.min(axis=0)]
             acc.max = [float(x) for x in flat.max(axis=0)]
+        self.doc.accessors.append(acc)
+        return len(self.doc.accessors) - 1
+
+    def morph_accessor(self, target: np.ndarray) -> int:
+        """A morph target's POSITION accessor: sparse (zeros base, ascending indices of the
+        moved vertices, their offsets) when that takes fewer bytes than dense.
+
+        min/max always describe the whole decoded target (unmoved rows are zeros), as the
+        spec requires for morph POSITION accessors."""
+        target = np.ascontiguousarray(target, dtype=np.float32)
+        n = target.shape[0]
+        moved = np.flatnonzero(np.any(target != 0, axis=1))
+        itype = np.uint16 if n <= 65536 else np.uint32
+        sparse_bytes = moved.size * (12 + np.dtype(itype).itemsize) + SPARSE_OVERHEAD
+        if not self.options.sparse_morph_targets or sparse_bytes >= target.nbytes:
+            return self.accessor(target, g.VEC3, g.ARRAY_BUFFER, minmax=True)
+        acc = g.Accessor(componentType=g.FLOAT, count=n, type=g.VEC3, byteOffset=None)  # no view
+        if n:
+            acc.min = [float(x) for x in target.min(axis=0)]
+            acc.max = [float(x) for x in target.max(axis=0)]
+        if moved.size:  # none moved: neither bufferView nor sparse, i.e. all zeros
+            # sparse views carry no buffer target (they are not vertex or index buffers)
+            ctype = g.UNSIGNED_SHORT if itype is np.uint16 else g.UNSIGNED_INT
+            indices = g.AccessorSparseIndices(bufferView=self.view(moved.astype(itype).tobytes()),
+                                              componentType=ctype)
+            values = g.AccessorSparseValues(bufferView=self.view(target[moved].tobytes()))
+            acc.sparse = g.Sparse(count=int(moved.size), indices=indices, values=values)
         self.doc.accessors.append(acc)
         return len(self.doc.accessors) - 1
 
@@ -160,6 +199,9 @@ class _Builder:
         return len(self.doc.textures) - 1
 
     def mesh(self, mesh: Mesh) -> int:
+        """The glTF mesh for ``mesh``: written once per Mesh object, shared by its nodes."""
+        if id(mesh) in self.mesh_index:
+            return self.mesh_index[id(mesh)]
         attrs = g.Attributes(POSITION=self.accessor(mesh.positions, g.VEC3, g.ARRAY_BUFFER, minmax=True))
         if mesh.normals is not None:
             attrs.NORMAL = self.accessor(mesh.normals, g.VEC3, g.ARRAY_BUFFER)
@@ -184,8 +226,7 @@ class _Builder:
                 idx = idx.astype(np.uint16)
             prim.indices = self.accessor(idx, g.SCALAR, g.ELEMENT_ARRAY_BUFFER)
         if mesh.morph_targets:
-            prim.targets = [{"POSITION": self.accessor(t, g.VEC3, g.ARRAY_BUFFER, minmax=True)}
-                            for t in mesh.morph_targets]
+            prim.targets = [{"POSITION": self.morph_accessor(t)} for t in mesh.morph_targets]
         prim_ext = mesh.extras.get("primitive_extensions")
         if prim_ext:
             prim.extensions = prim_ext
@@ -194,6 +235,8 @@ class _Builder:
         if mesh.morph_targets:
             gm.weights = [0.0] * len(mesh.morph_targets)
         self.doc.meshes.append(gm)
+        self.mesh_index[id(mesh)] = len(self.doc.meshes) - 1
+        self.meshes_kept.append(mesh)  # keeps id(mesh) unique while the document is built
         return len(self.doc.meshes) - 1
 
     def node(self, node: Node) -> int:
@@ -256,6 +299,10 @@ def _build(scene: Scene, options: GltfOptions, extra_provenance: dict[str, Any] 
         gn.extras = {**(gn.extras or {}), PROVENANCE_KEY: {
             "layer": layer.name, "kind": layer.kind,
             "depth_range": [float(layer.depth_range[0]), float(layer.depth_range[1])]}}
+    effect_roots = [(e.name, b.node_index[id(n)]) for e in scene.effects for n in e.nodes]
+    for name, index in effect_roots:  # so readers can tell effect draw calls from layers'
+        gn = b.doc.nodes[index]
+        gn.extras = {**(gn.extras or {}), PROVENANCE_KEY: {"effect": name}}
     b.doc.nodes.append(cam_node)
     roots.append(len(b.doc.nodes) - 1)
     b.doc.scenes[0].nodes = roots

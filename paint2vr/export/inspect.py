@@ -64,6 +64,17 @@ class FileReport:
     triangles: int = 0
     points: int = 0
     draw_calls: int = 0
+    """Primitives drawn: one per primitive of every node instance (a shared mesh counts per node)."""
+    layer_draw_calls: int = 0
+    """Of ``draw_calls``, those under a layer root node (``extras.paint2vr.layer``)."""
+    effect_draw_calls: int = 0
+    """Of ``draw_calls``, the rest: effects (and anything else a foreign file holds)."""
+    meshes: int = 0
+    """glTF meshes stored (a mesh shared by several nodes is stored once)."""
+    morph_targets: int = 0
+    """Morph targets over all stored primitives."""
+    morph_bytes: int = 0
+    """Bytes of morph-target data (buffer views of dense and sparse accessors)."""
     textures: list[TextureReport] = field(default_factory=list)
     animations: list[AnimationReport] = field(default_factory=list)
     extensions: list[str] = field(default_factory=list)
@@ -102,7 +113,10 @@ class FileReport:
         lines.append(f"  triangles:   {self.triangles:,}")
         if self.points:
             lines.append(f"  points:      {self.points:,}")
-        lines.append(f"  draw calls:  {self.draw_calls}")
+        lines.append(f"  draw calls:  {self.draw_calls} (layers {self.layer_draw_calls}, "
+                     f"effects {self.effect_draw_calls})")
+        if self.morph_targets:
+            lines.append(f"  morph:       {self.morph_targets} targets, {self.morph_bytes / 2**20:.2f} MiB")
         sizes = ", ".join(f"{t.width}x{t.height} {t.mime.split('/')[-1]}" for t in self.textures)
         lines.append(f"  textures:    {len(self.textures)}" + (f" ({sizes})" if sizes else ""))
         if self.animations:
@@ -183,6 +197,23 @@ def _accessor_max(path: Path, doc: dict[str, Any], blob: bytes | None, index: in
     return float(np.frombuffer(data, "<f4", count=acc["count"], offset=start).max())
 
 
+def _morph_stats(doc: dict[str, Any]) -> tuple[int, int]:
+    """(morph targets, bytes of their buffer views) over the stored meshes."""
+    views = doc.get("bufferViews", [])
+    targets, used = 0, set()
+    for mesh in doc.get("meshes", []):
+        for prim in mesh.get("primitives", []):
+            for target in prim.get("targets", []):
+                targets += 1
+                for index in target.values():
+                    acc = doc["accessors"][index]
+                    used.update(v for v in (acc.get("bufferView"),
+                                            (acc.get("sparse") or {}).get("indices", {}).get("bufferView"),
+                                            (acc.get("sparse") or {}).get("values", {}).get("bufferView"))
+                                if v is not None)
+    return targets, sum(views[v]["byteLength"] for v in used)
+
+
 def inspect_file(path: str | os.PathLike[str], profile: str | None = None) -> FileReport:
     """Read a .glb or .gltf file and report what it holds.
 
@@ -212,15 +243,23 @@ def inspect_file(path: str | os.PathLike[str], profile: str | None = None) -> Fi
     meshes = doc.get("meshes", [])
     accessors = doc.get("accessors", [])
     scene = doc.get("scenes", [{}])[doc.get("scene", 0)] if doc.get("scenes") else {"nodes": []}
-    stack = list(reversed(scene.get("nodes", [])))
+    report.meshes = len(meshes)
+    report.morph_targets, report.morph_bytes = _morph_stats(doc)
+    stack = [(i, False) for i in reversed(scene.get("nodes", []))]
     while stack:  # every node instance in the default scene, depth first
-        node = nodes[stack.pop()]
+        index, in_layer = stack.pop()
+        node = nodes[index]
         info = (node.get("extras") or {}).get(PROVENANCE_KEY)
         if isinstance(info, dict) and "layer" in info:
             report.layers.append(str(info["layer"]))
+            in_layer = True
         if "mesh" in node:
             for prim in meshes[node["mesh"]].get("primitives", []):
                 report.draw_calls += 1
+                if in_layer:
+                    report.layer_draw_calls += 1
+                else:
+                    report.effect_draw_calls += 1
                 mode = prim.get("mode", 4)
                 n = accessors[prim["indices"]]["count"] if "indices" in prim else \
                     accessors[prim["attributes"]["POSITION"]]["count"]
@@ -228,7 +267,7 @@ def inspect_file(path: str | os.PathLike[str], profile: str | None = None) -> Fi
                     report.points += n
                 elif mode in _TRIANGLE_MODES:
                     report.triangles += _TRIANGLE_MODES[mode](n)
-        stack.extend(reversed(node.get("children", [])))
+        stack.extend((c, in_layer) for c in reversed(node.get("children", [])))
     for image in doc.get("images", []):
         data = _image_bytes(p, doc, blob, image)
         with Image.open(io.BytesIO(data)) as im:

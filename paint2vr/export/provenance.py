@@ -45,6 +45,10 @@ def provenance_record(scene: Scene) -> dict[str, Any]:
     for key, value in scene.provenance.items():
         if key != "sha256":
             record[key] = value
+    # How far the viewer may move from the start pose, in one place for viewers (they need
+    # not know which stage's option set it).
+    viewer = record.get("viewer") if isinstance(record.get("viewer"), dict) else {}
+    record["viewer"] = {**viewer, "walkable_radius": float(scene.walkable_radius)}
     # Round-trip through JSON so the record is plain data (and fails early if it is not).
     return json.loads(json.dumps(plain_json(record), sort_keys=True, allow_nan=False))
 

@@ -28,6 +28,8 @@ def test_inspect_known_file(tmp_path, suffix):
     assert rep.file_bytes == sum(p.stat().st_size for p in tmp_path.iterdir())
     assert rep.layers == ["layer0", "sky"]
     assert (rep.triangles, rep.points, rep.draw_calls, rep.cameras) == (5, 0, 3, 1)
+    assert (rep.layer_draw_calls, rep.effect_draw_calls, rep.meshes, rep.morph_targets) == (2, 1, 3, 1)
+    assert rep.morph_bytes == 3 * 12  # dense: sparse would cost more than 3 vertices
     assert [(t.width, t.height, t.mime) for t in rep.textures] == [(16, 16, "image/png"), (16, 16, "image/jpeg")]
     assert [(a.name, a.duration, a.channels) for a in rep.animations] == [("birds", 2.0, 2)]
     assert rep.copyright == "Nobody, Test, CC0"
@@ -38,7 +40,7 @@ def test_inspect_known_file(tmp_path, suffix):
         ("file MiB", round(rep.file_bytes / 2**20, 2), 48.0)]
     text = rep.format_report()
     for line in ("  title:       Test", "  artist:      Nobody", "  licence:     CC0", "  triangles:   5",
-                 "  draw calls:  3", "  textures:    2 (16x16 png, 16x16 jpeg)", "    birds: 2.00 s, 2 channels",
+                 "  draw calls:  3 (layers 2, effects 1)", "  textures:    2 (16x16 png, 16x16 jpeg)", "    birds: 2.00 s, 2 channels",
                  "  layers:      2 (layer0, sky)", "  budgets (quest): within"):
         assert line in text.splitlines(), line
 

@@ -126,7 +126,7 @@ def test_no_reduce_refuses_with_budget_named(tight):
 
 def test_draw_call_budget_named(tight):
     tight(max_draw_calls=2)
-    with pytest.raises(BudgetError, match="3 draw calls is over the tight draw-call budget of 2"):
+    with pytest.raises(BudgetError, match=r"3 draw calls \(3 layers \+ 0 effects\) is over the tight draw-call budget of 2"):
         export_bytes(grid_scene(), ExportOptions(profile="tight"))
 
 
