@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import weakref
 from dataclasses import dataclass
 from typing import Callable
 
@@ -195,10 +196,35 @@ class SceneSpace:
         return out
 
 
+_SPACES: "weakref.WeakKeyDictionary[Scene, tuple[tuple, SceneSpace]]" = weakref.WeakKeyDictionary()
+
+
+def _space_key(scene: Scene, max_far: float, sky_grid: int) -> tuple:
+    """What a SceneSpace depends on: the camera and the layers' geometry objects."""
+    geo = tuple((layer.kind, layer.depth_range, id(layer.node), layer.node.translation, layer.node.rotation,
+                 layer.node.scale, id(layer.node.mesh), id(getattr(layer.node.mesh, "positions", None)))
+                for layer in scene.layers)
+    return (scene.camera, max_far, sky_grid, geo)
+
+
 def scene_space(scene: Scene, max_far: float = 60.0, sky_grid: int = 64) -> SceneSpace:
-    """Measure ``scene`` for effects (see :class:`SceneSpace`)."""
+    """Measure ``scene`` for effects (see :class:`SceneSpace`).
+
+    Cached per scene while its camera and layer geometry stay the same objects: several
+    effects added to one scene measure it once (effects add nodes, never move the land).
+    """
     if not isinstance(scene, Scene):
         raise InputError(f"expected a paint2vr Scene, got {type(scene).__name__}")
+    key = _space_key(scene, max_far, sky_grid)
+    hit = _SPACES.get(scene)
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    space = _measure_space(scene, max_far, sky_grid)
+    _SPACES[scene] = (key, space)
+    return space
+
+
+def _measure_space(scene: Scene, max_far: float, sky_grid: int) -> SceneSpace:
     cam = scene.camera
     land = [lw for layer in scene.layers if layer.kind != "sky" for lw in world_meshes(layer.node)]
     sky_layers = [layer for layer in scene.layers if layer.kind == "sky"]
