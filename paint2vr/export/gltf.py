@@ -198,8 +198,9 @@ class _Builder:
         self.texture_index[id(tex)] = len(self.doc.textures) - 1
         return len(self.doc.textures) - 1
 
-    def mesh(self, mesh: Mesh) -> int:
-        """The glTF mesh for ``mesh``: written once per Mesh object, shared by its nodes."""
+    def mesh(self, mesh: Mesh, weights: list[float] | None = None) -> int:
+        """The glTF mesh for ``mesh``: written once per Mesh object, shared by its nodes;
+        ``weights`` (else zeros) become its default morph weights when it is first written."""
         if id(mesh) in self.mesh_index:
             return self.mesh_index[id(mesh)]
         attrs = g.Attributes(POSITION=self.accessor(mesh.positions, g.VEC3, g.ARRAY_BUFFER, minmax=True))
@@ -233,7 +234,7 @@ class _Builder:
             self.extensions.update(prim_ext)
         gm = g.Mesh(name=mesh.name, primitives=[prim])
         if mesh.morph_targets:
-            gm.weights = [0.0] * len(mesh.morph_targets)
+            gm.weights = list(weights) if weights is not None else [0.0] * len(mesh.morph_targets)
         self.doc.meshes.append(gm)
         self.mesh_index[id(mesh)] = len(self.doc.meshes) - 1
         self.meshes_kept.append(mesh)  # keeps id(mesh) unique while the document is built
@@ -249,9 +250,19 @@ class _Builder:
             gn.scale = [float(x) for x in node.scale]
         mesh = self.fitted.mesh_of(node)
         if mesh is not None:
-            gn.mesh = self.mesh(mesh)
+            weights = None
             if node.weights is not None and mesh.morph_targets:
-                gn.weights = [float(w) for w in node.weights]
+                if len(node.weights) != len(mesh.morph_targets):
+                    raise ExportError(f"node {node.name!r} has {len(node.weights)} morph weights, its mesh "
+                                      f"{mesh.name!r} {len(mesh.morph_targets)} morph targets",
+                                      hint="give Node.weights one value per morph target, or None")
+                weights = [float(w) for w in node.weights]
+            gn.mesh = self.mesh(mesh, weights)
+            # The mesh's default weights are its first node's; a node repeats them only when
+            # it differs (else they are always overridden: the validator's UNUSED_MESH_WEIGHTS).
+            # Not a pygltflib Node field: document_dict writes it.
+            if weights is not None and weights != self.doc.meshes[gn.mesh].weights:
+                gn.weights = weights  # type: ignore[attr-defined]
         if node.extras:
             gn.extras = json.loads(json.dumps(node.extras, sort_keys=True))
         self.doc.nodes.append(gn)
@@ -328,7 +339,9 @@ def document_dict(doc: g.GLTF2) -> dict[str, Any]:
     """The document as a plain dict, with every ``extras`` kept exactly.
 
     pygltflib's own serialiser drops None, empty strings and empty lists everywhere,
-    extras included, which would lose provenance fields such as an empty licence.
+    extras included, which would lose provenance fields such as an empty licence. Node
+    ``weights`` (default morph weights), which pygltflib's Node lacks, are set as a plain
+    attribute by the builder and written here.
     """
     data = g.delete_empty_keys(g.gltf_asdict(doc))
     if doc.asset.extras:
@@ -336,6 +349,8 @@ def document_dict(doc: g.GLTF2) -> dict[str, Any]:
     for i, node in enumerate(doc.nodes):
         if node.extras:
             data["nodes"][i]["extras"] = node.extras
+        if getattr(node, "weights", None):
+            data["nodes"][i]["weights"] = node.weights
     return data
 
 
