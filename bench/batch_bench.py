@@ -21,7 +21,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "batch"))
 sys.path.insert(0, str(ROOT))
 
 
@@ -35,12 +34,16 @@ def rss_mb() -> float:
 
 def make(folder: Path, n: int, size: tuple[int, int], distinct: int = 0) -> Path:
     """n manifest rows over ``distinct`` generated images (0 = one image per row)."""
-    from batch_fakes import make_png
+    from PIL import Image
+
+    from paint2vr.samples import KINDS, make_scene
     img = folder / "img"
     img.mkdir(parents=True, exist_ok=True)
     k = distinct or n
+    kinds = sorted(KINDS)
     for i in range(k):
-        make_png(img / f"{i}.png", i, size)
+        rgb, _, _ = make_scene(kinds[i % len(kinds)], size[0], size[1], seed=i)
+        Image.fromarray(rgb).save(img / f"{i}.png")
     m = folder / "m.csv"
     with open(m, "w") as fh:
         fh.write("id,path,license,attribution\n")
@@ -49,7 +52,7 @@ def make(folder: Path, n: int, size: tuple[int, int], distinct: int = 0) -> Path
     return m
 
 
-def scaling(args: argparse.Namespace, tmp: Path) -> None:
+def scaling(args: argparse.Namespace, tmp: Path) -> dict:
     from paint2vr.batch import BatchOptions, run_batch
     m = make(tmp / "in", args.items, tuple(args.size))
     rates = {}
@@ -63,9 +66,11 @@ def scaling(args: argparse.Namespace, tmp: Path) -> None:
         rates[w] = best
         print(f"workers={w}: {best:.2f} items/s")
     print(f"speed-up 2 vs 1 workers: {rates[2] / rates[1]:.2f}x (target >= 1.7x)")
+    return {"items": args.items, "size": list(args.size), "items_per_s_1_worker": rates[1],
+            "items_per_s_2_workers": rates[2], "speedup_2_vs_1": rates[2] / rates[1]}
 
 
-def overhead(args: argparse.Namespace, tmp: Path) -> None:
+def overhead(args: argparse.Namespace, tmp: Path) -> dict:
     from paint2vr.batch import BatchOptions, run_batch
     from paint2vr.export import save_scene
     from paint2vr.painting import PaintingInfo
@@ -88,9 +93,10 @@ def overhead(args: argparse.Namespace, tmp: Path) -> None:
     lo, ba = min(loop), min(batch)
     print(f"plain loop: {lo:.2f} s   run_batch(workers=1): {ba:.2f} s   overhead {100 * (ba / lo - 1):+.1f}% "
           f"(target <= 5%; includes starting the worker process)")
+    return {"items": args.items, "plain_loop_s": lo, "run_batch_1_worker_s": ba, "overhead_pct": 100 * (ba / lo - 1)}
 
 
-def memory(args: argparse.Namespace, tmp: Path) -> None:
+def memory(args: argparse.Namespace, tmp: Path) -> dict:
     from paint2vr.batch import BatchOptions, run_batch
     m = make(tmp / "in", args.items, (32, 24), distinct=50)
     marks: list[tuple[int, float]] = []
@@ -103,8 +109,12 @@ def memory(args: argparse.Namespace, tmp: Path) -> None:
     t0 = time.perf_counter()
     r = run_batch(m, tmp / "out", BatchOptions(workers=args.workers), on_progress=on_progress)
     child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    if not marks:
+        marks.append((r.done, rss_mb()))
     print(f"{r.done} done, {r.failed} failed in {time.perf_counter() - t0:.0f} s; main RSS "
           f"{marks[0][1]:.0f} -> {marks[-1][1]:.0f} MiB; worker peak RSS {child:.0f} MiB")
+    return {"items": args.items, "done": r.done, "failed": r.failed, "seconds": time.perf_counter() - t0,
+            "main_rss_mb": marks, "worker_peak_rss_mb": child}
 
 
 def main() -> None:

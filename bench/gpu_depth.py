@@ -9,7 +9,7 @@ checkpoint. We time, at the model's native input size (fp16 on CUDA):
 * pipeline: ``estimator.estimate(images)`` on decoded uint8 paintings of mixed 1-2 MP
   shapes: upload, resize/pad/normalise, forward, post-processing at full resolution
   (relative -> metric, sky, edges), copies back and DepthMap construction; once with the
-  default small prior (``prior_side``) and once without it (``prior_side=0``);
+  default options and once with the small prior switched (``prior_side`` 0 <-> 128);
 * phases: one batch run stage by stage with a device synchronisation around each stage.
 
 ``python -m bench.gpu_depth --out gpu.json`` (CUDA). ``--device cpu --tiny --images 8`` runs
@@ -150,10 +150,10 @@ def phases(est, tb, images, batch: list[int], plans, cuda: bool) -> dict:
         return r
 
     with torch.inference_mode():
-        preps = timed("host_prep_pin_and_prior", lambda: [est._host_prep(images[i]) for i in batch])
+        preps = timed("host_prep", lambda: [est._host_prep(images[i]) for i in batch])
         opts = est.options
-        est.options = replace(opts, prior_side=0)
-        timed("host_prep_pin_only", lambda: [est._host_prep(images[i]) for i in batch])
+        est.options = replace(opts, prior_side=128 if opts.prior_side == 0 else 0)
+        timed(f"host_prep_prior_side_{est.options.prior_side}", lambda: [est._host_prep(images[i]) for i in batch])
         est.options = opts
         x = timed("upload_preprocess", lambda: est._upload_preprocess([t for t, _ in preps], ps, streams))
 
@@ -171,6 +171,38 @@ def phases(est, tb, images, batch: list[int], plans, cuda: bool) -> dict:
             "ms_per_image": {k: round(v / n, 3) for k, v in out.items()}}
 
 
+def _land_rel(a, b) -> float:
+    import numpy as np
+    land = ~a.sky & ~b.sky
+    return float(np.median(np.abs(a.depth[land] - b.depth[land]) / b.depth[land])) if land.any() else 0.0
+
+
+def check(device: str, tb, depth) -> dict:
+    """Correctness of the device path on ``device`` (tiny model, small paintings): fast vs
+    reference in fp32, batched vs one at a time, fp16 vs fp32. Returns the measured gaps."""
+    import numpy as np
+    res: dict = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "tiny"
+        build_model(folder, tiny=True)
+        ims = [im[: 97 + 13 * k, : 151 - 9 * k] for k, im in enumerate(make_images(6, True))]
+        for fp16 in (False, True):
+            est = tb.TransformersEstimator(folder, options=tb.TransformersOptions(device=device, batch_size=4,
+                                                                                  fp16=fp16))
+            fast = est.estimate(ims)
+            one = [est.estimate([im])[0] for im in ims]
+            ref = est.estimate_reference(ims)
+            key = "fp16" if fp16 else "fp32"
+            res[key] = {
+                "shapes_ok": all(a.depth.shape == im.shape[:2] and a.sky.shape == im.shape[:2] for a, im in zip(fast, ims)),
+                "finite_ok": all(bool(np.isfinite(a.depth).all()) for a in fast),
+                "batched_vs_single_max_rel": max(float(np.max(np.abs(a.depth - b.depth) / b.depth)) for a, b in zip(fast, one)),
+                "batched_vs_single_sky_diff": max(float((a.sky != b.sky).mean()) for a, b in zip(fast, one)),
+                "fast_vs_reference_land_median_rel": max(_land_rel(a, b) for a, b in zip(fast, ref)),
+                "fast_vs_reference_sky_diff": max(float((a.sky != b.sky).mean()) for a, b in zip(fast, ref))}
+    return res
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--batch-size", type=int, default=16)
@@ -178,6 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--device", default="cuda", help="cuda (default), cuda:N or cpu")
     ap.add_argument("--out", default="")
     ap.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--check", action="store_true", help="also check the device path against the reference")
     args = ap.parse_args(argv)
     import numpy as np
     import torch
@@ -193,6 +226,8 @@ def main(argv: list[str] | None = None) -> int:
                     else f"cpu ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)",
                     "batch_size": args.batch_size, "images": args.images, "torch": torch.__version__,
                     "model": "tiny random Depth Anything" if args.tiny else "Depth Anything V2 Small (random)"}
+    if args.check:
+        result["check"] = check(args.device, tb, depth)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "da2-random"
         result["parameters"] = build_model(folder, args.tiny)
@@ -211,15 +246,17 @@ def main(argv: list[str] | None = None) -> int:
         ok = all(m.depth.shape == im.shape[:2] and np.isfinite(m.depth).all() for m, im in zip(maps, images))
         del maps
         default_opts = est.options
-        est.options = replace(default_opts, prior_side=0)
-        pipe0, maps = time_pipeline(est, images, cuda)
+        est.options = replace(default_opts, prior_side=128 if default_opts.prior_side == 0 else 0)
+        pipe_alt, maps = time_pipeline(est, images, cuda)
         del maps
+        alt_side = est.options.prior_side
         est.options = default_opts
         ph = phases(est, tb, images, batches[0], plans, cuda)
         result.update({
             "bare_images_per_s": round(bare, 2), "pipeline_images_per_s": round(pipe, 2),
             "ratio": round(pipe / bare, 4),
-            "pipeline_no_prior_images_per_s": round(pipe0, 2), "ratio_no_prior": round(pipe0 / bare, 4),
+            f"pipeline_prior_side_{alt_side}_images_per_s": round(pipe_alt, 2),
+            f"ratio_prior_side_{alt_side}": round(pipe_alt / bare, 4),
             "outputs_ok": ok, "phases_ms": ph["ms"], "phases_ms_per_image": ph["ms_per_image"],
             "phase_batch_images": ph["batch_images"],
             "phase_note": "one batch, each stage bracketed by a device synchronisation (no overlap); "
