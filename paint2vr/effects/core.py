@@ -257,7 +257,10 @@ def _measure_space(scene: Scene, max_far: float, sky_grid: int) -> SceneSpace:
     shape = (int(math.ceil((z1 - z0) / cell)) + 1, int(math.ceil((x1 - x0) / cell)) + 1)
     if len(tri):
         xz = tri[:, :, [0, 2]]
-        pts = sample_triangles(tri, _edge_extent(xz), cell * 0.5)
+        # Samples about one cell apart (at most 16 per edge): a cell a big triangle crosses
+        # without a sample is a hole, and fill_holes_max gives it its highest neighbour,
+        # which only errs upwards (particles never sink into the land).
+        pts = sample_triangles(tri, _edge_extent(xz), cell * 0.9, max_level=16)
         grid = scatter_max(pts, x0, z0, cell, shape)
     else:
         grid = np.zeros(shape)
