@@ -100,8 +100,6 @@ class _Doc:
         """Accessor -> (count, components) array, (count,) for SCALAR; float32 for floats and
         normalized integers, integers otherwise."""
         acc = self.get("accessors")[index]
-        if "sparse" in acc:
-            raise InputError(f"{self.path}: sparse accessors are not supported (accessor {index})")
         comps = _COMPONENTS[acc["type"]]
         ctype = acc["componentType"]
         dtype = np.dtype(_DTYPES[ctype]).newbyteorder("<")
@@ -118,11 +116,29 @@ class _Doc:
                 out = np.ascontiguousarray(rows).view(dtype).reshape(count, comps)
             else:
                 out = np.frombuffer(data, dtype, count=count * comps, offset=offset).reshape(count, comps)
+        sparse = acc.get("sparse")
+        if sparse:
+            out = self._apply_sparse(out.copy(), sparse, dtype, comps, index)
         if acc.get("normalized"):
             out = np.maximum(out.astype(np.float32) / _NORM[ctype], -1.0)
         elif dtype.kind == "f":
             out = out.astype(np.float32)
         return out[:, 0] if comps == 1 else out
+
+    def _apply_sparse(self, out: np.ndarray, sparse: dict, dtype: np.dtype, comps: int,
+                      index: int) -> np.ndarray:
+        """Overwrite the rows a sparse accessor names with its values."""
+        n = int(sparse.get("count", 0))
+        ind, val = sparse.get("indices", {}), sparse.get("values", {})
+        idata, _ = self.view_bytes(ind["bufferView"])
+        idtype = np.dtype(_DTYPES[ind["componentType"]]).newbyteorder("<")
+        idx = np.frombuffer(idata, idtype, count=n, offset=ind.get("byteOffset", 0)).astype(np.int64)
+        vdata, _ = self.view_bytes(val["bufferView"])
+        vals = np.frombuffer(vdata, dtype, count=n * comps, offset=val.get("byteOffset", 0)).reshape(n, comps)
+        if n and (idx.min() < 0 or idx.max() >= out.shape[0]):
+            raise InputError(f"{self.path}: sparse accessor {index} has indices outside its {out.shape[0]} rows")
+        out[idx] = vals
+        return out
 
     def image(self, index: int, max_side: int | None) -> np.ndarray:
         from PIL import Image
@@ -318,7 +334,8 @@ def read_scene(path: str | os.PathLike[str], options: ReadOptions = DEFAULT_READ
 
     scene = Scene(info=info, camera=camera)
     lift = record.get("lift") if isinstance(record.get("lift"), dict) else {}
-    for value in (record.get("walkable_radius"), lift.get("walk_radius")):
+    viewer = record.get("viewer") if isinstance(record.get("viewer"), dict) else {}
+    for value in (viewer.get("walkable_radius"), record.get("walkable_radius"), lift.get("walk_radius")):
         if isinstance(value, (int, float)) and value > 0:
             scene.walkable_radius = float(value)
             break

@@ -69,9 +69,10 @@ def test_max_texture_downscales(glb):
     assert scene.camera.height == 30 and scene.camera.width == 40
 
 
-def test_walk_radius_from_lift_provenance(tmp_path):
+def test_walk_radius_from_provenance(tmp_path):
     scene = painting_scene()
-    scene.provenance["lift"] = {"walk_radius": 0.8}
+    scene.walkable_radius = 0.8  # the exporter records it as provenance['viewer']
+    scene.provenance["lift"] = {"walk_radius": 0.3}
     assert read_scene(save_scene(scene, tmp_path / "w.glb")).walkable_radius == 0.8
 
 

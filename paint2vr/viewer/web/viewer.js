@@ -47,7 +47,8 @@ function provenanceOf(gltf, config) {
   const record = (asset.extras && asset.extras.paint2vr) || {};
   const source = record.source || {};
   const lift = record.lift || {};
-  const radius = [record.walkable_radius, lift.walk_radius, lift.walkable_radius]
+  const viewer = record.viewer || {};
+  const radius = [viewer.walkable_radius, record.walkable_radius, lift.walk_radius, lift.walkable_radius]
     .find((r) => typeof r === 'number' && r > 0);
   return {
     title: source.title || config.name || 'Untitled',
