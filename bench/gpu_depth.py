@@ -126,6 +126,7 @@ def time_bare(model, batches, plans, device, dtype, cuda: bool, repeats: int = 2
 def time_pipeline(est, images, cuda: bool, repeats: int = 2) -> tuple[float, list]:
     best, maps = float("inf"), []
     for _ in range(repeats):
+        maps = []  # drop the last run's maps first (their memory is reused, as when streaming)
         _sync(cuda)
         t0 = time.perf_counter()
         maps = est.estimate(images)
@@ -250,6 +251,9 @@ def main(argv: list[str] | None = None) -> int:
         pipe_alt, maps = time_pipeline(est, images, cuda)
         del maps
         alt_side = est.options.prior_side
+        est.options = replace(default_opts, pinned_outputs=True)
+        pipe_pin, maps = time_pipeline(est, images, cuda)
+        del maps
         est.options = default_opts
         ph = phases(est, tb, images, batches[0], plans, cuda)
         result.update({
@@ -257,6 +261,8 @@ def main(argv: list[str] | None = None) -> int:
             "ratio": round(pipe / bare, 4),
             f"pipeline_prior_side_{alt_side}_images_per_s": round(pipe_alt, 2),
             f"ratio_prior_side_{alt_side}": round(pipe_alt / bare, 4),
+            "pipeline_pinned_outputs_images_per_s": round(pipe_pin, 2),
+            "ratio_pinned_outputs": round(pipe_pin / bare, 4),
             "outputs_ok": ok, "phases_ms": ph["ms"], "phases_ms_per_image": ph["ms_per_image"],
             "phase_batch_images": ph["batch_images"],
             "phase_note": "one batch, each stage bracketed by a device synchronisation (no overlap); "

@@ -88,11 +88,16 @@ class TransformersOptions:
     """Cap the long side at this many times the input size."""
     kind: str | None = None
     """'relative' or 'metric'; None: from the registry or the model's config."""
-    prior_side: int = 128
-    """Long side (px) of the small prior run giving the depth range and a sky hint; 0: the
+    prior_side: int = 0
+    """Long side (px) of a small prior run giving the depth range and a sky hint (128 is a good
+    size; it costs ~15 ms of CPU per painting, 4x below an H100's model throughput); 0: the
     prior's default near/far and no sky hint (no prior work per painting)."""
-    fit_side: int = 256
+    fit_side: int = 192
     """Long side (px, about) of the map the sky and the metric fit are computed on."""
+    pinned_outputs: bool = False
+    """CUDA: the DepthMaps' arrays stay in the page-locked buffers they were copied into (no
+    host copy and no page faults: much faster when maps are streamed and dropped, but that
+    memory stays page-locked, in torch's host cache, for as long as the maps live)."""
     host_threads: int = 0
     """Threads for per-painting host work (pinning, small prior, building DepthMaps); 0: up
     to 8, one per CPU core."""
@@ -445,10 +450,13 @@ class TransformersEstimator:
         crops, smalls, ev = self._crop_and_fit_maps(pred, ps, streams)
         return _Launched(idx, crops, smalls, [h for _, h in preps], ev)
 
-    def _fits(self, L: _Launched) -> list[DepthFit]:
+    def _fits(self, L: _Launched, pool: ThreadPoolExecutor | None = None) -> list[DepthFit]:
         _wait(L.event)
         sd = self._prior.options.sky_depth
-        return [fit_depth(s.numpy(), self.kind, h, sd) for s, h in zip(L.smalls, L.hints)]
+        if pool is None:
+            return [fit_depth(s.numpy(), self.kind, h, sd) for s, h in zip(L.smalls, L.hints)]
+        futs = [pool.submit(fit_depth, s.numpy(), self.kind, h, sd) for s, h in zip(L.smalls, L.hints)]
+        return [f.result() for f in futs]
 
     def _post_device(self, crops: list, plans: list[_Plan], fits: list[DepthFit], streams: _Streams):
         """Full-resolution post-processing on the device, copied to host buffers (copy stream).
@@ -470,14 +478,15 @@ class TransformersEstimator:
         return host, ev
 
     def _finish(self, L: _Launched, plans: list[_Plan], streams: _Streams, pool: ThreadPoolExecutor) -> list[Future]:
-        fits = self._fits(L)
+        fits = self._fits(L, pool)
         host, ev = self._post_device(L.crops, [plans[i] for i in L.idx], fits, streams)
         return [pool.submit(self._build, i, h, ev) for i, h in zip(L.idx, host)]
 
     def _build(self, i: int, host: list, ev) -> tuple[int, DepthMap]:
         """Wait for the copies, then own the arrays (pinned buffers go back to the cache)."""
         _wait(ev)
-        arrs = [np.array(t.numpy()) if self._cuda else t.numpy() for t in host]
+        copy = self._cuda and not self.options.pinned_outputs
+        arrs = [np.array(t.numpy()) if copy else t.numpy() for t in host]
         return i, self._depth_map(*arrs)
 
 

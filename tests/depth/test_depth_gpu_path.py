@@ -127,10 +127,18 @@ def test_batching_and_order_do_not_change_results(tiny_model):
 def test_no_prior_mode_and_bad_options(tiny_model):
     from dataclasses import replace
     est = get_estimator(str(tiny_model), device="cpu")
-    est.options = replace(est.options, prior_side=0)
-    d = est.estimate([make_scene("landscape", 120, 80, 0)[0]])[0]
+    im = make_scene("landscape", 120, 80, 0)[0]
+    assert est.options.prior_side == 0
+    d = est.estimate([im])[0]
     land = d.depth[~d.sky]
     assert land.min() >= 1.5 / 2 - 1e-6 and land.max() <= 80.0 + 1e-4
+    est.options = replace(est.options, prior_side=64)      # range and sky hint from a small prior run
+    hint = est._hint(im)
+    assert hint.sky is not None and max(hint.sky.shape) == 64 and 0 < hint.near < hint.far <= 80.001
+    d2, r2 = est.estimate([im])[0], est.estimate_reference([im])[0]
+    land = d2.depth[~d2.sky]
+    assert land.min() >= hint.near / 2 - 1e-4 and land.max() <= hint.far + 1e-3
+    assert (d2.sky != r2.sky).mean() < 0.02
     with pytest.raises(tb.InputError):
         tb.TransformersEstimator(tiny_model, options=tb.TransformersOptions(device="cpu", host_threads=-1))
     with pytest.raises(tb.InputError, match="uint8"):
@@ -150,14 +158,16 @@ def test_cpu_post_cost_is_small(tiny_model):
 
 def test_bench_script_runs_tiny_on_cpu(tmp_path):
     out = tmp_path / "gpu.json"
-    r = subprocess.run([sys.executable, "-m", "bench.gpu_depth", "--tiny", "--device", "cpu", "--images", "8",
+    r = subprocess.run([sys.executable, "-m", "bench.gpu_depth", "--tiny", "--device", "cpu", "--images", "8", "--check",
                         "--out", str(out)], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr[-2000:]
     import json
     res = json.loads(out.read_text())
     for k in ("device", "batch_size", "bare_images_per_s", "pipeline_images_per_s", "ratio", "phases_ms"):
         assert k in res
-    assert res["pipeline_images_per_s"] > 0 and res["bare_images_per_s"] > 0
+    assert res["pipeline_images_per_s"] > 0 and res["bare_images_per_s"] > 0 and res["outputs_ok"]
+    c = res["check"]["fp32"]
+    assert c["shapes_ok"] and c["finite_ok"] and c["batched_vs_single_max_rel"] < 1e-3
 
 
 def test_fast_path_equals_reference_given_the_same_input(tiny_model, monkeypatch):
