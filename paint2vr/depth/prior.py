@@ -63,7 +63,7 @@ class PriorOptions:
 
 
 DEFAULT_PRIOR_OPTIONS = PriorOptions()
-PRIOR_VERSION = "3"
+PRIOR_VERSION = "4"
 
 
 def _check_rgb(rgb: np.ndarray) -> None:
@@ -119,6 +119,11 @@ def _texture(lab: np.ndarray) -> np.ndarray:
     return cv2.GaussianBlur(t, (0, 0), 1.5)
 
 
+def _sky_colour(L, chroma, b):
+    """Whether a colour could be a sky: blue, near-grey, or pale and only slightly tinted."""
+    return ((b < -8) & (L > 30)) | (chroma < 12) | ((L > 45) & (chroma < 25) & (b < 16))
+
+
 def _sky_likeness(lab: np.ndarray, tex: np.ndarray) -> tuple[np.ndarray, bool]:
     """Per-pixel sky evidence in [0, 1], and whether the top band can be sky at all.
 
@@ -131,6 +136,12 @@ def _sky_likeness(lab: np.ndarray, tex: np.ndarray) -> tuple[np.ndarray, bool]:
     band = slice(0, max(2, int(round(0.06 * h))))
     tb = tex[band]
     calm = tb <= np.median(tb)
+    # Prefer top-band pixels whose colour could be a sky (a smooth dark crown or tower that
+    # hangs in from the top must not become the reference).
+    bl, bc, bb = L[band], np.hypot(a[band], b[band]), b[band]
+    skyish = _sky_colour(bl, bc, bb)
+    if skyish.mean() > 0.2:
+        calm = skyish & (tb <= np.median(tb[skyish]))
     ref = np.array([np.median(lab[band][..., c][calm]) for c in range(3)])
     # Spread floored (brush noise) and capped (a crown in the top band must not widen the
     # model to every colour).
@@ -140,7 +151,7 @@ def _sky_likeness(lab: np.ndarray, tex: np.ndarray) -> tuple[np.ndarray, bool]:
           + ((b - ref[2]) / (2.5 * spread[2])) ** 2)
     # The top colour only counts as a sky colour when it could be one: grey, pale or blue,
     # not a warm saturated wall or foliage.
-    sky_colour = bool((np.hypot(ref[1], ref[2]) < 25 and ref[2] < 16) or ref[2] < -8)
+    sky_colour = bool(_sky_colour(ref[0], np.hypot(ref[1], ref[2]), ref[2]))
     colour = np.exp(-0.5 * d2) if sky_colour else np.zeros_like(L)
     # Saturated pixels (grass, foliage, warm walls) are no sky whatever the top band holds.
     colour = colour * (np.hypot(a, b) < max(25.0, float(np.hypot(ref[1], ref[2])) + 10.0))
@@ -311,7 +322,12 @@ def _sky_inner(lab: np.ndarray) -> np.ndarray:
         touches_land = np.zeros(n, bool)
         touches_land[np.unique(holes[~region])] = True
         mq = np.bincount(flat, q.ravel(), n) / np.maximum(cnt, 1)
-        fill = ~touches_land & (cnt < 0.1 * h * w) & ((cnt < 0.01 * h * w) | (mq > 0.15))
+        # A hole cut by the frame (a crown or tower coming in from the top or a side) is an
+        # object in front of the sky unless it looks like sky itself.
+        border = np.zeros(n, bool)
+        border[np.unique(np.concatenate([holes[0], holes[:, 0], holes[:, -1]]))] = True
+        fill = (~touches_land & (cnt < 0.1 * h * w) & ((cnt < 0.01 * h * w) | (mq > 0.15))
+                & (~border | (mq > 0.4)))
         fill[0] = False
         sky |= fill[holes]
     if sky.mean() < 0.02:
@@ -374,7 +390,17 @@ class PriorEstimator:
         grad = _grad(L) + 0.5 * (_grad(lab[..., 1]) + _grad(lab[..., 2]))
         thr = max(3.0 * float(np.median(grad)), 12.0)
         region = ((grad < thr) & ~sky).astype(np.uint8)
+        # Cut along the horizon: far hills above it and the ground below are told apart even
+        # where no colour edge divides them ...
+        r = min(h - 2, int(hz))
+        # (only under a pale sky, where aerial perspective makes the far land pale too; under a
+        # dark storm sky a dark crown would read as 'hazy').
+        cut = bool(sky.any()) and r >= 1 and float(lab[..., 0][sky].mean()) > 55.0
+        if cut:
+            region[r] = 0
         n, labels = cv2.connectedComponents(region, connectivity=4)
+        if cut and n > 2:
+            labels = _rejoin_across(labels, n, lab, sky, r)
         # Edge pixels join a neighbouring region (a few label-dilation steps).
         k = np.ones((3, 3), np.uint8)
         for _ in range(3):
@@ -413,6 +439,14 @@ class PriorEstimator:
                      & (below_frac > 0.7))
         flat = (top > hz) & ((right - left + 1) > 1.5 * (bottom - top + 1))
         is_ground |= flat
+        # Ground seen between trunks or figures is cut into narrow strips: a region lying
+        # below the horizon with the colour of a ground region is ground too.
+        main = np.flatnonzero(is_ground & (cnt > 0.01 * h * w))
+        main = main[main > 0]
+        if main.size:
+            col = np.stack(mean, 1)
+            dmin = np.min(np.linalg.norm(col[:, None, :] - col[None, main, :], axis=2), axis=1)
+            is_ground |= (below_frac > 0.7) & (span_below > 0.2 * (h - hz)) & (dmin < 10.0)
         base = ground_row[np.clip(bottom, 0, h - 1)].astype(np.float64)
         floating = ~is_ground & (bottom <= hz + 1)
         comp_depth = base.copy()
@@ -424,6 +458,9 @@ class PriorEstimator:
         pairs, pc = np.unique(np.stack([lo[touch], hi[touch]], 1), axis=0, return_counts=True) \
             if touch.any() else (np.zeros((0, 2), np.int64), np.zeros(0, np.int64))
         width = (right - left + 1).astype(np.float64)
+        # How wide each region is along its lowest rows: it rests on what carries a good
+        # share of that foot (a crown on its trunk), not on a head poking up into a hill band.
+        foot = np.bincount(lab_flat, (rows >= bottom[labels] - 2).ravel().astype(np.float64), n)
         supported = np.zeros(n, bool)
         for c in np.argsort(-bottom, kind="stable"):
             if c == 0 or not floating[c]:
@@ -432,9 +469,11 @@ class PriorEstimator:
             if not sel.any():
                 continue
             for s, m in zip(pairs[sel, 1], pc[sel]):
-                if (m >= max(2.0, 0.02 * width[c]) and comp_depth[s] < comp_depth[c]
+                # A ground region supports at the contact row, not at its own near bottom.
+                ds = ground_row[min(bottom[c] + 1, h - 1)] if is_ground[s] else comp_depth[s]
+                if (m >= max(2.0, 0.02 * width[c], 0.1 * foot[c]) and ds < comp_depth[c]
                         and abs(haze[s] - haze[c]) < 0.2 and haze[c] < 0.5):
-                    comp_depth[c] = comp_depth[s]
+                    comp_depth[c] = ds
                     supported[c] = True
         obj = ~is_ground
         obj[0] = False
@@ -479,6 +518,38 @@ class PriorEstimator:
         return DepthMap(depth=np.ascontiguousarray(depth), sky=np.ascontiguousarray(sky), metric=False,
                         model=self.info, confidence=conf, edges=edges,
                         extras={"horizon_row": hz * h / sh})
+
+
+def _rejoin_across(labels: np.ndarray, n: int, lab: np.ndarray, sky: np.ndarray, r: int) -> np.ndarray:
+    """... and rejoined where one thing crosses it: the parts above and below row ``r`` meet
+    along it with the same colour and the upper part is not hazy (a near ruin, a trunk)."""
+    flat = labels.ravel()
+    cnt = np.maximum(np.bincount(flat, minlength=n), 1)
+    mean = np.stack([np.bincount(flat, lab[..., c].ravel(), n) / cnt for c in range(3)], 1)
+    sref = np.array([lab[..., c][sky].mean() for c in range(3)])
+    wt = np.array([1.0, 2.0, 2.0])
+    to_sky = np.sqrt((((mean - sref) ** 2) * wt).sum(1))
+    up, dn = labels[r - 1], labels[r + 1]
+    ok = (up > 0) & (dn > 0)
+    root = np.arange(n)
+
+    def find(i: int) -> int:
+        while root[i] != i:
+            i = root[i]
+        return i
+
+    cols = np.broadcast_to(np.arange(labels.shape[1])[None, :], labels.shape).ravel()
+    left = np.full(n, labels.shape[1]); np.minimum.at(left, flat, cols)
+    right = np.zeros(n, np.int64); np.maximum.at(right, flat, cols)
+    narrow = (right - left + 1) < 0.3 * labels.shape[1]
+    for u, d in np.unique(np.stack([up[ok], dn[ok]], 1), axis=0):
+        # Same colour on both sides, and either the upper part is no haze or the lower part
+        # is no wide ground (a crown whose foot dips below the horizon).
+        if (np.sqrt((((mean[u] - mean[d]) ** 2) * wt).sum()) < 12.0
+                and (to_sky[u] > 30.0 or narrow[d])):
+            root[find(u)] = find(d)
+    root = np.array([find(i) for i in range(n)])
+    return root[labels].astype(labels.dtype)
 
 
 def _edge_strength(logd: np.ndarray) -> np.ndarray:

@@ -108,3 +108,23 @@ def test_real_painting_smoke():
     assert d.depth.shape == rgb.shape[:2]
     assert np.isfinite(d.depth).all() and not d.sky[-50:].any()
     assert np.array_equal(d.depth, PriorEstimator().estimate_one(rgb).depth)
+
+
+def test_crowns_above_horizon_are_not_near():
+    # Version 3 let a crown resting on the ground region take the ground's bottom-edge depth
+    # (about 2 m); it must rest at the contact row, near its true 10-70 m.
+    rgb, gt, sky = make_scene("landscape", 480, 320, seed=2)
+    d = PriorEstimator().estimate_one(rgb)
+    crowns = ~sky & ~d.sky & (np.arange(320)[:, None] < 0.3 * 320) & (gt < 80)
+    assert crowns.sum() > 500
+    assert np.median(d.depth[crowns]) > 10.0
+
+
+def test_crown_in_top_band_is_not_sky():
+    # A smooth dark crown hanging in from the top must not become the sky reference colour.
+    rgb, gt, sky = make_scene("coast", 480, 320, seed=1)
+    d = PriorEstimator().estimate_one(rgb)
+    crown = (gt < 60) & (np.arange(320)[:, None] < 60) & (np.arange(480)[None, :] < 100)
+    assert crown.sum() > 1000
+    assert d.sky[crown].mean() < 0.1
+    assert abs(d.sky.mean() - sky.mean()) < 0.08
