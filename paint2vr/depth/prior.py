@@ -539,8 +539,10 @@ def _rejoin_across(labels: np.ndarray, n: int, lab: np.ndarray, sky: np.ndarray,
         return i
 
     cols = np.broadcast_to(np.arange(labels.shape[1])[None, :], labels.shape).ravel()
-    left = np.full(n, labels.shape[1]); np.minimum.at(left, flat, cols)
-    right = np.zeros(n, np.int64); np.maximum.at(right, flat, cols)
+    left = np.full(n, labels.shape[1])
+    np.minimum.at(left, flat, cols)
+    right = np.zeros(n, np.int64)
+    np.maximum.at(right, flat, cols)
     narrow = (right - left + 1) < 0.3 * labels.shape[1]
     for u, d in np.unique(np.stack([up[ok], dn[ok]], 1), axis=0):
         # Same colour on both sides, and either the upper part is no haze or the lower part
