@@ -35,8 +35,10 @@ class DepthMap:
         sky: (H, W) bool, True for pixels at infinity.
         metric: True if the estimator claims metres; False if the scale was assumed.
         model: what made it.
-        confidence: optional (H, W) float32 in [0, 1].
-        edges: optional (H, W) float32 in [0, 1], strength of occlusion edges.
+        confidence: optional float32 in [0, 1], (H, W) or a lower resolution of the same
+            image (a model's own output size); consumers resize it.
+        edges: optional float32 in [0, 1], strength of occlusion edges; (H, W) or lower
+            resolution, like ``confidence``.
     """
 
     depth: np.ndarray
@@ -58,8 +60,9 @@ class DepthMap:
             raise InputError(f"DepthMap.sky must be bool {d.shape}, got {self.sky.dtype} {self.sky.shape}")
         for name in ("confidence", "edges"):
             a = getattr(self, name)
-            if a is not None and a.shape != d.shape:
-                raise InputError(f"DepthMap.{name} must have shape {d.shape}, got {a.shape}")
+            if a is not None and (not isinstance(a, np.ndarray) or a.ndim != 2 or min(a.shape) < 1):
+                raise InputError(f"DepthMap.{name} must be a 2-D array, got "
+                                 f"{getattr(a, 'shape', type(a).__name__)}")
 
     @property
     def shape(self) -> tuple[int, int]:

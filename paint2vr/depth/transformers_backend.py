@@ -587,24 +587,34 @@ def fit_depth(raw_small: np.ndarray, kind: str, hint: RangeHint, sky_depth: floa
     return DepthFit(relative, a, b, const, near, far, sky_d, sky)
 
 
-def apply_fit(crop: np.ndarray, shape: tuple[int, int], fit: DepthFit
-              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Reference (numpy/cv2) full-resolution conversion -> (depth, sky, edges)."""
-    h, w = shape
-    raw = cv2.resize(crop, (w, h), interpolation=cv2.INTER_LINEAR) if crop.shape != (h, w) else crop
+def _convert_np(raw: np.ndarray, fit: DepthFit) -> np.ndarray:
+    """Model output -> metres (float64), sky not yet applied."""
     raw = raw.astype(np.float64)
     if not fit.relative:
-        depth = np.clip(raw, 0.05, None)
-    elif fit.const is not None:
-        depth = np.full((h, w), fit.const)
-    else:
-        depth = np.clip(fit.a / np.maximum(raw - fit.b, fit.a / fit.far), fit.near / 2, fit.far)
-    if fit.sky.any():
-        sky = cv2.resize(fit.sky.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR) > 0.5
-    else:
-        sky = np.zeros((h, w), bool)
-    depth = np.where(sky, fit.sky_depth, depth).astype(np.float32)
-    return depth, sky, edge_strength(np.log(depth))
+        return np.clip(raw, 0.05, None)
+    if fit.const is not None:
+        return np.full(raw.shape, fit.const)
+    return np.clip(fit.a / np.maximum(raw - fit.b, fit.a / fit.far), fit.near / 2, fit.far)
+
+
+def _sky_np(fit: DepthFit, shape: tuple[int, int]) -> np.ndarray:
+    h, w = shape
+    if not fit.sky.any():
+        return np.zeros((h, w), bool)
+    return cv2.resize(fit.sky.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR) > 0.5
+
+
+def apply_fit(crop: np.ndarray, shape: tuple[int, int], fit: DepthFit
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Reference (numpy/cv2) conversion -> (depth and sky at full resolution, edges at the
+    model's resolution: the model sees no finer edges, and 4 full-size float maps per
+    painting would cost the GPU path most of its throughput in host memory traffic)."""
+    h, w = shape
+    raw = cv2.resize(crop, (w, h), interpolation=cv2.INTER_LINEAR) if crop.shape != (h, w) else crop
+    sky = _sky_np(fit, (h, w))
+    depth = np.where(sky, fit.sky_depth, _convert_np(raw, fit)).astype(np.float32)
+    small = np.where(_sky_np(fit, crop.shape), fit.sky_depth, _convert_np(crop, fit))
+    return depth, sky, edge_strength(np.log(small))
 
 
 def edge_strength(logd: np.ndarray) -> np.ndarray:
@@ -617,29 +627,38 @@ def edge_strength(logd: np.ndarray) -> np.ndarray:
 
 
 def _post_torch(crop, shape: tuple[int, int], fit: DepthFit, cuda: bool) -> list:
-    """Device version of :func:`apply_fit` -> [depth f32, sky bool, edges f32, confidence f32]."""
+    """Device version of :func:`apply_fit` -> [depth f32 and sky bool at full resolution,
+    edges and confidence f32 at the model's resolution]."""
     import torch
     import torch.nn.functional as F
+
+    def convert(raw):
+        if not fit.relative:
+            return raw.clamp(min=0.05)
+        if fit.const is not None:
+            return torch.full_like(raw, fit.const)
+        return (fit.a / (raw - fit.b).clamp(min=fit.a / fit.far)).clamp(fit.near / 2, fit.far)
+
+    sky_small = None
+    if fit.sky.any():
+        s = torch.from_numpy(fit.sky.astype(np.float32))
+        sky_small = (s.pin_memory() if cuda else s).to(crop.device, non_blocking=True)
+
+    def sky_at(size):
+        if sky_small is None:
+            return torch.zeros(size, dtype=torch.bool, device=crop.device)
+        return F.interpolate(sky_small[None, None], size=size, mode="bilinear", align_corners=False)[0, 0] > 0.5
+
     h, w = shape
     raw = crop if tuple(crop.shape) == (h, w) else \
         F.interpolate(crop[None, None], size=(h, w), mode="bilinear", align_corners=False)[0, 0]
-    if not fit.relative:
-        depth = raw.clamp(min=0.05)
-    elif fit.const is not None:
-        depth = torch.full_like(raw, fit.const)
+    sky = sky_at((h, w))
+    depth = convert(raw).masked_fill(sky, fit.sky_depth)
+    small = convert(crop).masked_fill(sky_at(tuple(crop.shape)), fit.sky_depth)
+    if min(small.shape) < 2:
+        edges = torch.zeros_like(small)
     else:
-        depth = (fit.a / (raw - fit.b).clamp(min=fit.a / fit.far)).clamp(fit.near / 2, fit.far)
-    if fit.sky.any():
-        s = torch.from_numpy(fit.sky.astype(np.float32))
-        s = (s.pin_memory() if cuda else s).to(raw.device, non_blocking=True)
-        sky = F.interpolate(s[None, None], size=(h, w), mode="bilinear", align_corners=False)[0, 0] > 0.5
-        depth = depth.masked_fill(sky, fit.sky_depth)
-    else:
-        sky = torch.zeros((h, w), dtype=torch.bool, device=raw.device)
-    if min(h, w) < 2:
-        edges = torch.zeros_like(depth)
-    else:
-        x = depth.log()[None, None]
+        x = small.log()[None, None]
         jump = F.max_pool2d(x, 3, stride=1, padding=1) + F.max_pool2d(-x, 3, stride=1, padding=1)
         edges = (jump[0, 0] / math.log(1.4)).clamp(0.0, 1.0)
     return [depth, sky, edges, 1.0 - 0.5 * edges]

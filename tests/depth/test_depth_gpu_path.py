@@ -80,7 +80,8 @@ def test_post_torch_matches_numpy_reference():
             assert (ts != s).mean() < 2e-3
             agree = ts == s
             np.testing.assert_allclose(td[agree], d[agree], rtol=1e-4)
-            assert np.abs(te - e)[agree].max() < 1e-3 or (ts != s).any()
+            assert te.shape == e.shape == src.shape  # edges at the model's resolution
+            assert np.abs(te - e).max() < 1e-3
             np.testing.assert_allclose(tc, 1 - 0.5 * te, atol=1e-6)
             assert np.isfinite(td).all() and (td > 0).all()
 
@@ -103,7 +104,10 @@ def test_fast_path_matches_reference_end_to_end(tiny_model):
     fast, ref = est.estimate(ims), est.estimate_reference(ims)
     for im, a, b in zip(ims, fast, ref):
         assert a.depth.shape == im.shape[:2] == b.depth.shape
-        assert a.depth.dtype == np.float32 and a.sky.dtype == bool and a.edges.shape == im.shape[:2]
+        assert a.depth.dtype == np.float32 and a.sky.dtype == bool
+        # edges and confidence come at the model's resolution, with the painting's aspect
+        assert a.edges.shape == b.edges.shape == a.confidence.shape and a.edges.ndim == 2
+        assert abs(a.edges.shape[1] / a.edges.shape[0] - im.shape[1] / im.shape[0]) < 0.1 * im.shape[1] / im.shape[0]
         assert (a.sky != b.sky).mean() < 0.02
         land = ~a.sky & ~b.sky
         rel = np.abs(a.depth[land] - b.depth[land]) / b.depth[land]
@@ -180,4 +184,6 @@ def test_fast_path_equals_reference_given_the_same_input(tiny_model, monkeypatch
         assert (a.sky != b.sky).mean() < 1e-3
         agree = a.sky == b.sky
         np.testing.assert_allclose(a.depth[agree], b.depth[agree], rtol=2e-4)
-        np.testing.assert_allclose(a.edges[agree], b.edges[agree], atol=2e-3)
+        assert a.edges.shape == b.edges.shape
+        agree_small = np.abs(a.edges - b.edges) < 2e-3
+        assert agree_small.mean() > 0.97, agree_small.mean()
