@@ -30,6 +30,7 @@ from ..scene import DEFAULT_EYE_HEIGHT, DEFAULT_FOV_DEG, Camera, Layer, Mesh, No
 from .fill import extend_disparity, push_pull
 from .layers import choose_cuts, label_layers
 from .mesh import max_pool_cells, uniform_grid_mesh
+from .quadtree import Lattice, Plan, count_triangles, make_lattice, planarity_errors, quadtree_mesh, quadtree_plan
 from .sky import sky_box
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,9 @@ class LiftOptions:
     """Half-size of the sky box, in metres; layers are kept nearer than 0.8 of it."""
     work_pixels: int = 600_000
     """Pixels of the reduced resolution at which layers are cut, filled and meshed."""
+    adaptive_mesh: bool = True
+    """Mesh layers as restricted quadtrees (fine along silhouettes and depth jumps, coarse on
+    planes); False uses one uniform step per scene (the coarsest that fits the budget)."""
 
 
 DEFAULT_LIFT_OPTIONS = LiftOptions()
@@ -227,14 +231,18 @@ def lift(painting: Painting, depth: DepthMap, options: LiftOptions = DEFAULT_LIF
         d_k = np.where(labels < k, np.maximum(ext_k, dep * 1.001), dep).astype(np.float32)
         layer_data.append((k, own, fill, d_k, ext_k, filled[..., 1:]))
 
-    # --- mesh budget: the coarsest uniform step whose triangles fit
+    # --- mesh budget: adaptive quadtrees, the finest (base step, tolerance) whose triangles fit
     sky_tris_est = 6 * 2 * 24 * 24
     budget = max(0, o.max_triangles - sky_tris_est)
     covers = [cv2.dilate((own | fill).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
               for (_, own, fill, _, _, _) in layer_data]
-    step = 1
-    while step < max(g.w, g.h) and sum(2 * int(max_pool_cells(c, step).sum()) for c in covers) > budget:
-        step *= 2
+    if o.adaptive_mesh:
+        meshing = _plan_meshes(layer_data, covers, budget, f_w * max(o.walk_radius, 0.05), o, max(g.w, g.h))
+        step = meshing[0][0].base if meshing else 1
+    else:
+        step = 1
+        while step < max(g.w, g.h) and sum(2 * int(max_pool_cells(c, step).sum()) for c in covers) > budget:
+            step *= 2
 
     # --- texture raster (full resolution up to max_texture)
     ts = min(1.0, o.max_texture / (max(W, H) * (1 + 2 * o.margin)))
@@ -256,7 +264,11 @@ def lift(painting: Painting, depth: DepthMap, options: LiftOptions = DEFAULT_LIF
     layers: list[Layer] = []
     grow = np.ones((3, 3), np.uint8)
     for n, (k, own, fill, d_k, ext_k, col_k) in enumerate(layer_data):
-        rows, cols, zs, faces = uniform_grid_mesh(d_k, ext_k, covers[n], step, o.max_jump)
+        if o.adaptive_mesh:
+            lat, plan = meshing[n]
+            rows, cols, zs, faces = quadtree_mesh(d_k, ext_k, lat, plan, o.max_jump)
+        else:
+            rows, cols, zs, faces = uniform_grid_mesh(d_k, ext_k, covers[n], step, o.max_jump)
         if len(faces) == 0:
             continue
         u, v = g.to_painting(cols.astype(np.float64), rows.astype(np.float64))
@@ -326,6 +338,32 @@ def lift(painting: Painting, depth: DepthMap, options: LiftOptions = DEFAULT_LIF
     log.info("lifted %dx%d into %d layers, %d triangles in %.2f s", W, H, len(layers) - 1,
              scene.triangle_count, time.perf_counter() - t_start)
     return scene
+
+
+MESH_TOLERANCES_PX = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
+"""Planarity tolerances tried, finest first, in pixels of parallax over walk_radius."""
+TOP_CELL = 64
+"""Side of the largest quadtree cell, in working pixels."""
+
+
+def _plan_meshes(layer_data: list, covers: list[np.ndarray], budget: int, parallax: float,
+                 o: LiftOptions, longest: int) -> list[tuple[Lattice, Plan]]:
+    """One quadtree per layer: the smallest base step, then the smallest planarity
+    tolerance, whose triangles all fit ``budget``. ``parallax`` turns disparity (1/m) into
+    pixels of image motion over walk_radius."""
+    base = 1
+    while True:
+        levels = max(1, int(math.log2(max(2, TOP_CELL // base))))
+        lats = [make_lattice(d_k, cov, base, levels) for (_, _, _, d_k, _, _), cov in zip(layer_data, covers)]
+        errs = [planarity_errors(lat) for lat in lats]
+        for tol_px in MESH_TOLERANCES_PX:
+            plans = [quadtree_plan(lat, e, tol_px / parallax, o.max_jump) for lat, e in zip(lats, errs)]
+            if sum(count_triangles(lat, p, o.max_jump) for lat, p in zip(lats, plans)) <= budget:
+                return list(zip(lats, plans))
+        if base >= longest:
+            return list(zip(lats, plans))
+        # Steps of about sqrt(2): silhouette triangles scale with 1 / base.
+        base = base + 1 if base < 2 else (base * 3 // 2 if base % 2 == 0 else base * 4 // 3)
 
 
 HIDDEN_BAND = 8
