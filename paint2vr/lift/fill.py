@@ -78,3 +78,66 @@ def _extend_rows(d: np.ndarray, m: int, lo: float, hi: float) -> np.ndarray:
     top = side(d[0], d[min(k, h - 1)])[::-1]
     bottom = side(d[-1], d[max(h - 1 - k, 0)])
     return np.concatenate([top, d, bottom], axis=0).astype(np.float32)
+
+
+MARGIN_GRAIN = 0.5
+"""Strength of the fine brush grain laid over the stretched margin (1 = the painting's own)."""
+
+
+def extend_colour(rgb: np.ndarray, mx: int, my: int) -> np.ndarray:
+    """Pad an (h, w, 3) image by ``mx`` columns and ``my`` rows on each side, naturally.
+
+    Each side stretches the colours near the edge outwards, blurred along the edge more the
+    further out (sigma = half the distance), so no object is mirrored or repeated; a fine
+    grain (the painting's high-pass near the edge, fading with distance) keeps it from
+    looking airbrushed. Returns the input's dtype.
+    """
+    a = np.asarray(rgb)
+    out = _stretch_rows(a.astype(np.float32), my)
+    out = _stretch_rows(out.transpose(1, 0, 2), mx).transpose(1, 0, 2)
+    return np.clip(out, 0, 255).astype(a.dtype) if a.dtype == np.uint8 else out.astype(a.dtype)
+
+
+def extend_colour_reference(rgb: np.ndarray, mx: int, my: int) -> np.ndarray:
+    """Slow reference of :func:`extend_colour`'s smooth part (no grain), row by row."""
+    out = _stretch_rows(np.asarray(rgb, np.float32), my, grain=False, exact=True)
+    return _stretch_rows(out.transpose(1, 0, 2), mx, grain=False, exact=True).transpose(1, 0, 2)
+
+
+def _stretch_rows(img: np.ndarray, m: int, grain: bool = True, exact: bool = False) -> np.ndarray:
+    if m <= 0:
+        return img
+    h, w = img.shape[:2]
+    k = max(1, min(4, h // 4))
+    t = np.arange(1, m + 1, dtype=np.float32)
+    sig = 0.5 * t
+    # Blur levels to interpolate between (exact: one blur per row).
+    levels = np.unique(np.concatenate([[0.0], 2.0 ** np.arange(0, np.ceil(np.log2(max(2.0, sig[-1]))) + 1)]))
+
+    def blur_row(row: np.ndarray, s: float) -> np.ndarray:
+        if s <= 0:
+            return row
+        return cv2.GaussianBlur(row[None], (0, 0), sigmaX=float(s), sigmaY=1e-6,
+                                borderType=cv2.BORDER_REFLECT_101)[0]
+
+    def side(edge: np.ndarray, band: np.ndarray) -> np.ndarray:
+        if exact:
+            rows = np.stack([blur_row(edge, float(s)) for s in sig])
+        else:
+            lv = np.stack([blur_row(edge, float(s)) for s in levels])
+            i = np.clip(np.searchsorted(levels, sig, side="right") - 1, 0, len(levels) - 2)
+            f = ((sig - levels[i]) / (levels[i + 1] - levels[i]))[:, None, None]
+            rows = lv[i] * (1 - f) + lv[i + 1] * f
+        if grain:
+            # Brush grain: the band's high-pass, tiled outwards and fading with distance.
+            hp = band - cv2.GaussianBlur(band, (0, 0), 1.5)
+            reps = -(-m // len(band))
+            tile = np.concatenate([hp, hp[::-1]] * ((reps + 1) // 2 + 1), 0)[:m]
+            fade = (MARGIN_GRAIN * np.exp(-t / max(4.0, m / 3.0)))[:, None, None]
+            rows = rows + tile * fade
+        return rows
+
+    nb = min(h, max(4, m // 4))
+    top = side(img[:k].mean(axis=0), img[:nb])[::-1]
+    bottom = side(img[-k:].mean(axis=0), img[-nb:][::-1])
+    return np.concatenate([top, img, bottom], axis=0)

@@ -3,7 +3,8 @@
 Steps (all geometry at a reduced working resolution, textures at full resolution up to
 ``max_texture``):
 
-1. pad the painting beyond its frame by ``margin`` (colour mirrored, disparity extrapolated);
+1. pad the painting beyond its frame by ``margin`` (colour stretched with growing blur and
+   a fine grain, disparity extrapolated);
 2. cut the depth into layers at its occlusion edges (:mod:`.layers`);
 3. behind each layer's nearer neighbours, fill colour and disparity by push-pull, as far as
    ``walk_radius`` of head motion can reveal (:mod:`.fill`);
@@ -27,7 +28,7 @@ from ..depth.base import DepthMap
 from ..errors import InputError
 from ..painting import Painting
 from ..scene import DEFAULT_EYE_HEIGHT, DEFAULT_FOV_DEG, Camera, Layer, Mesh, Node, Scene, camera_for_image
-from .fill import extend_disparity, push_pull
+from .fill import extend_colour, extend_disparity, push_pull
 from .layers import choose_cuts, label_layers
 from .mesh import max_pool_cells, uniform_grid_mesh
 from .quadtree import Lattice, Plan, count_triangles, make_lattice, planarity_errors, quadtree_mesh, quadtree_plan
@@ -191,7 +192,7 @@ def lift(painting: Painting, depth: DepthMap, options: LiftOptions = DEFAULT_LIF
     dep = (1.0 / disp).astype(np.float32)
     logd = np.log(dep)
     rgb_in = _resize(painting.rgb, iw, ih, cv2.INTER_AREA)
-    rgb_w = cv2.copyMakeBorder(rgb_in, g.my, g.my, g.mx, g.mx, cv2.BORDER_REFLECT_101).astype(np.float32)
+    rgb_w = extend_colour(rgb_in.astype(np.float32), g.mx, g.my)
     edges = None
     if depth.edges is not None:
         e = _resize(np.asarray(depth.edges, np.float32), iw, ih, cv2.INTER_LINEAR)
@@ -248,8 +249,7 @@ def lift(painting: Painting, depth: DepthMap, options: LiftOptions = DEFAULT_LIF
     ts = min(1.0, o.max_texture / (max(W, H) * (1 + 2 * o.margin)))
     tg = _grid(W, H, ts, o.margin)
     tiw, tih = tg.w - 2 * tg.mx, tg.h - 2 * tg.my
-    rgb_t = cv2.copyMakeBorder(_resize(painting.rgb, tiw, tih, cv2.INTER_AREA), tg.my, tg.my, tg.mx, tg.mx,
-                               cv2.BORDER_REFLECT_101)
+    rgb_t = extend_colour(_resize(painting.rgb, tiw, tih, cv2.INTER_AREA), tg.mx, tg.my)
     # Labels at texture resolution: interior from the full depth, margins from the work grid.
     d_t = _resize(dep, tg.w, tg.h, cv2.INTER_NEAREST)
     d_t[tg.my:tg.my + tih, tg.mx:tg.mx + tiw] = np.minimum(_resize(depth.depth, tiw, tih, cv2.INTER_NEAREST), zmax)
@@ -311,8 +311,7 @@ def lift(painting: Painting, depth: DepthMap, options: LiftOptions = DEFAULT_LIF
     ss = min(1.0, o.sky_texture / (max(W, H) * (1 + 2 * o.margin)))
     sg = _grid(W, H, ss, o.margin)
     siw, sih = sg.w - 2 * sg.mx, sg.h - 2 * sg.my
-    rgb_s = cv2.copyMakeBorder(_resize(painting.rgb, siw, sih, cv2.INTER_AREA), sg.my, sg.my, sg.mx, sg.mx,
-                               cv2.BORDER_REFLECT_101).astype(np.float32)
+    rgb_s = extend_colour(_resize(painting.rgb, siw, sih, cv2.INTER_AREA).astype(np.float32), sg.mx, sg.my)
     sky_s = _resize(sky.astype(np.uint8), sg.w, sg.h, cv2.INTER_NEAREST) > 0
     if sky_s.mean() > 0.005:
         # Shrink the sky mask a little so that no land colour bleeds into the backdrop.

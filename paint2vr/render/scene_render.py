@@ -97,13 +97,14 @@ def _walk(node: Node, parent: np.ndarray, anim: dict[int, dict[str, np.ndarray]]
 
 def render_scene(scene: Scene, width: int | None = None, eye_offset: Sequence[float] = (0.0, 0.0, 0.0),
                  time: float | None = None, *, layers: Sequence[str] | None = None,
-                 reference: bool = False) -> tuple[np.ndarray, np.ndarray]:
+                 reference: bool = False, yaw_deg: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """Render every mesh of ``scene`` from its start camera moved by ``eye_offset`` (metres).
 
     The image has the camera's aspect ratio and field of view; ``width`` defaults to the
     camera's. ``time`` (seconds) poses animated nodes (clips loop); None uses rest poses.
     ``layers`` limits drawing to the named layers (effects are drawn only when it is None).
-    ``reference`` uses the slow per-triangle rasteriser (for tests).
+    ``reference`` uses the slow per-triangle rasteriser (for tests). ``yaw_deg`` turns the
+    head about the vertical axis (positive = to the left).
 
     Returns:
         rgb: (h, w, 3) uint8 sRGB; black where nothing was drawn.
@@ -145,6 +146,10 @@ def render_scene(scene: Scene, width: int | None = None, eye_offset: Sequence[fl
                     pos = pos + wt * dt.astype(np.float64)
         world = pos @ m[:3, :3].T + m[:3, 3]
         rel = world - eye
+        if yaw_deg:
+            # World -> view: undo the head's turn (a rotation by +yaw about Y).
+            c, s_ = np.cos(np.radians(yaw_deg)), np.sin(np.radians(yaw_deg))
+            rel = np.stack([c * rel[:, 0] - s_ * rel[:, 2], rel[:, 1], s_ * rel[:, 0] + c * rel[:, 2]], 1)
         z = -rel[:, 2]
         with np.errstate(divide="ignore", invalid="ignore"):
             sx = rel[:, 0] / z * f + w / 2.0
