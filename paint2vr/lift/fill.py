@@ -90,54 +90,67 @@ def extend_colour(rgb: np.ndarray, mx: int, my: int) -> np.ndarray:
     Each side stretches the colours near the edge outwards, blurred along the edge more the
     further out (sigma = half the distance), so no object is mirrored or repeated; a fine
     grain (the painting's high-pass near the edge, fading with distance) keeps it from
-    looking airbrushed. Returns the input's dtype.
+    looking airbrushed. Returns the input's dtype; only the edge bands are converted to float.
     """
-    a = np.asarray(rgb)
-    out = _stretch_rows(a.astype(np.float32), my)
-    out = _stretch_rows(out.transpose(1, 0, 2), mx).transpose(1, 0, 2)
-    return np.clip(out, 0, 255).astype(a.dtype) if a.dtype == np.uint8 else out.astype(a.dtype)
+    return _extend(np.asarray(rgb), mx, my, grain=True, exact=False)
 
 
 def extend_colour_reference(rgb: np.ndarray, mx: int, my: int) -> np.ndarray:
-    """Slow reference of :func:`extend_colour`'s smooth part (no grain), row by row."""
-    out = _stretch_rows(np.asarray(rgb, np.float32), my, grain=False, exact=True)
-    return _stretch_rows(out.transpose(1, 0, 2), mx, grain=False, exact=True).transpose(1, 0, 2)
+    """Slow reference of :func:`extend_colour`'s smooth part (no grain): one blur per row."""
+    return _extend(np.asarray(rgb, np.float32), mx, my, grain=False, exact=True)
 
 
-def _stretch_rows(img: np.ndarray, m: int, grain: bool = True, exact: bool = False) -> np.ndarray:
-    if m <= 0:
-        return img
-    h, w = img.shape[:2]
-    k = max(1, min(4, h // 4))
+def _extend(a: np.ndarray, mx: int, my: int, grain: bool, exact: bool) -> np.ndarray:
+    h, w = a.shape[:2]
+    out = np.empty((h + 2 * my, w + 2 * mx) + a.shape[2:], a.dtype)
+    out[my:my + h, mx:mx + w] = a
+
+    def put(dst: np.ndarray, val: np.ndarray) -> None:
+        dst[...] = np.clip(val, 0, 255) if a.dtype == np.uint8 else val
+
+    if my > 0:
+        nb = min(h, max(4, my // 4))
+        top, bottom = _sides(a[:nb].astype(np.float32), a[-nb:][::-1].astype(np.float32), my, grain, exact)
+        put(out[:my, mx:mx + w], top[::-1])
+        put(out[my + h:, mx:mx + w], bottom)
+    if mx > 0:
+        nb = min(w, max(4, mx // 4))
+        band_l = out[:, mx:mx + nb].transpose(1, 0, 2).astype(np.float32)
+        band_r = out[:, mx + w - nb:mx + w][:, ::-1].transpose(1, 0, 2).astype(np.float32)
+        left, right = _sides(band_l, band_r, mx, grain, exact)
+        put(out[:, :mx], left[::-1].transpose(1, 0, 2))
+        put(out[:, mx + w:], right.transpose(1, 0, 2))
+    return out
+
+
+def _sides(band_a: np.ndarray, band_b: np.ndarray, m: int, grain: bool,
+           exact: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The m rows beyond two edges, given the bands next to them (edge row first)."""
     t = np.arange(1, m + 1, dtype=np.float32)
     sig = 0.5 * t
-    # Blur levels to interpolate between (exact: one blur per row).
     levels = np.unique(np.concatenate([[0.0], 2.0 ** np.arange(0, np.ceil(np.log2(max(2.0, sig[-1]))) + 1)]))
 
-    def blur_row(row: np.ndarray, s: float) -> np.ndarray:
-        if s <= 0:
+    def blur_row(row: np.ndarray, sg: float) -> np.ndarray:
+        if sg <= 0:
             return row
-        return cv2.GaussianBlur(row[None], (0, 0), sigmaX=float(s), sigmaY=1e-6,
+        return cv2.GaussianBlur(row[None], (0, 0), sigmaX=float(sg), sigmaY=1e-6,
                                 borderType=cv2.BORDER_REFLECT_101)[0]
 
-    def side(edge: np.ndarray, band: np.ndarray) -> np.ndarray:
+    def side(band: np.ndarray) -> np.ndarray:
+        edge = band[:max(1, min(4, len(band)))].mean(axis=0)
         if exact:
-            rows = np.stack([blur_row(edge, float(s)) for s in sig])
-        else:
-            lv = np.stack([blur_row(edge, float(s)) for s in levels])
+            rows = np.stack([blur_row(edge, float(x)) for x in sig])
+        else:  # octave blur levels, interpolated per row
+            lv = np.stack([blur_row(edge, float(x)) for x in levels])
             i = np.clip(np.searchsorted(levels, sig, side="right") - 1, 0, len(levels) - 2)
             f = ((sig - levels[i]) / (levels[i + 1] - levels[i]))[:, None, None]
             rows = lv[i] * (1 - f) + lv[i + 1] * f
         if grain:
             # Brush grain: the band's high-pass, tiled outwards and fading with distance.
             hp = band - cv2.GaussianBlur(band, (0, 0), 1.5)
-            reps = -(-m // len(band))
-            tile = np.concatenate([hp, hp[::-1]] * ((reps + 1) // 2 + 1), 0)[:m]
+            tile = np.concatenate([hp, hp[::-1]] * (m // (2 * len(band)) + 1), 0)[:m]
             fade = (MARGIN_GRAIN * np.exp(-t / max(4.0, m / 3.0)))[:, None, None]
             rows = rows + tile * fade
         return rows
 
-    nb = min(h, max(4, m // 4))
-    top = side(img[:k].mean(axis=0), img[:nb])[::-1]
-    bottom = side(img[-k:].mean(axis=0), img[-nb:][::-1])
-    return np.concatenate([top, img, bottom], axis=0)
+    return side(band_a), side(band_b)

@@ -71,7 +71,8 @@ class LiftOptions:
     sky_distance: float = 500.0
     """Half-size of the sky box, in metres; layers are kept nearer than 0.8 of it."""
     work_pixels: int = 600_000
-    """Pixels of the reduced resolution at which layers are cut, filled and meshed."""
+    """Most pixels of the reduced resolution at which layers are cut, filled and meshed
+    (below that, the working grid has a quarter of the painting's pixels)."""
     adaptive_mesh: bool = True
     """Mesh layers as restricted quadtrees (fine along silhouettes and depth jumps, coarse on
     planes); False uses one uniform step per scene (the coarsest that fits the budget)."""
@@ -171,7 +172,10 @@ def lift(painting: Painting, depth: DepthMap, options: LiftOptions = DEFAULT_LIF
     # --- working-resolution geometry
     R = o.sky_distance
     zmax = 0.8 * R
-    ws = min(1.0, math.sqrt(o.work_pixels / (W * H * (1 + 2 * o.margin) ** 2)))
+    # The working grid scales with the painting (a quarter of its pixels, i.e. half its
+    # resolution) up to work_pixels: small paintings pay no fixed cost.
+    padded = W * H * (1 + 2 * o.margin) ** 2
+    ws = min(1.0, math.sqrt(min(o.work_pixels, max(WORK_MIN_PIXELS, WORK_FRACTION * padded)) / padded))
     g = _grid(W, H, ws, o.margin)
     iw, ih = g.w - 2 * g.mx, g.h - 2 * g.my
     d_in = np.minimum(_resize(depth.depth, iw, ih, cv2.INTER_NEAREST), zmax)
@@ -339,6 +343,10 @@ def lift(painting: Painting, depth: DepthMap, options: LiftOptions = DEFAULT_LIF
     return scene
 
 
+WORK_FRACTION = 0.25
+"""Share of the (padded) painting's pixels the working grid has, before the work_pixels cap."""
+WORK_MIN_PIXELS = 40_000
+"""Smallest working grid (unless the painting itself is smaller)."""
 MESH_TOLERANCES_PX = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
 """Planarity tolerances tried, finest first, in pixels of parallax over walk_radius."""
 TOP_CELL = 64

@@ -32,8 +32,8 @@ def test_not_mirrored_and_blurred_outwards():
 def test_fast_matches_reference(monkeypatch):
     monkeypatch.setattr(fill, "MARGIN_GRAIN", 0.0)
     img = _smooth_image()
-    a = fill._stretch_rows(img, 25, grain=False)
-    b = fill._stretch_rows(img, 25, grain=False, exact=True)
+    a = fill._extend(img, 25, 25, grain=False, exact=False)
+    b = extend_colour_reference(img, 25, 25)
     # Octave blur levels, interpolated: within a few grey levels of one blur per row.
     assert np.abs(a - b).max() < 5.0 and np.abs(a - b).mean() < 1.0
     np.testing.assert_allclose(extend_colour_reference(img, 0, 0), img)
