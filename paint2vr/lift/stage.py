@@ -7,7 +7,8 @@ Steps (all geometry at a reduced working resolution, textures at full resolution
    a fine grain, disparity extrapolated);
 2. cut the depth into layers at its occlusion edges (:mod:`.layers`);
 3. behind each layer's nearer neighbours, fill colour and disparity by push-pull, as far as
-   ``walk_radius`` of head motion can reveal (:mod:`.fill`);
+   ``walk_radius`` of head motion can reveal, with the layer's own texture grain re-added
+   (:mod:`.fill`);
 4. mesh each layer's filled depth, never across a depth jump, within a triangle budget
    (:mod:`.mesh`), with an RGBA texture whose alpha is the layer's coverage;
 5. put the sky on a large box around the eye (:mod:`.sky`).
@@ -28,7 +29,7 @@ from ..depth.base import DepthMap
 from ..errors import InputError
 from ..painting import Painting
 from ..scene import DEFAULT_EYE_HEIGHT, DEFAULT_FOV_DEG, Camera, Layer, Mesh, Node, Scene, camera_for_image
-from .fill import extend_colour, extend_disparity, push_pull
+from .fill import FILL_GRAIN_SIGMA, add_fill_grain, extend_colour, extend_disparity, push_pull
 from .layers import choose_cuts, label_layers
 from .mesh import max_pool_cells, uniform_grid_mesh
 from .quadtree import Lattice, Plan, count_triangles, make_lattice, planarity_errors, quadtree_mesh, quadtree_plan
@@ -216,6 +217,7 @@ def lift(painting: Painting, depth: DepthMap, options: LiftOptions = DEFAULT_LIF
 
     # --- per-layer fill
     layer_data = []
+    highpass = None
     for n, k in enumerate(present):
         own = labels == k
         front = (labels < k) & ~sky
@@ -223,12 +225,17 @@ def lift(painting: Painting, depth: DepthMap, options: LiftOptions = DEFAULT_LIF
             z_front = float(dep[front].min())
             z_own = float(dep[own].min())
             band = f_w * o.walk_radius * max(0.0, 1.0 / z_front - 1.0 / z_own) + 3.0
-            dist = cv2.distanceTransform((~own).astype(np.uint8), cv2.DIST_L2, 5)
+            dist, nearest = cv2.distanceTransformWithLabels((~own).astype(np.uint8), cv2.DIST_L2, 5,
+                                                            labelType=cv2.DIST_LABEL_PIXEL)
             fill = front & (dist <= band)
         else:
             fill = np.zeros_like(own)
         stack = np.concatenate([disp[..., None], rgb_w], axis=2)
         filled = push_pull(stack, own.astype(np.float32))
+        if fill.any():
+            if highpass is None:
+                highpass = rgb_w - cv2.GaussianBlur(rgb_w, (0, 0), FILL_GRAIN_SIGMA)
+            add_fill_grain(filled[..., 1:], highpass, own, fill, dist, nearest)
         ext_k = (1.0 / np.clip(filled[..., 0], 1.0 / zmax, 1.5 / dmin)).astype(np.float32)
         ext_k[own] = dep[own]
         # The layer's own and farther pixels keep their true depth (seams between layers
