@@ -1,0 +1,29 @@
+// Load the paint2vr viewer page in headless Chromium and screenshot the canvas from the
+// scene's start camera. Usage: node screenshot.mjs URL OUT.png WIDTH HEIGHT
+// Prints one JSON object: console/page errors and the screenshot path.
+import { chromium } from 'playwright-core';
+
+const [url, out, width, height] = process.argv.slice(2);
+const result = { consoleErrors: [], pageErrors: [], shot: out };
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  timeout: 30000,
+  args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--use-angle=swiftshader',
+    '--enable-unsafe-swiftshader', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+});
+try {
+  const page = await browser.newPage({ viewport: { width: Number(width), height: Number(height) } });
+  page.on('console', (msg) => { if (msg.type() === 'error') result.consoleErrors.push(msg.text()); });
+  page.on('pageerror', (err) => result.pageErrors.push(String(err)));
+  await page.goto(url, { waitUntil: 'load' });
+  await page.waitForFunction(() => window.__paint2vr && (window.__paint2vr.error || window.__paint2vr.frames > 5),
+    null, { timeout: 90000 });
+  result.error = await page.evaluate(() => window.__paint2vr.error);
+  await page.addStyleTag({ content: '#overlay, #VRButton { visibility: hidden !important; }' });
+  await page.waitForTimeout(200);
+  await page.locator('canvas').screenshot({ path: out });
+} finally {
+  await browser.close();
+}
+process.stdout.write(JSON.stringify(result) + '\n');
