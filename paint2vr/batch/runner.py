@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator, Literal
 
-from ..errors import BatchError, InputError
+from ..errors import InputError
 from .layout import JOB_DIR, FolderLock, check_no_escaping_symlinks, output_relpath
 from .manifest import DEFAULT_MANIFEST_OPTIONS, ManifestItem, ManifestOptions, check_manifest, iter_manifest
 from .state import JobStore

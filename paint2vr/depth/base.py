@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
+import math
 from dataclasses import dataclass, field
 from typing import Protocol, Sequence, runtime_checkable
 
+import cv2
 import numpy as np
 
 from ..errors import InputError
@@ -95,3 +97,12 @@ class DepthEstimator(Protocol):
     def estimate(self, images: Sequence[np.ndarray]) -> list[DepthMap]:
         """``images``: (H, W, 3) uint8 arrays, sizes may differ."""
         ...
+
+
+def edge_strength(logd: np.ndarray) -> np.ndarray:
+    """Occlusion-edge strength in [0, 1]: the log-depth range in a 3x3 window, 1 at a 40 % jump."""
+    if min(logd.shape) < 2:
+        return np.zeros(logd.shape, np.float32)
+    k = np.ones((3, 3), np.uint8)
+    jump = cv2.dilate(logd, k) - cv2.erode(logd, k)
+    return np.clip(jump / math.log(1.4), 0.0, 1.0).astype(np.float32)

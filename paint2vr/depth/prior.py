@@ -36,7 +36,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..scene import DEFAULT_EYE_HEIGHT, DEFAULT_FOV_DEG, camera_for_image
-from .base import DepthMap, ModelInfo
+from .base import DepthMap, ModelInfo, edge_strength
 from .guided import guided_filter
 
 
@@ -513,7 +513,7 @@ class PriorEstimator:
             sky, conf = sky_s, conf_s
         depth = np.exp(np.clip(logd, math.log(o.near), math.log(o.far))).astype(np.float32)
         depth[sky] = np.float32(o.sky_depth)
-        edges = _edge_strength(np.log(depth))
+        edges = edge_strength(np.log(depth))
         conf = np.clip(conf * (1.0 - 0.5 * edges), 0, 1).astype(np.float32)
         return DepthMap(depth=np.ascontiguousarray(depth), sky=np.ascontiguousarray(sky), metric=False,
                         model=self.info, confidence=conf, edges=edges,
@@ -554,10 +554,3 @@ def _rejoin_across(labels: np.ndarray, n: int, lab: np.ndarray, sky: np.ndarray,
     return root[labels].astype(labels.dtype)
 
 
-def _edge_strength(logd: np.ndarray) -> np.ndarray:
-    """Occlusion-edge strength in [0, 1]: the log-depth range in a 3x3 window, 1 at a 40 % jump."""
-    if min(logd.shape) < 2:
-        return np.zeros(logd.shape, np.float32)
-    k = np.ones((3, 3), np.uint8)
-    jump = cv2.dilate(logd, k) - cv2.erode(logd, k)
-    return np.clip(jump / math.log(1.4), 0.0, 1.0).astype(np.float32)

@@ -60,7 +60,7 @@ import cv2
 import numpy as np
 
 from ..errors import InputError, ModelError, ModelNotFoundError, UnsafeModelError
-from .base import DepthMap, ModelInfo
+from .base import DepthMap, ModelInfo, edge_strength
 from .prior import PriorEstimator, _check_rgb
 
 log = logging.getLogger(__name__)
@@ -615,15 +615,6 @@ def apply_fit(crop: np.ndarray, shape: tuple[int, int], fit: DepthFit
     depth = np.where(sky, fit.sky_depth, _convert_np(raw, fit)).astype(np.float32)
     small = np.where(_sky_np(fit, crop.shape), fit.sky_depth, _convert_np(crop, fit))
     return depth, sky, edge_strength(np.log(small))
-
-
-def edge_strength(logd: np.ndarray) -> np.ndarray:
-    """Occlusion-edge strength in [0, 1]: the log-depth range in a 3x3 window, 1 at a 40 % jump."""
-    if min(logd.shape) < 2:
-        return np.zeros(logd.shape, np.float32)
-    k = np.ones((3, 3), np.uint8)
-    jump = cv2.dilate(logd, k) - cv2.erode(logd, k)
-    return np.clip(jump / math.log(1.4), 0.0, 1.0).astype(np.float32)
 
 
 def _post_torch(crop, shape: tuple[int, int], fit: DepthFit, cuda: bool) -> list:

@@ -23,6 +23,7 @@ from typing import Callable
 
 import numpy as np
 
+from ..color import srgb_to_linear
 from ..errors import InputError
 from ..scene import Camera, Clip, Effect, Mesh, Node, Scene, Track
 
@@ -31,12 +32,6 @@ EPS_JUMP = 1e-3
 
 
 # -- colours -------------------------------------------------------------------------------
-
-def srgb_to_linear(c: np.ndarray | tuple[float, ...]) -> np.ndarray:
-    """sRGB components in [0, 1] -> linear (what glTF vertex colours and factors hold)."""
-    c = np.asarray(c, dtype=np.float64)
-    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
-
 
 def rgba(color: tuple[float, float, float], alpha: float = 1.0) -> tuple[float, float, float, float]:
     lin = srgb_to_linear(color)

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import ExportError
 from ..scene import Node, Scene
-from .colors import linear_to_srgb
+from ..color import linear_to_srgb
 from .points import layer_points
 
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..scene import Layer, Mesh
-from .colors import srgb_to_linear
+from ..color import srgb_to_linear
 
 
 def sample_texture(texture: np.ndarray, uvs: np.ndarray) -> np.ndarray:

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..scene import Mesh, Node
-from .colors import linear_to_srgb
+from ..color import linear_to_srgb
 
 EXTENSION = "KHR_gaussian_splatting"
 SH_C0 = 0.28209479177387814

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..color import srgb_to_linear
 from ..errors import ExportError, InputError
 from ..scene import Layer, Mesh, Scene
 
@@ -34,10 +35,6 @@ class PointsOptions:
 
 
 DEFAULT_POINTS_OPTIONS = PointsOptions()
-
-
-def _srgb_to_linear(c: np.ndarray) -> np.ndarray:
-    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
 
 
 def _samples(mesh: Mesh, max_points: int) -> tuple[np.ndarray, np.ndarray]:
@@ -103,7 +100,7 @@ def layer_points(layer: Layer | Mesh, eye: tuple[float, float, float] = (0.0, 1.
         pc.orient_normals_towards_camera_location(np.asarray(eye, dtype=np.float64))
     p = np.asarray(pc.points, dtype=np.float32)
     c = np.asarray(pc.colors, dtype=np.float64)
-    rgba = np.concatenate([_srgb_to_linear(c), np.ones((len(c), 1))], 1).astype(np.float32)
+    rgba = np.concatenate([srgb_to_linear(c), np.ones((len(c), 1))], 1).astype(np.float32)
     normals = np.asarray(pc.normals, dtype=np.float32) if pc.has_normals() else None
     if normals is not None and normals.shape != p.shape:
         normals = None

@@ -28,7 +28,7 @@ from ..config import options_to_dict
 from ..depth.base import DepthMap
 from ..errors import InputError
 from ..painting import Painting
-from ..scene import DEFAULT_EYE_HEIGHT, DEFAULT_FOV_DEG, Camera, Layer, Mesh, Node, Scene, camera_for_image
+from ..scene import DEFAULT_EYE_HEIGHT, DEFAULT_FOV_DEG, Layer, Mesh, Node, Scene, camera_for_image
 from .fill import FILL_GRAIN_SIGMA, add_fill_grain, extend_colour, extend_disparity, push_pull
 from .layers import choose_cuts, label_layers
 from .mesh import max_pool_cells, uniform_grid_mesh
@@ -185,9 +185,9 @@ def lift(painting: Painting, depth: DepthMap, options: LiftOptions = DEFAULT_LIF
         sky_in |= _resize(painting.alpha.astype(np.uint8), iw, ih, cv2.INTER_NEAREST) == 0
     land = ~sky_in
     if land.any():
-        dmin, dmax = float(d_in[land].min()), float(d_in[land].max())
+        dmin = float(d_in[land].min())
     else:
-        dmin = dmax = zmax
+        dmin = zmax
     # Extrapolate land disparity into the margins; sky pixels borrow it from neighbours first.
     disp_in = 1.0 / d_in
     if land.any() and sky_in.any():

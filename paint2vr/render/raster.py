@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..color import linear_to_srgb, srgb_to_linear
+
 NEAR = 0.01
 """Near plane in metres: triangles with a vertex nearer than this are not drawn."""
 MASK_CUTOFF = 0.5
@@ -63,14 +65,6 @@ class Target:
 
 # ---------------------------------------------------------------- textures
 
-def srgb_to_linear(c: np.ndarray) -> np.ndarray:
-    c = np.asarray(c, dtype=np.float32)
-    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4).astype(np.float32)
-
-
-def linear_to_srgb(c: np.ndarray) -> np.ndarray:
-    c = np.clip(np.asarray(c, dtype=np.float32), 0.0, 1.0)
-    return np.where(c <= 0.0031308, c * 12.92, 1.055 * c ** (1 / 2.4) - 0.055).astype(np.float32)
 
 
 def build_mips(texture: np.ndarray) -> list[np.ndarray]:

@@ -10,7 +10,6 @@ import io
 import os
 from pathlib import Path
 
-import numpy as np
 
 from ..errors import InputError
 from .scenes import KINDS, MAX_GROUND, SKY_DEPTH, make_scene

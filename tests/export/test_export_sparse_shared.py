@@ -13,7 +13,7 @@ from paint2vr.export.fit import fit_scene
 from paint2vr.export.gltf import SPARSE_OVERHEAD
 from paint2vr.export.inspect import inspect_file
 from paint2vr.export.profiles import PROFILES, Profile
-from paint2vr.scene import Clip, Effect, Layer, Mesh, Node, Track
+from paint2vr.scene import Clip, Effect, Node, Track
 
 from scene_factory import grid_mesh, grid_scene, quad, small_scene
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from paint2vr.errors import BudgetError, ExportError, InputError
-from paint2vr.export.colors import linear_to_srgb, srgb_to_linear
+from paint2vr.color import linear_to_srgb, srgb_to_linear
 from paint2vr.export.decimate import _depth_bins, cluster, cluster_keys, cluster_reference, decimate_mesh
 from paint2vr.export.files import write_atomic_group
 from paint2vr.export.points import (allocate, layer_points, mesh_vertex_points, sample_texture,

@@ -6,7 +6,7 @@ import pytest
 from paint2vr.errors import InputError
 from paint2vr.painting import PaintingInfo
 from paint2vr.render import render_scene
-from paint2vr.scene import Camera, Clip, Effect, Layer, Mesh, Node, Scene, Track, camera_for_image
+from paint2vr.scene import Clip, Effect, Layer, Mesh, Node, Scene, Track, camera_for_image
 
 
 def _quad(name, cam, z, u0, v0, u1, v1, texture, alpha_mode="OPAQUE"):
