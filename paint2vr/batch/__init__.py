@@ -9,7 +9,8 @@ See docs/batch.md for the manifest format, the output layout and the report.
 from .layout import check_no_escaping_symlinks, output_relpath, shard_of
 from .manifest import (ALLOWED_SCHEMES, DEFAULT_MANIFEST_OPTIONS, ManifestItem, ManifestOptions,
                        ManifestSummary, check_manifest, iter_manifest)
-from .runner import DEFAULT_BATCH_OPTIONS, BatchJob, BatchOptions, BatchReport, Progress, run_batch
+from .engine import run_batch
+from .runner import DEFAULT_BATCH_OPTIONS, BatchJob, BatchOptions, BatchReport, Progress
 from .state import ItemRecord, JobStore
 from .worker import ItemResult, Task, WorkerConfig
 

@@ -347,11 +347,13 @@ def get_batch_estimator(convert_options: Any, batch_size: int) -> Any:
                          commercial=convert_options.commercial)
 
 
-def run_batch(manifest: str | os.PathLike[str], out: str | os.PathLike[str],
+def run_local(manifest: str | os.PathLike[str], out: str | os.PathLike[str],
               options: BatchOptions = DEFAULT_BATCH_OPTIONS, convert_options: Any = None,
               export_options: Any = None, *, on_progress: ProgressFn | None = None,
               scene_fn: SceneFn | None = None, estimator: Any = None) -> BatchReport:
-    """Convert every painting of ``manifest`` into ``out/<shard>/<id>.glb``.
+    """The local engine of :func:`paint2vr.batch.run_batch`: worker processes on this machine.
+
+    Converts every painting of ``manifest`` into ``out/<shard>/<id>.glb``.
 
     Checks the whole manifest first (ManifestError lists every bad row; nothing is written),
     locks ``out`` (BatchError if another run holds it), skips items already done with the same
@@ -360,12 +362,6 @@ def run_batch(manifest: str | os.PathLike[str], out: str | os.PathLike[str],
     model and makes depth run batched in the main process; ``scene_fn`` replaces
     pipeline.convert in the workers (it must be picklable).
     """
-    if options.engine == "ray":
-        from .ray_runner import run_batch_ray
-        return run_batch_ray(manifest, out, options, convert_options, export_options,
-                             on_progress=on_progress, scene_fn=scene_fn, estimator=estimator)
-    if options.engine != "local":
-        raise InputError(f"unknown engine {options.engine!r}", hint="local or ray")
     if options.workers < 0 or options.window < 0 or options.retries < 0 or options.depth_batch_size < 1:
         raise InputError("workers, window and retries must be >= 0 and depth_batch_size >= 1, got "
                          f"{options.workers}, {options.window}, {options.retries}, {options.depth_batch_size}")

@@ -56,7 +56,7 @@ def _progress_bar(enabled: bool) -> tuple[Any, Any]:
 
 def run(args: argparse.Namespace) -> int:
     from ..batch.manifest import ManifestOptions
-    from ..batch.runner import BatchOptions, run_batch
+    from ..batch import BatchOptions, run_batch
     from ..errors import ManifestError
     options = options_from_args(args, BatchOptions)
     options = dataclasses.replace(options, manifest=options_from_args(args, ManifestOptions))
