@@ -95,9 +95,10 @@ class Plan:
 
 
 def _pool2(a: np.ndarray, op: str) -> np.ndarray:
-    h, w = a.shape
-    r = a.reshape(h // 2, 2, w // 2, 2)
-    return r.any(axis=(1, 3)) if op == "any" else (r.max(axis=(1, 3)) if op == "max" else r.min(axis=(1, 3)))
+    """2x2 any/max/min pooling (even shapes). Element-wise over the four strided quarters:
+    several times faster than a reduction over the axes of a (h/2, 2, w/2, 2) reshape."""
+    f = {"any": np.logical_or, "max": np.maximum, "min": np.minimum}[op]
+    return f(f(a[0::2, 0::2], a[0::2, 1::2]), f(a[1::2, 0::2], a[1::2, 1::2]))
 
 
 def planarity_errors(lat: Lattice) -> list[np.ndarray]:

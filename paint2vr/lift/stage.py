@@ -371,12 +371,23 @@ def _plan_meshes(layer_data: list, covers: list[np.ndarray], budget: int, parall
         levels = max(1, int(math.log2(max(2, TOP_CELL // base))))
         lats = [make_lattice(d_k, cov, base, levels) for (_, _, _, d_k, _, _), cov in zip(layer_data, covers)]
         errs = [planarity_errors(lat) for lat in lats]
-        for tol_px in MESH_TOLERANCES_PX:
+
+        def fitting(tol_px: float) -> list[Plan] | None:
             plans = [quadtree_plan(lat, e, tol_px / parallax, o.max_jump) for lat, e in zip(lats, errs)]
-            if sum(count_triangles(lat, p, o.max_jump) for lat, p in zip(lats, plans)) <= budget:
-                return list(zip(lats, plans))
+            fits = sum(count_triangles(lat, p, o.max_jump) for lat, p in zip(lats, plans)) <= budget
+            return plans if fits else None
+        # A coarser tolerance never adds triangles: if the coarsest does not fit, no finer one
+        # will, so go straight to the next base step (same result, far fewer plans).
+        coarsest = fitting(MESH_TOLERANCES_PX[-1])
+        if coarsest is not None:
+            for tol_px in MESH_TOLERANCES_PX[:-1]:
+                plans = fitting(tol_px)
+                if plans is not None:
+                    return list(zip(lats, plans))
+            return list(zip(lats, coarsest))
         if base >= longest:
-            return list(zip(lats, plans))
+            return list(zip(lats, [quadtree_plan(lat, e, MESH_TOLERANCES_PX[-1] / parallax, o.max_jump)
+                                   for lat, e in zip(lats, errs)]))
         # Steps of about sqrt(2): silhouette triangles scale with 1 / base.
         base = base + 1 if base < 2 else (base * 3 // 2 if base % 2 == 0 else base * 4 // 3)
 
