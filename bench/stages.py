@@ -31,7 +31,6 @@ def _peak_mb() -> float:
 def measure_one(source: str, megapixels: float, effects: str, profile: str) -> dict:
     """Runs inside the worker process: one conversion, timed stage by stage."""
     import cv2
-    import numpy as np
     import torch
     from PIL import Image
 
