@@ -115,22 +115,27 @@ def move_layer(scene: Scene, name: str, offset: tuple[float, float, float]) -> S
 
 
 def _merge_meshes(name: str, meshes: list[Mesh]) -> Mesh:
-    """One mesh from several that share one UV space: textures composited nearest-first."""
-    shapes = {m.texture.shape[:2] for m in meshes if m.texture is not None}
-    if len(shapes) > 1 or any(m.texture is None or m.uvs is None or m.faces is None for m in meshes):
-        raise InputError("only triangle layers textured in the same image space can be merged",
-                         hint="re-run lift with a smaller --max-layers instead")
+    """One mesh (one draw call) from several textured triangle meshes: their textures are
+    stacked into one atlas, top to bottom, and each mesh's UVs are remapped into its band."""
+    if any(m.texture is None or m.uvs is None or m.faces is None for m in meshes):
+        raise InputError("only textured triangle layers can be merged")
+    texs = [m.texture if m.texture.shape[2] == 4 else
+            np.dstack([m.texture, np.full(m.texture.shape[:2], 255, np.uint8)]) for m in meshes]
+    width = max(t.shape[1] for t in texs)
+    height = sum(t.shape[0] for t in texs)
+    atlas = np.zeros((height, width, 4), np.uint8)
+    uvs, y = [], 0
+    for t, m in zip(texs, meshes):
+        h, w = t.shape[:2]
+        atlas[y:y + h, :w] = t
+        # Texel centres stay texel centres: u in [0, 1] of w texels -> [0, w / width] of the atlas.
+        uvs.append(np.stack([m.uvs[:, 0] * (w / width), (m.uvs[:, 1] * h + y) / height], 1).astype(np.float32))
+        y += h
     offsets = np.cumsum([0] + [m.positions.shape[0] for m in meshes[:-1]])
-    tex = None
-    for m in reversed(meshes):  # farthest first, nearer layers painted over it
-        t = m.texture if m.texture.shape[2] == 4 else np.dstack(
-            [m.texture, np.full(m.texture.shape[:2], 255, np.uint8)])
-        tex = t.copy() if tex is None else np.where(t[..., 3:] >= 128, t, tex)
     return Mesh(name=name,
                 positions=np.concatenate([m.positions for m in meshes]),
                 faces=np.concatenate([m.faces + np.uint32(o) for m, o in zip(meshes, offsets)]),
-                uvs=np.concatenate([m.uvs for m in meshes]),
-                texture=tex, alpha_mode="MASK", unlit=meshes[0].unlit)
+                uvs=np.concatenate(uvs), texture=atlas, alpha_mode="MASK", unlit=meshes[0].unlit)
 
 
 def merge_layers(scene: Scene, names: list[str], new_name: str | None = None) -> Scene:
