@@ -7,9 +7,12 @@ checkpoint. We time, at the model's native input size (fp16 on CUDA):
 * bare: ``model(pixel_values)`` on batches already on the device, with exactly the padded
   shapes and batch sizes the pipeline uses for these paintings (the limit);
 * pipeline: ``estimator.estimate(images)`` on decoded uint8 paintings of mixed 1-2 MP
-  shapes: upload, resize/pad/normalise, forward, post-processing at full resolution
-  (relative -> metric, sky, edges), copies back and DepthMap construction; once with the
-  default options and once with the small prior switched (``prior_side`` 0 <-> 128);
+  shapes: upload, resize/pad/normalise, forward, nan-free output and fit maps, copies back,
+  the fits and (lazy) DepthMap construction; once with the default options, once with the
+  small prior switched (``prior_side`` 0 <-> 128), once with ``pinned_outputs``;
+* pipeline, materialised: ``estimate(images)`` and then every map's full-resolution
+  ``depth`` (and sky) made in a thread pool of the estimator's size, i.e. the cost that lazy
+  maps hand to their consumer, included;
 * phases: one batch run stage by stage with a device synchronisation around each stage.
 
 ``python -m bench.gpu_depth --out gpu.json`` (CUDA). ``--device cpu --tiny --images 8`` runs
@@ -30,6 +33,7 @@ import sys
 import tempfile
 import time
 import types
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -123,13 +127,17 @@ def time_bare(model, batches, plans, device, dtype, cuda: bool, repeats: int = 2
     return n / best
 
 
-def time_pipeline(est, images, cuda: bool, repeats: int = 2) -> tuple[float, list]:
+def time_pipeline(est, images, cuda: bool, repeats: int = 2, pool=None) -> tuple[float, list]:
+    """Images/s of est.estimate(images); with ``pool``, each map's full-resolution depth is
+    also made in that pool, inside the timing."""
     best, maps = float("inf"), []
     for _ in range(repeats):
         maps = []  # drop the last run's maps first (their memory is reused, as when streaming)
         _sync(cuda)
         t0 = time.perf_counter()
         maps = est.estimate(images)
+        if pool is not None:
+            list(pool.map(lambda m: m.depth, maps))
         _sync(cuda)
         best = min(best, time.perf_counter() - t0)
     return len(images) / best, maps
@@ -162,11 +170,13 @@ def phases(est, tb, images, batch: list[int], plans, cuda: bool) -> dict:
             with streams.on_compute():
                 return est._model_forward(x)
         pred = timed("forward", fwd)
-        crops, smalls, ev = timed("crop_and_fit_maps", lambda: est._crop_and_fit_maps(pred, ps, streams))
-        L = tb._Launched(batch, crops, smalls, [h for _, h in preps], ev)
-        fits = timed("fit_host", lambda: est._fits(L))
-        host, ev2 = timed("postprocess_device_and_copy_back", lambda: est._post_device(crops, ps, fits, streams))
-        timed("build_depthmaps_host", lambda: [est._build(i, h, ev2) for i, h in zip(batch, host)])
+        post = timed("fit_maps_and_copy_back", lambda: est._device_post(pred, ps, streams))
+        L = tb._Launched(batch, ps, *post[:3], [h for _, h in preps], *post[3:])
+        o, sm = L.out.numpy(), L.smalls.numpy()
+        maps = timed("fit_and_build_lazy_maps_host",
+                     lambda: [est._build(i, k, L, o, sm)[1] for k, i in enumerate(batch)])
+        timed("materialise_depth_host", lambda: [m.depth for m in maps])
+        timed("materialise_edges_host", lambda: [m.edges for m in maps])
     n = len(batch)
     return {"batch_images": n, "ms": {k: round(v, 3) for k, v in out.items()},
             "ms_per_image": {k: round(v / n, 3) for k, v in out.items()}}
@@ -195,6 +205,7 @@ def check(device: str, tb, depth) -> dict:
             ref = est.estimate_reference(ims)
             key = "fp16" if fp16 else "fp32"
             res[key] = {
+                "lazy_ok": all(a.is_lazy for a in fast) and not any(b.is_lazy for b in ref),
                 "shapes_ok": all(a.depth.shape == im.shape[:2] and a.sky.shape == im.shape[:2] for a, im in zip(fast, ims)),
                 "finite_ok": all(bool(np.isfinite(a.depth).all()) for a in fast),
                 "batched_vs_single_max_rel": max(float(np.max(np.abs(a.depth - b.depth) / b.depth)) for a, b in zip(fast, one)),
@@ -244,7 +255,11 @@ def main(argv: list[str] | None = None) -> int:
         bare = time_bare(est.model, batches, plans, est.device, est.dtype, cuda)
         est.estimate(images[: 2 * args.batch_size])  # warm up the pipeline (kernels, pinned cache)
         pipe, maps = time_pipeline(est, images, cuda)
+        lazy = all(m.is_lazy and m.shape == im.shape[:2] for m, im in zip(maps, images))
         ok = all(m.depth.shape == im.shape[:2] and np.isfinite(m.depth).all() for m, im in zip(maps, images))
+        del maps
+        with ThreadPoolExecutor(est._threads()) as pool:
+            pipe_mat, maps = time_pipeline(est, images, cuda, pool=pool)
         del maps
         default_opts = est.options
         est.options = replace(default_opts, prior_side=128 if default_opts.prior_side == 0 else 0)
@@ -259,11 +274,13 @@ def main(argv: list[str] | None = None) -> int:
         result.update({
             "bare_images_per_s": round(bare, 2), "pipeline_images_per_s": round(pipe, 2),
             "ratio": round(pipe / bare, 4),
+            "pipeline_materialised_images_per_s": round(pipe_mat, 2),
+            "ratio_materialised": round(pipe_mat / bare, 4),
             f"pipeline_prior_side_{alt_side}_images_per_s": round(pipe_alt, 2),
             f"ratio_prior_side_{alt_side}": round(pipe_alt / bare, 4),
             "pipeline_pinned_outputs_images_per_s": round(pipe_pin, 2),
             "ratio_pinned_outputs": round(pipe_pin / bare, 4),
-            "outputs_ok": ok, "phases_ms": ph["ms"], "phases_ms_per_image": ph["ms_per_image"],
+            "outputs_ok": ok, "maps_lazy": lazy, "phases_ms": ph["ms"], "phases_ms_per_image": ph["ms_per_image"],
             "phase_batch_images": ph["batch_images"],
             "phase_note": "one batch, each stage bracketed by a device synchronisation (no overlap); "
                           "host_* stages are CPU work that the pipeline runs in a thread pool",

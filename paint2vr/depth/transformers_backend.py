@@ -34,11 +34,18 @@ percentiles) is made on a small "fit map" (block means of the cropped model outp
 
 Fast path (:meth:`TransformersEstimator.estimate`): uint8 paintings are uploaded (pinned,
 non-blocking on CUDA), resized, padded and normalised on the device, batched by padded
-shape, run through the model (fp16 on CUDA) and post-processed at full resolution on the
-device; only the small fit maps visit the host before post-processing. Batch k+1 is enqueued
-before batch k's results are collected, on separate copy/compute streams, and host work runs
-in a thread pool. :meth:`TransformersEstimator.estimate_reference` is the slow numpy/cv2
-version of the same steps, one painting at a time.
+shape and run through the model (fp16 on CUDA). The device then only makes the output
+nan-free and block-averages the small fit maps; the batch's output (model resolution) and
+fit maps come back in one copy each. On the host, per painting: the fit, and a *lazy*
+:class:`DepthMap` holding the model-resolution crop and the fit; its full-resolution depth
+and sky (and its edges and confidence) are computed on first read by exactly the
+reference's numpy/cv2 code (:func:`apply_fit`). Building full-resolution maps for every
+painting (6 MB of fresh host memory per 1.5 MP painting) used to cap an H100 at 30 % of the
+model's rate; now that cost falls on the consumer that reads the map, in its own thread or
+process (lazy maps pickle as the crop and the fit). Batch k+1 is enqueued before batch k's
+results are collected, on separate copy/compute streams, and host work runs in a thread
+pool. :meth:`TransformersEstimator.estimate_reference` is the slow numpy/cv2 version of the
+same steps, one painting at a time, and returns eager maps.
 """
 
 from __future__ import annotations
@@ -95,12 +102,12 @@ class TransformersOptions:
     fit_side: int = 192
     """Long side (px, about) of the map the sky and the metric fit are computed on."""
     pinned_outputs: bool = False
-    """CUDA: the DepthMaps' arrays stay in the page-locked buffers they were copied into (no
-    host copy and no page faults: much faster when maps are streamed and dropped, but that
-    memory stays page-locked, in torch's host cache, for as long as the maps live)."""
+    """CUDA: the DepthMaps' model-resolution crops stay in the page-locked batch buffer they
+    were copied into (no host copy; but a batch's buffer stays page-locked, in torch's host
+    cache, for as long as any of its maps is still lazy)."""
     host_threads: int = 0
-    """Threads for per-painting host work (pinning, small prior, building DepthMaps); 0: up
-    to 8, one per CPU core."""
+    """Threads for per-painting host work (pinning, small prior, fits, building DepthMaps);
+    0: up to 8, one per CPU core."""
 
 
 DEFAULT_TRANSFORMERS_OPTIONS = TransformersOptions()
@@ -349,8 +356,15 @@ class TransformersEstimator:
 
     def _depth_map(self, depth, sky, edges, conf) -> DepthMap:
         return DepthMap(depth=depth, sky=sky, metric=self.kind == "metric", model=self.info,
-                        confidence=conf, edges=edges,
-                        extras={"kind": self.kind, "input_size": self.input_size})
+                        confidence=conf, edges=edges, extras=self._extras())
+
+    def _extras(self) -> dict:
+        return {"kind": self.kind, "input_size": self.input_size}
+
+    def _lazy_map(self, crop: np.ndarray, shape: tuple[int, int], fit: DepthFit) -> DepthMap:
+        """A lazy DepthMap whose arrays :class:`LazyMaps` makes from the crop and the fit."""
+        return DepthMap.lazy(shape, LazyMaps(crop, shape, fit), _LAZY_NAMES, metric=self.kind == "metric",
+                             model=self.info, extras=self._extras(), check_values=not _provably_valid(fit))
 
     # -- the fast path: batched, pipelined, on the device ---------------------------------------
     def estimate(self, images: Sequence[np.ndarray]) -> list[DepthMap]:
@@ -382,9 +396,9 @@ class TransformersEstimator:
                 submit(b + _LOOKAHEAD)
                 pending.append(self._launch(idx, plans, [prep.pop(i).result() for i in idx], streams))
                 if len(pending) > _IN_FLIGHT:
-                    built += self._finish(pending.popleft(), plans, streams, pool)
+                    built += self._finish(pending.popleft(), pool)
             while pending:
-                built += self._finish(pending.popleft(), plans, streams, pool)
+                built += self._finish(pending.popleft(), pool)
             for f in built:
                 i, dm = f.result()
                 out[i] = dm
@@ -426,68 +440,72 @@ class TransformersEstimator:
         with streams.on_compute():
             return torch.stack([self._prepare_torch(g, p) for g, p in zip(dev, plans)]).to(self.dtype)
 
-    def _crop_and_fit_maps(self, pred, plans: list[_Plan], streams: _Streams):
-        """Crop the padding; -> (crops on the device, small fit maps copied to host, event)."""
+    def _device_post(self, pred, plans: list[_Plan], streams: _Streams):
+        """After the forward, on the compute stream: (B, th, tw) nan-free output and the small
+        fit maps, both copied to the host (one copy each per batch; the output on the copy
+        stream so it overlaps the next batch's forward). -> (output on the host, fit maps
+        flattened on the host, [(offset, (sh, sw))] per image, fit-map event, output event)."""
         import torch
         import torch.nn.functional as F
-        crops, smalls = [], []
+        th, tw = plans[0].th, plans[0].tw  # a batch shares its padded shape
+        groups: dict[tuple[int, int], list[int]] = {}
+        for k, p in enumerate(plans):
+            groups.setdefault((p.nh, p.nw), []).append(k)
+        where: list = [None] * len(plans)
+        off = 0
         with streams.on_compute():
-            for q, p in zip(pred, plans):
-                if tuple(q.shape) != (p.th, p.tw):
-                    q = F.interpolate(q[None, None], size=(p.th, p.tw), mode="bilinear", align_corners=False)[0, 0]
-                c = torch.nan_to_num(q[:p.nh, :p.nw], nan=0.0, posinf=0.0, neginf=0.0)
-                kh, kw = _fit_factors(p.nh, p.nw, self.options.fit_side)
-                crops.append(c)
-                smalls.append(_to_host(F.avg_pool2d(c[None, None], (kh, kw), stride=(kh, kw))[0, 0], self._cuda))
-            ev = streams.record()
-        return crops, smalls, ev
+            if tuple(pred.shape[1:]) != (th, tw):
+                pred = F.interpolate(pred[:, None], size=(th, tw), mode="bilinear", align_corners=False)[:, 0]
+            pred = torch.nan_to_num(pred, nan=0.0, posinf=0.0, neginf=0.0)
+            parts = []
+            for (nh, nw), ks in groups.items():  # one pooling per crop shape (usually one per batch)
+                kh, kw = _fit_factors(nh, nw, self.options.fit_side)
+                sel = pred if len(ks) == len(plans) else pred[ks]
+                pooled = F.avg_pool2d(sel[:, None, :nh, :nw], (kh, kw), stride=(kh, kw))[:, 0]
+                sh, sw = pooled.shape[1:]
+                for j, k in enumerate(ks):
+                    where[k] = (off + j * sh * sw, (sh, sw))
+                off += len(ks) * sh * sw
+                parts.append(pooled.reshape(-1))
+            smalls = _to_host(parts[0] if len(parts) == 1 else torch.cat(parts), self._cuda)
+            ev_small = streams.record()
+        if not self._cuda:
+            return pred, smalls, where, None, None
+        streams.d2h.wait_event(ev_small)
+        with torch.cuda.stream(streams.d2h):
+            out = _to_host(pred, True)
+            pred.record_stream(streams.d2h)  # made on compute, read on d2h
+            ev_out = torch.cuda.Event()
+            ev_out.record(streams.d2h)
+        return out, smalls, where, ev_small, ev_out
 
     def _launch(self, idx: list[int], plans: list[_Plan], preps: list, streams: _Streams) -> _Launched:
         ps = [plans[i] for i in idx]
         x = self._upload_preprocess([t for t, _ in preps], ps, streams)
         with streams.on_compute():
             pred = self._model_forward(x)
-        crops, smalls, ev = self._crop_and_fit_maps(pred, ps, streams)
-        return _Launched(idx, crops, smalls, [h for _, h in preps], ev)
+        out, smalls, where, ev_small, ev_out = self._device_post(pred, ps, streams)
+        return _Launched(idx, ps, out, smalls, where, [h for _, h in preps], ev_small, ev_out)
 
-    def _fits(self, L: _Launched, pool: ThreadPoolExecutor | None = None) -> list[DepthFit]:
-        _wait(L.event)
-        sd = self._prior.options.sky_depth
-        if pool is None:
-            return [fit_depth(s.numpy(), self.kind, h, sd) for s, h in zip(L.smalls, L.hints)]
-        futs = [pool.submit(fit_depth, s.numpy(), self.kind, h, sd) for s, h in zip(L.smalls, L.hints)]
-        return [f.result() for f in futs]
+    def _finish(self, L: _Launched, pool: ThreadPoolExecutor) -> list[Future]:
+        """Wait for the batch's fit maps (this bounds the work queued on the device), then
+        build its maps in the pool."""
+        _wait(L.small_event)
+        out, smalls = L.out.numpy(), L.smalls.numpy()
+        return [pool.submit(self._build, i, k, L, out, smalls) for k, i in enumerate(L.idx)]
 
-    def _post_device(self, crops: list, plans: list[_Plan], fits: list[DepthFit], streams: _Streams):
-        """Full-resolution post-processing on the device, copied to host buffers (copy stream).
-        -> (per image [depth, sky, edges, confidence] host tensors, event after the copies)."""
-        import torch
-        with streams.on_compute():
-            outs = [_post_torch(c, (p.h, p.w), f, self._cuda) for c, p, f in zip(crops, plans, fits)]
-            done = streams.record()
-        if not self._cuda:
-            return outs, None
-        streams.d2h.wait_event(done)
-        with torch.cuda.stream(streams.d2h):
-            host = [[_to_host(t, True) for t in o] for o in outs]
-            for o in outs:
-                for t in o:
-                    t.record_stream(streams.d2h)  # made on compute, read on d2h
-            ev = torch.cuda.Event()
-            ev.record(streams.d2h)
-        return host, ev
-
-    def _finish(self, L: _Launched, plans: list[_Plan], streams: _Streams, pool: ThreadPoolExecutor) -> list[Future]:
-        fits = self._fits(L, pool)
-        host, ev = self._post_device(L.crops, [plans[i] for i in L.idx], fits, streams)
-        return [pool.submit(self._build, i, h, ev) for i, h in zip(L.idx, host)]
-
-    def _build(self, i: int, host: list, ev) -> tuple[int, DepthMap]:
-        """Wait for the copies, then own the arrays (pinned buffers go back to the cache)."""
-        _wait(ev)
-        copy = self._cuda and not self.options.pinned_outputs
-        arrs = [np.array(t.numpy()) if copy else t.numpy() for t in host]
-        return i, self._depth_map(*arrs)
+    def _build(self, i: int, k: int, L: _Launched, out: np.ndarray, smalls: np.ndarray) -> tuple[int, DepthMap]:
+        """Image k of batch L: the fit on its fit map, then a lazy map of its crop (runs in the pool)."""
+        p = L.plans[k]
+        off, (sh, sw) = L.where[k]
+        _wait(L.small_event)
+        fit = fit_depth(smalls[off:off + sh * sw].reshape(sh, sw), self.kind, L.hints[k],
+                        self._prior.options.sky_depth)
+        _wait(L.out_event)
+        crop = out[k, :p.nh, :p.nw]
+        if not (self._cuda and self.options.pinned_outputs):
+            crop = np.array(crop)  # own memory: the batch buffer returns to the cache
+        return i, self._lazy_map(crop, (p.h, p.w), fit)
 
 
 @dataclass(frozen=True)
@@ -504,10 +522,21 @@ class _Plan:
 @dataclass
 class _Launched:
     idx: list
-    crops: list
-    smalls: list
+    """The batch's image indices."""
+    plans: list
+    """Their plans."""
+    out: object
+    """(B, th, tw) float32 nan-free model output, host tensor (pinned on CUDA)."""
+    smalls: object
+    """Fit maps, flattened into one host tensor."""
+    where: list
+    """(offset, (sh, sw)) of each image's fit map in ``smalls``."""
     hints: list
-    event: object
+    """RangeHint per image."""
+    small_event: object
+    """CUDA event after the fit maps' copy (None on other devices)."""
+    out_event: object
+    """CUDA event after the output's copy (None on other devices)."""
 
 
 @dataclass(frozen=True)
@@ -604,55 +633,65 @@ def _sky_np(fit: DepthFit, shape: tuple[int, int]) -> np.ndarray:
     return cv2.resize(fit.sky.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR) > 0.5
 
 
-def apply_fit(crop: np.ndarray, shape: tuple[int, int], fit: DepthFit
-              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Reference (numpy/cv2) conversion -> (depth and sky at full resolution, edges at the
-    model's resolution: the model sees no finer edges, and 4 full-size float maps per
-    painting would cost the GPU path most of its throughput in host memory traffic)."""
+def _full_res(crop: np.ndarray, shape: tuple[int, int], fit: DepthFit) -> tuple[np.ndarray, np.ndarray]:
+    """Depth (float32) and sky at full resolution: the crop upsampled bilinearly, converted."""
     h, w = shape
     raw = cv2.resize(crop, (w, h), interpolation=cv2.INTER_LINEAR) if crop.shape != (h, w) else crop
     sky = _sky_np(fit, (h, w))
-    depth = np.where(sky, fit.sky_depth, _convert_np(raw, fit)).astype(np.float32)
+    return np.where(sky, fit.sky_depth, _convert_np(raw, fit)).astype(np.float32), sky
+
+
+def _edges_small(crop: np.ndarray, fit: DepthFit) -> np.ndarray:
+    """Occlusion edges at the crop's (the model's) resolution."""
     small = np.where(_sky_np(fit, crop.shape), fit.sky_depth, _convert_np(crop, fit))
-    return depth, sky, edge_strength(np.log(small))
+    return edge_strength(np.log(small))
 
 
-def _post_torch(crop, shape: tuple[int, int], fit: DepthFit, cuda: bool) -> list:
-    """Device version of :func:`apply_fit` -> [depth f32 and sky bool at full resolution,
-    edges and confidence f32 at the model's resolution]."""
-    import torch
-    import torch.nn.functional as F
+def apply_fit(crop: np.ndarray, shape: tuple[int, int], fit: DepthFit
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Reference (numpy/cv2) conversion -> (depth and sky at full resolution, edges at the
+    model's resolution: the model sees no finer edges)."""
+    depth, sky = _full_res(crop, shape, fit)
+    return depth, sky, _edges_small(crop, fit)
 
-    def convert(raw):
-        if not fit.relative:
-            return raw.clamp(min=0.05)
-        if fit.const is not None:
-            return torch.full_like(raw, fit.const)
-        return (fit.a / (raw - fit.b).clamp(min=fit.a / fit.far)).clamp(fit.near / 2, fit.far)
 
-    sky_small = None
-    if fit.sky.any():
-        s = torch.from_numpy(fit.sky.astype(np.float32))
-        sky_small = (s.pin_memory() if cuda else s).to(crop.device, non_blocking=True)
+_LAZY_NAMES = ("depth", "sky", "confidence", "edges")
 
-    def sky_at(size):
-        if sky_small is None:
-            return torch.zeros(size, dtype=torch.bool, device=crop.device)
-        return F.interpolate(sky_small[None, None], size=size, mode="bilinear", align_corners=False)[0, 0] > 0.5
 
-    h, w = shape
-    raw = crop if tuple(crop.shape) == (h, w) else \
-        F.interpolate(crop[None, None], size=(h, w), mode="bilinear", align_corners=False)[0, 0]
-    sky = sky_at((h, w))
-    depth = convert(raw).masked_fill(sky, fit.sky_depth)
-    small = convert(crop).masked_fill(sky_at(tuple(crop.shape)), fit.sky_depth)
-    if min(small.shape) < 2:
-        edges = torch.zeros_like(small)
-    else:
-        x = small.log()[None, None]
-        jump = F.max_pool2d(x, 3, stride=1, padding=1) + F.max_pool2d(-x, 3, stride=1, padding=1)
-        edges = (jump[0, 0] / math.log(1.4)).clamp(0.0, 1.0)
-    return [depth, sky, edges, 1.0 - 0.5 * edges]
+@dataclass(frozen=True)
+class LazyMaps:
+    """Maker of a lazy :class:`DepthMap`'s arrays (see :meth:`DepthMap.lazy`) from the model's
+    cropped output and its fit, by :func:`apply_fit`'s code, so the values equal the
+    reference path's for the same crop. Picklable: a pickled lazy map carries the crop (the
+    model's resolution) and the fit, not the full-resolution arrays."""
+
+    crop: np.ndarray
+    """(nh, nw) float32 nan-free model output, padding cropped."""
+    shape: tuple[int, int]
+    """The painting's (H, W)."""
+    fit: DepthFit
+    """The relative -> metric conversion and the small sky mask."""
+
+    def __call__(self, name: str) -> dict[str, np.ndarray]:
+        if name in ("depth", "sky"):
+            depth, sky = _full_res(self.crop, self.shape, self.fit)
+            return {"depth": depth, "sky": sky}
+        edges = _edges_small(self.crop, self.fit)
+        return {"edges": edges, "confidence": 1.0 - 0.5 * edges}
+
+
+def _provably_valid(fit: DepthFit) -> bool:
+    """Whether every depth :func:`_full_res` can make from a finite crop is finite and > 0,
+    so a lazy map need not scan it. Relative fits: bilinear upsampling of finite values is
+    finite (a convex combination; an overflow to inf is clipped below), then
+    ``a / max(d - b, a / far)`` with a, far > 0 is finite and > 0 and is clipped to
+    [near / 2, far]; the constant and the sky depth are finite and > 0. Metric output
+    (``max(d, 0.05)``) has no upper clip, so it is scanned when made."""
+    nums = (fit.a, fit.b, fit.near, fit.far, fit.sky_depth, fit.const if fit.const is not None else 1.0)
+    ok = all(math.isfinite(x) for x in nums) and fit.near > 0 and fit.sky_depth > 0
+    if fit.const is not None:
+        return ok and fit.const > 0
+    return ok and fit.relative and fit.a > 0 and fit.far > 0
 
 
 def _to_host(t, cuda: bool):
@@ -744,4 +783,4 @@ def read_model_json(folder: Path) -> dict:
 
 __all__ = ["TransformersEstimator", "TransformersOptions", "DEFAULT_TRANSFORMERS_OPTIONS", "check_folder",
            "derive_sky", "pick_device", "fit_depth", "apply_fit", "block_mean", "edge_strength", "DepthFit",
-           "RangeHint"]
+           "RangeHint", "LazyMaps"]
