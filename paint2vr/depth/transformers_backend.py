@@ -658,11 +658,43 @@ def apply_fit(crop: np.ndarray, shape: tuple[int, int], fit: DepthFit
 _LAZY_NAMES = ("depth", "sky", "confidence", "edges")
 
 
+def _convert_f32(raw: np.ndarray, fit: DepthFit) -> np.ndarray:
+    """:func:`_convert_np` in float32, in place on ``raw`` (a fresh array): ~6x faster at full
+    resolution, equal to the float64 reference within float32 rounding (~3e-7 relative)."""
+    f32 = np.float32
+    if not fit.relative:
+        return np.maximum(raw, f32(0.05), out=raw)
+    if fit.const is not None:
+        raw.fill(f32(fit.const))
+        return raw
+    np.subtract(raw, f32(fit.b), out=raw)
+    np.maximum(raw, f32(fit.a / fit.far), out=raw)
+    np.divide(f32(fit.a), raw, out=raw)
+    return np.clip(raw, f32(fit.near / 2), f32(fit.far), out=raw)
+
+
+def _full_res_fast(crop: np.ndarray, shape: tuple[int, int], fit: DepthFit) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_full_res` in float32 and in place (the lazy maps' version; tested against it)."""
+    h, w = shape
+    raw = cv2.resize(crop, (w, h), interpolation=cv2.INTER_LINEAR) if crop.shape != (h, w) else crop.copy()
+    sky = _sky_np(fit, (h, w))
+    depth = _convert_f32(raw, fit)
+    np.copyto(depth, np.float32(fit.sky_depth), where=sky)
+    return depth, sky
+
+
+def _edges_fast(crop: np.ndarray, fit: DepthFit) -> np.ndarray:
+    """:func:`_edges_small` in float32."""
+    small = _convert_f32(crop.copy(), fit)
+    np.copyto(small, np.float32(fit.sky_depth), where=_sky_np(fit, crop.shape))
+    return edge_strength(np.log(small))
+
+
 @dataclass(frozen=True)
 class LazyMaps:
     """Maker of a lazy :class:`DepthMap`'s arrays (see :meth:`DepthMap.lazy`) from the model's
-    cropped output and its fit, by :func:`apply_fit`'s code, so the values equal the
-    reference path's for the same crop. Picklable: a pickled lazy map carries the crop (the
+    cropped output and its fit: :func:`apply_fit`'s steps in float32, in place (the values
+    equal the reference path's for the same crop within float32 rounding). Picklable: a pickled lazy map carries the crop (the
     model's resolution) and the fit, not the full-resolution arrays."""
 
     crop: np.ndarray
@@ -674,24 +706,27 @@ class LazyMaps:
 
     def __call__(self, name: str) -> dict[str, np.ndarray]:
         if name in ("depth", "sky"):
-            depth, sky = _full_res(self.crop, self.shape, self.fit)
+            depth, sky = _full_res_fast(self.crop, self.shape, self.fit)
             return {"depth": depth, "sky": sky}
-        edges = _edges_small(self.crop, self.fit)
+        edges = _edges_fast(self.crop, self.fit)
         return {"edges": edges, "confidence": 1.0 - 0.5 * edges}
 
 
 def _provably_valid(fit: DepthFit) -> bool:
-    """Whether every depth :func:`_full_res` can make from a finite crop is finite and > 0,
+    """Whether every depth :func:`_full_res_fast` can make from a finite crop is finite and > 0,
     so a lazy map need not scan it. Relative fits: bilinear upsampling of finite values is
-    finite (a convex combination; an overflow to inf is clipped below), then
-    ``a / max(d - b, a / far)`` with a, far > 0 is finite and > 0 and is clipped to
-    [near / 2, far]; the constant and the sky depth are finite and > 0. Metric output
-    (``max(d, 0.05)``) has no upper clip, so it is scanned when made."""
-    nums = (fit.a, fit.b, fit.near, fit.far, fit.sky_depth, fit.const if fit.const is not None else 1.0)
-    ok = all(math.isfinite(x) for x in nums) and fit.near > 0 and fit.sky_depth > 0
+    NaN-free (a convex combination; an overflow to inf is clipped below), then
+    ``a / max(d - b, a / far)`` with a, a / far > 0 (in float32) is NaN-free and >= 0 and is
+    clipped to [near / 2, far]; the constant and the sky depth are finite and > 0, in
+    float32 too. Metric output (``max(d, 0.05)``) has no upper clip, so it is scanned."""
+    if not fit.relative:
+        return False
+    const = fit.const if fit.const is not None else 1.0
+    nums = (fit.a, fit.b, fit.near, fit.far, fit.sky_depth, const)
+    ok = all(math.isfinite(x) and abs(x) < 1e30 for x in nums) and fit.near > 0 and fit.sky_depth > 0
     if fit.const is not None:
         return ok and fit.const > 0
-    return ok and fit.relative and fit.a > 0 and fit.far > 0
+    return ok and fit.a > 0 and fit.far > 0 and np.float32(fit.a / fit.far) > 0
 
 
 def _to_host(t, cuda: bool):

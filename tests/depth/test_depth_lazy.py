@@ -167,8 +167,8 @@ def est(tiny_model):
 
 def test_fast_path_maps_are_lazy_and_equal_reference(est, monkeypatch):
     made = []
-    real = tb._full_res
-    monkeypatch.setattr(tb, "_full_res", lambda *a: made.append(1) or real(*a))
+    real = tb._full_res_fast
+    monkeypatch.setattr(tb, "_full_res_fast", lambda *a: made.append(1) or real(*a))
     monkeypatch.setattr(est, "_prepare_torch", lambda img, p: torch.from_numpy(est._prepare(img.numpy())[0]))
     ims = _scenes()
     fast = est.estimate(ims)
@@ -190,21 +190,32 @@ def test_fast_path_maps_are_lazy_and_equal_reference(est, monkeypatch):
     assert len(made) == n_ref + len(ims)                # made once per map, then cached
 
 
-def test_lazy_maker_equals_apply_fit_exactly():
+def test_lazy_maker_equals_apply_fit():
+    """The float32 in-place maker against the float64 reference, for each kind of fit."""
     rng = np.random.default_rng(3)
     crop = (rng.random((30, 44)) * 4 + np.linspace(0, 6, 30)[:, None]).astype(np.float32)
     crop[:5] = 0.01
-    fit = tb.fit_depth(tb.block_mean(crop, 2, 2), "relative", tb.RangeHint(1.5, 80.0, None), 200.0)
-    d, s, e = tb.apply_fit(crop, (123, 181), fit)
-    got = tb.LazyMaps(crop, (123, 181), fit)
-    dd = got("depth")
-    assert np.array_equal(dd["depth"], d) and np.array_equal(dd["sky"], s)
-    ee = got("edges")
-    assert np.array_equal(ee["edges"], e) and np.array_equal(ee["confidence"], 1.0 - 0.5 * e)
-    assert ee["confidence"].dtype == np.float32
-    assert tb._provably_valid(fit)
-    assert not tb._provably_valid(dataclasses.replace(fit, a=float("nan")))
-    assert not tb._provably_valid(dataclasses.replace(fit, relative=False, a=0.0, b=0.0))   # metric: scanned
+    rel = tb.fit_depth(tb.block_mean(crop, 2, 2), "relative", tb.RangeHint(1.5, 80.0, None), 200.0)
+    met = tb.fit_depth(tb.block_mean(1 / (crop + 0.1), 2, 2), "metric", tb.RangeHint(1.5, 80.0, None), 200.0)
+    flat = tb.fit_depth(np.ones((5, 5), np.float32), "relative", tb.RangeHint(1.5, 80.0, None), 200.0)
+    assert rel.sky.any() and rel.const is None and flat.const is not None and not met.relative
+    for src, fit in ((crop, rel), ((1 / (crop + 0.1)).astype(np.float32), met), (crop, flat)):
+        for shape in ((123, 181), (30, 44), (17, 20)):
+            before = src.copy()
+            d, s, e = tb.apply_fit(src, shape, fit)
+            got = tb.LazyMaps(src, shape, fit)
+            dd, ee = got("depth"), got("edges")
+            assert np.array_equal(src, before)                    # in place on copies only
+            assert np.array_equal(dd["sky"], s) and dd["depth"].dtype == np.float32
+            np.testing.assert_allclose(dd["depth"], d, rtol=1e-6)
+            assert (dd["depth"][s] == np.float32(fit.sky_depth)).all()
+            np.testing.assert_allclose(ee["edges"], e, atol=1e-5)
+            np.testing.assert_array_equal(ee["confidence"], 1.0 - 0.5 * ee["edges"])
+            assert ee["confidence"].dtype == np.float32 and ee["edges"].shape == src.shape
+    assert tb._provably_valid(rel) and tb._provably_valid(flat) and not tb._provably_valid(met)
+    assert not tb._provably_valid(dataclasses.replace(rel, a=float("nan")))
+    assert not tb._provably_valid(dataclasses.replace(rel, a=1e35))                  # inf in float32
+    assert not tb._provably_valid(dataclasses.replace(flat, relative=False))        # metric: scanned
 
 
 def test_batched_equals_one_at_a_time_and_read_order(est):
