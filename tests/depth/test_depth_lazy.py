@@ -268,3 +268,18 @@ def test_consumers_work_on_lazy_maps(est, tmp_path):
     p = write_depth(est.estimate([im])[0], tmp_path / "d.npy")
     saved = np.load(p)
     assert saved.shape == m.shape and np.isinf(saved[ref.sky]).all()
+
+
+def test_batch_with_mixed_crop_shapes(est):
+    """Two paintings that share a padded input (56x84) but not a crop (84 vs 78 columns):
+    fit maps pooled per crop shape, each map equal to its own single run."""
+    base = make_scene("landscape", 150, 100, 0)[0]
+    ims = [base[:100, :150], np.ascontiguousarray(base[:100, :140])]
+    plans = [est._plan(*im.shape[:2]) for im in ims]
+    assert (plans[0].th, plans[0].tw) == (plans[1].th, plans[1].tw) and plans[0].nw != plans[1].nw
+    assert len(est._batches(plans)) == 1
+    for im, a in zip(ims, est.estimate(ims)):
+        b = est.estimate([im])[0]
+        assert a.shape == im.shape[:2]
+        np.testing.assert_allclose(a.depth, b.depth, rtol=1e-4)
+        assert np.array_equal(a.sky, b.sky)
