@@ -13,7 +13,11 @@ checkpoint. We time, at the model's native input size (fp16 on CUDA):
 * pipeline, materialised: ``estimate(images)`` and then every map's full-resolution
   ``depth`` (and sky) made in a thread pool of the estimator's size, i.e. the cost that lazy
   maps hand to their consumer, included;
-* phases: one batch run stage by stage with a device synchronisation around each stage.
+* phases: one batch run stage by stage with a device synchronisation around each stage
+  (``device_fit``: output packing, fit maps, sky and fit on the device; ``copy_back``: the
+  batch's one copy to the host; ``build_lazy_maps_host``: slicing it into lazy maps);
+* syncs: device synchronisations inside one ``estimate`` call (CUDA's sync debug mode;
+  the fast path should have none).
 
 ``python -m bench.gpu_depth --out gpu.json`` (CUDA). ``--device cpu --tiny --images 8`` runs
 the whole script on a tiny model in seconds (the test does that). Without CUDA and without
@@ -170,16 +174,34 @@ def phases(est, tb, images, batch: list[int], plans, cuda: bool) -> dict:
             with streams.on_compute():
                 return est._model_forward(x)
         pred = timed("forward", fwd)
-        post = timed("fit_maps_and_copy_back", lambda: est._device_post(pred, ps, streams))
-        L = tb._Launched(batch, ps, *post[:3], [h for _, h in preps], *post[3:])
-        o, sm = L.out.numpy(), L.smalls.numpy()
-        maps = timed("fit_and_build_lazy_maps_host",
-                     lambda: [est._build(i, k, L, o, sm)[1] for k, i in enumerate(batch)])
+        hints = [h for _, h in preps]
+        packed = timed("device_fit", lambda: est._device_post(pred, ps, hints, streams))
+        host, ev = timed("copy_back", lambda: est._copy_back(packed, streams))
+        out["fit_maps_and_copy_back"] = out["device_fit"] + out["copy_back"]
+        L = tb._Launched(batch, ps, hints, packed, host, ev)
+        maps = timed("build_lazy_maps_host", lambda: [m for _, m in est._finish(L, None)])
         timed("materialise_depth_host", lambda: [m.depth for m in maps])
         timed("materialise_edges_host", lambda: [m.edges for m in maps])
     n = len(batch)
     return {"batch_images": n, "ms": {k: round(v, 3) for k, v in out.items()},
             "ms_per_image": {k: round(v / n, 3) for k, v in out.items()}}
+
+
+def count_syncs(est, images, cuda: bool) -> int | None:
+    """Device synchronisations inside one ``est.estimate(images)`` (CUDA only; None elsewhere):
+    each stalls the host until the device has drained its queue, breaking the pipelining."""
+    if not cuda:
+        return None
+    import warnings
+    import torch
+    with warnings.catch_warnings(record=True) as got:
+        warnings.simplefilter("always")
+        torch.cuda.set_sync_debug_mode("warn")
+        try:
+            est.estimate(images)
+        finally:
+            torch.cuda.set_sync_debug_mode("default")
+    return sum("synchroniz" in str(w.message).lower() for w in got)
 
 
 def _land_rel(a, b) -> float:
@@ -271,6 +293,7 @@ def main(argv: list[str] | None = None) -> int:
         del maps
         est.options = default_opts
         ph = phases(est, tb, images, batches[0], plans, cuda)
+        syncs = count_syncs(est, images[: 2 * args.batch_size], cuda)
         result.update({
             "bare_images_per_s": round(bare, 2), "pipeline_images_per_s": round(pipe, 2),
             "ratio": round(pipe / bare, 4),
@@ -281,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
             "pipeline_pinned_outputs_images_per_s": round(pipe_pin, 2),
             "ratio_pinned_outputs": round(pipe_pin / bare, 4),
             "outputs_ok": ok, "maps_lazy": lazy, "phases_ms": ph["ms"], "phases_ms_per_image": ph["ms_per_image"],
-            "phase_batch_images": ph["batch_images"],
+            "phase_batch_images": ph["batch_images"], "syncs_in_estimate": syncs,
             "phase_note": "one batch, each stage bracketed by a device synchronisation (no overlap); "
                           "host_* stages are CPU work that the pipeline runs in a thread pool",
             "total_s": round(time.perf_counter() - t_start, 1)})

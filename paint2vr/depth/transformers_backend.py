@@ -440,68 +440,130 @@ class TransformersEstimator:
         with streams.on_compute():
             return torch.stack([self._prepare_torch(g, p) for g, p in zip(dev, plans)]).to(self.dtype)
 
-    def _device_post(self, pred, plans: list[_Plan], streams: _Streams):
-        """After the forward, on the compute stream: (B, th, tw) nan-free output and the small
-        fit maps, both copied to the host (one copy each per batch; the output on the copy
-        stream so it overlaps the next batch's forward). -> (output on the host, fit maps
-        flattened on the host, [(offset, (sh, sw))] per image, fit-map event, output event)."""
+    def _device_post(self, pred, plans: list[_Plan], hints: list[RangeHint], streams: _Streams) -> _Packed:
+        """After the forward, on the compute stream: the nan-free output, the small fit maps
+        (block means of each crop) and the fit of each painting (:func:`fit_depth_torch`, one
+        call per crop shape), all packed into one device byte buffer: [fit scalars (B, 5)
+        float64 | output (B, th, tw) float32 | small sky masks uint8]."""
         import torch
         import torch.nn.functional as F
+        B = len(plans)
         th, tw = plans[0].th, plans[0].tw  # a batch shares its padded shape
         groups: dict[tuple[int, int], list[int]] = {}
         for k, p in enumerate(plans):
             groups.setdefault((p.nh, p.nw), []).append(k)
-        where: list = [None] * len(plans)
-        off = 0
+        shapes = {key: tuple(s // f for s, f in zip(key, _fit_factors(*key, self.options.fit_side)))
+                  for key in groups}
+        n_scal, n_out = B * _NSCAL * 8, B * th * tw * 4
+        n_sky = sum(len(ks) * shapes[key][0] * shapes[key][1] for key, ks in groups.items())
+        rows: list = [None] * B
+        sky_at: list = [None] * B
+        dev_groups = []
         with streams.on_compute():
+            buf = torch.empty(n_scal + n_out + n_sky, dtype=torch.uint8, device=pred.device)
+            scal = buf[:n_scal].view(torch.float64).view(B, _NSCAL)
+            out = buf[n_scal:n_scal + n_out].view(torch.float32).view(B, th, tw)
             if tuple(pred.shape[1:]) != (th, tw):
                 pred = F.interpolate(pred[:, None], size=(th, tw), mode="bilinear", align_corners=False)[:, 0]
-            pred = torch.nan_to_num(pred, nan=0.0, posinf=0.0, neginf=0.0)
-            parts = []
-            for (nh, nw), ks in groups.items():  # one pooling per crop shape (usually one per batch)
+            torch.nan_to_num(pred, nan=0.0, posinf=0.0, neginf=0.0, out=out)
+            row, off = 0, n_scal + n_out
+            for (nh, nw), ks in groups.items():  # one pooling and one fit per crop shape
                 kh, kw = _fit_factors(nh, nw, self.options.fit_side)
-                sel = pred if len(ks) == len(plans) else pred[ks]
-                pooled = F.avg_pool2d(sel[:, None, :nh, :nw], (kh, kw), stride=(kh, kw))[:, 0]
-                sh, sw = pooled.shape[1:]
+                sel = out if len(ks) == B else torch.stack([out[k] for k in ks])  # no index upload
+                small = F.avg_pool2d(sel[:, None, :nh, :nw], (kh, kw), stride=(kh, kw))[:, 0]
+                sh, sw = small.shape[1:]
+                args = self._fit_args([hints[k] for k in ks], (sh, sw), small.device)
+                sky, sc = fit_depth_torch(small, self.kind, *args, self._prior.options.sky_depth)
+                scal[row:row + len(ks)] = sc
+                buf[off:off + len(ks) * sh * sw] = sky.reshape(-1).view(torch.uint8)
                 for j, k in enumerate(ks):
-                    where[k] = (off + j * sh * sw, (sh, sw))
-                off += len(ks) * sh * sw
-                parts.append(pooled.reshape(-1))
-            smalls = _to_host(parts[0] if len(parts) == 1 else torch.cat(parts), self._cuda)
-            ev_small = streams.record()
+                    rows[k], sky_at[k] = row + j, (off + j * sh * sw, (sh, sw))
+                dev_groups.append((ks, row, off, small, args))
+                row, off = row + len(ks), off + len(ks) * sh * sw
+        return _Packed(buf, n_scal, (B, th, tw), rows, sky_at, dev_groups)
+
+    def _fit_args(self, hints: list[RangeHint], shape: tuple[int, int], device):
+        """(near, far, prior sky) of a group for :func:`fit_depth_torch`: Python floats when the
+        hints agree (the default: nothing uploaded); else small pinned, non-blocking uploads."""
+        import torch
+        near = [h.near for h in hints]
+        far = [max(h.far, h.near * 1.5) for h in hints]
+        if all(h.sky is None or not h.sky.size for h in hints):
+            psky = None
+        else:
+            psky = _upload(torch.from_numpy(np.stack([_prior_sky(h, shape) for h in hints])), device)
+        if len(set(near)) == 1 and len(set(far)) == 1:
+            return near[0], far[0], psky
+        return (_upload(torch.tensor(near, dtype=torch.float64), device),
+                _upload(torch.tensor(far, dtype=torch.float64), device), psky)
+
+    def _copy_back(self, packed: _Packed, streams: _Streams):
+        """The packed buffer to the host: one copy per batch, on the copy stream on CUDA
+        (so it overlaps the next batch's forward) -> (host uint8 tensor, event or None)."""
         if not self._cuda:
-            return pred, smalls, where, None, None
-        streams.d2h.wait_event(ev_small)
+            return packed.buf, None
+        import torch
+        ev = streams.record()
+        streams.d2h.wait_event(ev)
         with torch.cuda.stream(streams.d2h):
-            out = _to_host(pred, True)
-            pred.record_stream(streams.d2h)  # made on compute, read on d2h
-            ev_out = torch.cuda.Event()
-            ev_out.record(streams.d2h)
-        return out, smalls, where, ev_small, ev_out
+            host = _to_host(packed.buf, True)
+            packed.buf.record_stream(streams.d2h)  # made on compute, read on d2h
+            done = torch.cuda.Event()
+            done.record(streams.d2h)
+        return host, done
 
     def _launch(self, idx: list[int], plans: list[_Plan], preps: list, streams: _Streams) -> _Launched:
         ps = [plans[i] for i in idx]
+        hints = [h for _, h in preps]
         x = self._upload_preprocess([t for t, _ in preps], ps, streams)
         with streams.on_compute():
             pred = self._model_forward(x)
-        out, smalls, where, ev_small, ev_out = self._device_post(pred, ps, streams)
-        return _Launched(idx, ps, out, smalls, where, [h for _, h in preps], ev_small, ev_out)
+        packed = self._device_post(pred, ps, hints, streams)
+        host, ev = self._copy_back(packed, streams)
+        return _Launched(idx, ps, hints, packed, host, ev)
 
-    def _finish(self, L: _Launched, pool: ThreadPoolExecutor) -> list[Future]:
-        """Wait for the batch's fit maps (this bounds the work queued on the device), then
-        build its maps in the pool."""
-        _wait(L.small_event)
-        out, smalls = L.out.numpy(), L.smalls.numpy()
-        return [pool.submit(self._build, i, k, L, out, smalls) for k, i in enumerate(L.idx)]
+    def _finish(self, L: _Launched, pool: ThreadPoolExecutor | None) -> list:
+        """Wait for the batch's copy (this bounds the work queued on the device), then build
+        its lazy maps (views and small copies only: the fit came from the device). A fit
+        whose sky propagation had not converged in the device's fixed number of sweeps
+        (rare: winding sky regions) is redone on the device until it has."""
+        _wait(L.event)
+        pk = L.packed
+        host = L.host.numpy()
+        scal = host[:pk.n_scal].view(np.float64).reshape(-1, _NSCAL)
+        if not scal[:, 4].all():
+            self._refit(L, host)
+        B, th, tw = pk.out_shape
+        out = host[pk.n_scal:pk.n_scal + B * th * tw * 4].view(np.float32).reshape(B, th, tw)
+        jobs = [(i, k, L, out, scal, host) for k, i in enumerate(L.idx)]
+        if pool is None:
+            return [self._build(*j) for j in jobs]
+        return [pool.submit(self._build, *j) for j in jobs]
 
-    def _build(self, i: int, k: int, L: _Launched, out: np.ndarray, smalls: np.ndarray) -> tuple[int, DepthMap]:
-        """Image k of batch L: the fit on its fit map, then a lazy map of its crop (runs in the pool)."""
-        p = L.plans[k]
-        off, (sh, sw) = L.where[k]
-        _wait(L.small_event)
-        fit = fit_depth(smalls[off:off + sh * sw].reshape(sh, sw), self.kind, L.hints[k],
-                        self._prior.options.sky_depth)
-        _wait(L.out_event)
+    def _refit(self, L: _Launched, host: np.ndarray) -> None:
+        """Redo the unconverged groups' fits until the sky has converged (synchronous)."""
+        import torch
+        pk = L.packed
+        scal = host[:pk.n_scal].view(np.float64).reshape(-1, _NSCAL)
+        with torch.inference_mode():
+            for ks, row, off, small, args in pk.groups:
+                if scal[row:row + len(ks), 4].all():
+                    continue
+                sky, sc = fit_depth_torch(small, self.kind, *args, self._prior.options.sky_depth,
+                                          until_converged=True)
+                scal[row:row + len(ks)] = sc.cpu().numpy()
+                flat = sky.reshape(-1).cpu().numpy().view(np.uint8)
+                host[off:off + flat.size] = flat
+
+    def _build(self, i: int, k: int, L: _Launched, out: np.ndarray, scal: np.ndarray,
+               host: np.ndarray) -> tuple[int, DepthMap]:
+        """Image k of batch L: its fit from the device's scalars and a lazy map of its crop."""
+        p, hint, pk = L.plans[k], L.hints[k], L.packed
+        a, b, const, sky_d, _ = scal[pk.rows[k]].tolist()
+        off, (sh, sw) = pk.sky_at[k]
+        sky = host[off:off + sh * sw].view(bool).reshape(sh, sw).copy()  # own memory: small
+        fit = DepthFit(self.kind == "relative", a, b, None if math.isnan(const) else const,
+                       hint.near, max(hint.far, hint.near * 1.5), sky_d, sky)
         crop = out[k, :p.nh, :p.nw]
         if not (self._cuda and self.options.pinned_outputs):
             crop = np.array(crop)  # own memory: the batch buffer returns to the cache
@@ -519,24 +581,43 @@ class _Plan:
     down: bool
 
 
+_NSCAL = 5
+"""Fit scalars per painting in the packed buffer: a, b, const (NaN: None), sky depth, converged."""
+
+
+@dataclass
+class _Packed:
+    """A batch's device results packed into one byte buffer (see ``_device_post``)."""
+
+    buf: object
+    """uint8 device tensor: [scalars (B, 5) float64 | output (B, th, tw) float32 | sky masks]."""
+    n_scal: int
+    """Bytes of the scalars (the output starts there)."""
+    out_shape: tuple
+    """(B, th, tw) of the output."""
+    rows: list
+    """Row of each image in the scalars."""
+    sky_at: list
+    """(byte offset, (sh, sw)) of each image's small sky mask."""
+    groups: list
+    """(image indices, first row, sky offset, device fit maps, fit args) per crop shape (for
+    re-fitting an unconverged sky)."""
+
+
 @dataclass
 class _Launched:
     idx: list
     """The batch's image indices."""
     plans: list
     """Their plans."""
-    out: object
-    """(B, th, tw) float32 nan-free model output, host tensor (pinned on CUDA)."""
-    smalls: object
-    """Fit maps, flattened into one host tensor."""
-    where: list
-    """(offset, (sh, sw)) of each image's fit map in ``smalls``."""
     hints: list
     """RangeHint per image."""
-    small_event: object
-    """CUDA event after the fit maps' copy (None on other devices)."""
-    out_event: object
-    """CUDA event after the output's copy (None on other devices)."""
+    packed: _Packed
+    """The device results."""
+    host: object
+    """Host copy of ``packed.buf`` (pinned on CUDA; the device buffer itself on CPU)."""
+    event: object
+    """CUDA event after the copy (None on other devices)."""
 
 
 @dataclass(frozen=True)
@@ -808,6 +889,138 @@ def derive_sky(disp: np.ndarray, prior_sky: np.ndarray) -> np.ndarray:
     return sky
 
 
+def _prior_sky(hint: RangeHint, shape: tuple[int, int]) -> np.ndarray:
+    """The hint's sky at a fit map's (h, w), as :func:`fit_depth` resizes it (all False without one)."""
+    if hint.sky is None or not hint.sky.size:
+        return np.zeros(shape, bool)
+    return cv2.resize(hint.sky.astype(np.uint8), (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST) > 0
+
+
+def _upload(t, device):
+    """A small host tensor on ``device`` without a synchronisation (pinned, non-blocking)."""
+    if str(device).startswith("cuda"):
+        return t.pin_memory().to(device, non_blocking=True)
+    return t.to(device)
+
+
+_SWEEPS = 8
+"""Rounds of the four directional sweeps in the device's top-connected sky before it reports
+whether it converged (one round follows any path with one turn per direction)."""
+
+
+def _sweep(reached, cand, dim: int, flip: bool):
+    """Spread ``reached`` along ``dim`` through runs of ``cand`` (4-connected, one direction):
+    a pixel is reached when a reached pixel precedes it in the same run of candidates. The
+    run id of each pixel is the count of non-candidates before it, so a run's pixels share it."""
+    import torch
+    if flip:
+        reached, cand = reached.flip(dim), cand.flip(dim)
+    run = torch.cumsum(~cand, dim, dtype=torch.int32)
+    last = torch.cummax(torch.where(reached, run, -1), dim).values
+    out = cand & (last == run)
+    return out.flip(dim) if flip else out
+
+
+def top_connected_torch(cand, sweeps: int = _SWEEPS, until_converged: bool = False):
+    """(G, h, w) bool candidates -> (pixels 4-connected to the top row through candidates,
+    (G,) bool converged). Fixed ``sweeps`` rounds (no synchronisation), or, with
+    ``until_converged``, until nothing changes (checked every ``sweeps`` rounds, capped at h * w
+    rounds). Equals cv2.connectedComponents(connectivity=4) restricted to components that
+    touch the top row, once converged."""
+    import torch
+    reached = torch.zeros_like(cand)
+    reached[:, 0] = cand[:, 0]
+    cap = max(1, cand.shape[1] * cand.shape[2])
+    done = 0
+    while True:
+        for _ in range(sweeps):
+            prev = reached
+            for dim, flip in ((1, False), (1, True), (2, False), (2, True)):
+                reached = _sweep(reached, cand, dim, flip)
+        done += sweeps
+        converged = (reached == prev).flatten(1).all(1)
+        if not until_converged or done >= cap or bool(converged.all()):
+            return reached, converged
+
+
+def fit_depth_torch(small, kind: str, near, far, prior_sky, sky_depth: float, *, sweeps: int = _SWEEPS,
+                    until_converged: bool = False):
+    """:func:`fit_depth` for G fit maps of one shape at once, on their device, without a
+    synchronisation: ``small`` (G, h, w) float; ``near``/``far`` floats or (G,) float64 tensors
+    (far already ``max(far, 1.5 near)``); ``prior_sky`` None or (G, h, w) bool (the hint's sky
+    at this size). -> (sky (G, h, w) bool, (G, 5) float64: a, b, const (NaN for None), sky
+    depth, converged (1/0)). Float64 throughout, as the reference."""
+    import torch
+    f64 = torch.float64
+    raw = small.to(f64)
+    G, h, w = raw.shape
+    relative = kind == "relative"
+    disp = raw if relative else 1.0 / raw.clamp_min(1e-3)
+    flat = disp.reshape(G, h * w)
+    if not torch.is_tensor(near):
+        near_t = torch.full((G,), float(near), dtype=f64, device=raw.device)
+        far_t = torch.full((G,), float(far), dtype=f64, device=raw.device)
+    else:
+        near_t, far_t = near.to(f64), far.to(f64)
+    # derive_sky: low disparity (and the prior's sky where below the median), top-connected
+    lo = flat.amin(1)
+    hi = torch.quantile(flat, 0.98, dim=1)
+    low = disp <= (lo + 0.03 * (hi - lo).clamp_min(1e-12))[:, None, None]
+    cand = low
+    if prior_sky is not None:
+        cand = low | (prior_sky & (disp < torch.quantile(flat, 0.5, dim=1)[:, None, None]))
+    sky, converged = top_connected_torch(cand, sweeps, until_converged)
+    frac = sky.flatten(1).sum(1).to(f64) / (h * w)
+    none = (frac < 0.005) | sky.flatten(1).all(1)
+    sky = sky & ~none[:, None, None]
+    land = ~sky
+    land = land | ~land.flatten(1).any(1)[:, None, None]
+    nan = torch.full((G,), float("nan"), dtype=f64, device=raw.device)
+    zero = torch.zeros((G,), dtype=f64, device=raw.device)
+    if relative:
+        land_d = torch.where(land, disp, float("nan")).reshape(G, h * w)
+        d_lo, d_hi = torch.nanquantile(land_d, 0.02, dim=1), torch.nanquantile(land_d, 0.98, dim=1)
+        is_const = (d_hi - d_lo) < 1e-9
+        a = torch.where(is_const, zero, (d_hi - d_lo) / (1.0 / near_t - 1.0 / far_t))
+        b = torch.where(is_const, zero, d_lo - a / far_t)
+        const = torch.where(is_const, (near_t + far_t) / 2, nan)
+        a3, b3, far3, near3 = a[:, None, None], b[:, None, None], far_t[:, None, None], near_t[:, None, None]
+        depth = torch.minimum(torch.maximum(a3 / torch.maximum(disp - b3, a3 / far3), near3 / 2), far3)
+        depth = torch.where(is_const[:, None, None], const[:, None, None], depth)
+    else:
+        a = b = zero
+        const = nan
+        depth = raw.clamp_min(0.05)
+    land_max = torch.where(land, depth, float("-inf")).flatten(1).amax(1)
+    sky_d = torch.clamp_min(2.0 * land_max, float(sky_depth))
+    return sky, torch.stack([a, b, const, sky_d, converged.to(f64)], 1)
+
+
+def fit_depth_device(smalls: Sequence[np.ndarray], kind: str, hints: Sequence[RangeHint], sky_depth: float,
+                     device: str = "cpu") -> list[DepthFit]:
+    """:func:`fit_depth_torch` on host fit maps of one shape (run until converged), as
+    :class:`DepthFit` objects; for tests and tools (the estimator calls it on device tensors)."""
+    import torch
+    if not smalls or len(smalls) != len(hints) or len({np.shape(s) for s in smalls}) != 1 \
+            or np.ndim(smalls[0]) != 2 or min(np.shape(smalls[0])) < 1:
+        raise InputError(f"fit_depth_device needs fit maps of one (h, w) shape and a hint each; got shapes "
+                         f"{sorted({np.shape(s) for s in smalls})} and {len(hints)} hints",
+                         hint="group fit maps by shape")
+    shape = np.shape(smalls[0])
+    near = torch.tensor([h.near for h in hints], dtype=torch.float64)
+    far = torch.tensor([max(h.far, h.near * 1.5) for h in hints], dtype=torch.float64)
+    psky = None
+    if any(h.sky is not None and h.sky.size for h in hints):
+        psky = torch.from_numpy(np.stack([_prior_sky(h, shape) for h in hints])).to(device)
+    with torch.inference_mode():
+        small = torch.from_numpy(np.stack([np.asarray(s, np.float32) for s in smalls])).to(device)
+        sky, sc = fit_depth_torch(small, kind, near.to(device), far.to(device), psky, sky_depth,
+                                  until_converged=True)
+    sky, sc = sky.cpu().numpy(), sc.cpu().numpy()
+    return [DepthFit(kind == "relative", float(s[0]), float(s[1]), None if math.isnan(s[2]) else float(s[2]),
+                     h.near, max(h.far, h.near * 1.5), float(s[3]), m) for s, h, m in zip(sc, hints, sky)]
+
+
 def read_model_json(folder: Path) -> dict:
     """config.json of a local folder (for listings)."""
     try:
@@ -818,4 +1031,4 @@ def read_model_json(folder: Path) -> dict:
 
 __all__ = ["TransformersEstimator", "TransformersOptions", "DEFAULT_TRANSFORMERS_OPTIONS", "check_folder",
            "derive_sky", "pick_device", "fit_depth", "apply_fit", "block_mean", "edge_strength", "DepthFit",
-           "RangeHint", "LazyMaps"]
+           "RangeHint", "LazyMaps", "fit_depth_torch", "fit_depth_device", "top_connected_torch"]
