@@ -139,6 +139,97 @@ def scatter_max(points: np.ndarray, x0: float, z0: float, cell: float, shape: tu
     return grid.reshape(shape)
 
 
+def _line_crossings(tri: np.ndarray, axis: int, origin: float, cell: float):
+    """Where the grid lines ``coord[axis] = origin + k * cell`` cross triangles (T, 3, 3).
+
+    Returns per (triangle, line) pair: the triangle and line indices (P,), and for each of
+    the three edges a (P,) other coordinate, height y and validity of its crossing.
+    """
+    g = (tri[:, :, axis] - origin) / cell
+    lo = np.ceil(g.min(axis=1)).astype(np.int64)
+    n = np.maximum(np.floor(g.max(axis=1)).astype(np.int64) - lo + 1, 0)
+    ti = np.repeat(np.arange(len(tri)), n)
+    k = lo[ti] + np.arange(len(ti)) - (np.cumsum(n) - n)[ti]
+    line = origin + k * cell
+    other = 2 - axis  # x <-> z
+    cross = []
+    for e in range(3):
+        a, b = tri[ti, e], tri[ti, (e + 1) % 3]
+        ga, gb = a[:, axis], b[:, axis]
+        d = gb - ga
+        ok = ((ga - line) * (gb - line) <= 0) & (d != 0)
+        f = np.where(ok, (line - ga) / np.where(d != 0, d, 1.0), 0.0)
+        cross.append((a[:, other] + f * (b[:, other] - a[:, other]), a[:, 1] + f * (b[:, 1] - a[:, 1]), ok))
+    return ti, k, cross
+
+
+def rasterise_max(tri: np.ndarray, x0: float, z0: float, cell: float, shape: tuple[int, int]) -> np.ndarray:
+    """The exact highest point of triangles (T, 3, 3) over each (z, x) grid cell; -inf where
+    none lies. A plane's maximum over a triangle-cell polygon is at one of its corners:
+    a triangle vertex, an edge's crossing of a grid line, or a grid corner inside the
+    triangle, so those points alone are scattered (each to every cell it touches).
+    Cells are clamped like :func:`scatter_max`; :func:`rasterise_max_reference` samples densely.
+    """
+    h, w = shape
+    grid = np.full(h * w, -np.inf)
+
+    def put(r: np.ndarray, c: np.ndarray, y: np.ndarray) -> None:
+        np.maximum.at(grid, np.clip(r, 0, h - 1) * w + np.clip(c, 0, w - 1), y)
+
+    if not len(tri):
+        return grid.reshape(shape)
+    flat = tri.reshape(-1, 3)
+    put(np.floor((flat[:, 2] - z0) / cell).astype(np.int64), np.floor((flat[:, 0] - x0) / cell).astype(np.int64),
+        flat[:, 1])
+    # Only triangles spanning a grid line have crossings or inner corners.
+    gx, gz = (tri[:, :, 0] - x0) / cell, (tri[:, :, 2] - z0) / cell
+    span = (np.floor(gx.max(1)) > np.floor(gx.min(1))) | (np.floor(gz.max(1)) > np.floor(gz.min(1)))
+    span |= (gx == np.floor(gx)).any(1) | (gz == np.floor(gz)).any(1)
+    tri = tri[span]
+    # Edges across column lines x = x0 + c * cell: the crossing touches columns c - 1 and c.
+    _, cl, cross = _line_crossings(tri, 0, x0, cell)
+    for z, y, ok in cross:
+        r = np.floor((z[ok] - z0) / cell).astype(np.int64)
+        put(r, cl[ok] - 1, y[ok])
+        put(r, cl[ok], y[ok])
+    # Edges across row lines z = z0 + r * cell: rows r - 1 and r.
+    ti, rl, cross = _line_crossings(tri, 2, z0, cell)
+    for x, y, ok in cross:
+        c = np.floor((x[ok] - x0) / cell).astype(np.int64)
+        put(rl[ok] - 1, c, y[ok])
+        put(rl[ok], c, y[ok])
+    # Grid corners inside: on each row line, between the leftmost and rightmost crossing,
+    # heights from the triangle's plane (kept within its vertices' heights: near-vertical
+    # triangles have no inner corners worth the rounding).
+    xl = np.minimum.reduce([np.where(ok, x, np.inf) for x, _, ok in cross])
+    xr = np.maximum.reduce([np.where(ok, x, -np.inf) for x, _, ok in cross])
+    has = np.isfinite(xl)
+    klo = np.ceil((np.where(has, xl, 0.0) - x0) / cell).astype(np.int64)
+    n = np.where(has, np.floor((np.where(has, xr, 0.0) - x0) / cell).astype(np.int64) - klo + 1, 0)
+    n = np.maximum(n, 0)
+    pi = np.repeat(np.arange(len(rl)), n)
+    if len(pi):
+        k = klo[pi] + np.arange(len(pi)) - (np.cumsum(n) - n)[pi]
+        t = tri[ti[pi]]
+        nrm = np.cross(t[:, 1] - t[:, 0], t[:, 2] - t[:, 0])
+        ny = np.where(np.abs(nrm[:, 1]) > 1e-12, nrm[:, 1], 1e-12)
+        dx, dz = x0 + k * cell - t[:, 0, 0], z0 + rl[pi] * cell - t[:, 0, 2]
+        yc = np.clip(t[:, 0, 1] - (nrm[:, 0] * dx + nrm[:, 2] * dz) / ny, t[:, :, 1].min(1), t[:, :, 1].max(1))
+        for dr in (-1, 0):
+            for dc in (-1, 0):
+                put(rl[pi] + dr, k + dc, yc)
+    return grid.reshape(shape)
+
+
+def rasterise_max_reference(tri: np.ndarray, x0: float, z0: float, cell: float, shape: tuple[int, int],
+                            spacing: float | None = None) -> np.ndarray:
+    """Slow reference: dense samples (``spacing``, default a tenth of a cell) per-point maxed.
+    Never above :func:`rasterise_max`, and close below it."""
+    sp = cell / 10.0 if spacing is None else spacing
+    pts = sample_triangles(tri, _edge_extent(tri[:, :, [0, 2]]), sp, max_level=1 << 12)
+    return height_field_reference(pts, x0, z0, cell, shape)
+
+
 def fill_holes_max(grid: np.ndarray) -> np.ndarray:
     """Fill -inf cells from their filled neighbours, taking the highest (conservative: a
     cell hidden behind a tree gets the tree's height, never the ground below it)."""
@@ -251,12 +342,9 @@ def _measure_space(scene: Scene, max_far: float, sky_grid: int) -> SceneSpace:
     cell = max(0.25, max(x1 - x0, z1 - z0) / 256.0)
     shape = (int(math.ceil((z1 - z0) / cell)) + 1, int(math.ceil((x1 - x0) / cell)) + 1)
     if len(tri):
-        xz = tri[:, :, [0, 2]]
-        # Samples about one cell apart (at most 16 per edge): a cell a big triangle crosses
-        # without a sample is a hole, and fill_holes_max gives it its highest neighbour,
-        # which only errs upwards (particles never sink into the land).
-        pts = sample_triangles(tri, _edge_extent(xz), cell * 0.9, max_level=16)
-        grid = scatter_max(pts, x0, z0, cell, shape)
+        # Exact per-cell maximum of the triangles (cells no triangle reaches are holes, and
+        # fill_holes_max gives them their highest neighbour: errors only go upwards).
+        grid = rasterise_max(tri, x0, z0, cell, shape)
     else:
         grid = np.zeros(shape)
     surface = HeightField(x0=x0, z0=z0, cell=cell, grid=fill_holes_max(grid).astype(np.float32))
