@@ -126,6 +126,9 @@ def _paths(rng: np.random.Generator, space: SceneSpace, o: BirdsOptions, t: np.n
     return c_path[None] + offs + wander
 
 
+_BATCH = 25  # candidate paths checked per vectorised flight test
+
+
 def birds(scene: Scene, options: BirdsOptions = DEFAULT_BIRDS, seed: int = 0) -> Effect:
     """Bake a flock flying in ``scene``'s open sky; raises InputError if there is none."""
     check_options(options, LIMITS)
@@ -146,12 +149,25 @@ def birds(scene: Scene, options: BirdsOptions = DEFAULT_BIRDS, seed: int = 0) ->
              replace(o, min_distance=min(max(o.min_distance, 0.3 * far), far * 0.9),
                      max_distance=max(o.max_distance, far), clearance=min(o.clearance, 1.0))]
     for relaxed in tries:
-        for attempt in range(300 if relaxed is o else 150):
-            laps = 1 + min(attempt // 50, 3)
-            shrink = 0.7 ** max(0, attempt // 50 - 3)
-            cand = _paths(rng, space, relaxed, t, laps, shrink)
-            if flight_ok(space, cand, relaxed).all():
-                pos = cand
+        attempts = 300 if relaxed is o else 150
+        for start in range(0, attempts, _BATCH):
+            # Candidates are drawn one by one (the same random stream as checking each in
+            # turn) but checked together; the stream is rewound to just after the first
+            # good one, so the result equals the one-by-one search.
+            cands, states = [], []
+            for attempt in range(start, min(start + _BATCH, attempts)):
+                laps = 1 + min(attempt // 50, 3)
+                shrink = 0.7 ** max(0, attempt // 50 - 3)
+                cands.append(_paths(rng, space, relaxed, t, laps, shrink))
+                states.append(rng.bit_generator.state)
+            # Every 4th key first: most candidates fail there, and a pass must pass all.
+            rough = flight_ok(space, np.stack(cands)[:, :, ::4], relaxed).all(axis=(1, 2))
+            for i in np.flatnonzero(rough):
+                if flight_ok(space, cands[i], relaxed).all():
+                    pos = cands[i]
+                    rng.bit_generator.state = states[i]
+                    break
+            if pos is not None:
                 break
         if pos is not None:
             break
