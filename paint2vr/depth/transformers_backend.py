@@ -473,7 +473,7 @@ class TransformersEstimator:
                 small = F.avg_pool2d(sel[:, None, :nh, :nw], (kh, kw), stride=(kh, kw))[:, 0]
                 sh, sw = small.shape[1:]
                 args = self._fit_args([hints[k] for k in ks], (sh, sw), small.device)
-                sky, sc = fit_depth_torch(small, self.kind, *args, self._prior.options.sky_depth)
+                sky, sc = fit_depth_torch(small, self.kind, *args, self._prior.options.sky_depth, sweeps=_SWEEPS)
                 scal[row:row + len(ks)] = sc
                 buf[off:off + len(ks) * sh * sw] = sky.reshape(-1).view(torch.uint8)
                 for j, k in enumerate(ks):
@@ -903,7 +903,7 @@ def _upload(t, device):
     return t.to(device)
 
 
-_SWEEPS = 8
+_SWEEPS = 4
 """Rounds of the four directional sweeps in the device's top-connected sky before it reports
 whether it converged (one round follows any path with one turn per direction)."""
 

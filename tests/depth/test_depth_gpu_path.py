@@ -187,3 +187,55 @@ def test_fast_path_equals_reference_given_the_same_input(tiny_model, monkeypatch
         assert a.edges.shape == b.edges.shape
         agree_small = np.abs(a.edges - b.edges) < 2e-3
         assert agree_small.mean() > 0.97, agree_small.mean()
+
+
+def _fit_of(m):
+    """The crop and fit a fast-path lazy map was built from."""
+    maker = m.__dict__["_lazy_make"]
+    return maker.crop, maker.fit
+
+
+@pytest.mark.parametrize("prior_side", [0, 48])
+def test_fast_path_fits_equal_the_host_reference_fit(tiny_model, monkeypatch, prior_side):
+    """The fit comes from the device (fit_depth is never called on the fast path) and equals
+    fit_depth on the same fit map, per painting, with and without the prior's hints (hints
+    differ per painting with a prior: per-image near/far and sky on the device)."""
+    from dataclasses import replace
+    est = get_estimator(str(tiny_model), device="cpu", batch_size=3)
+    est.options = replace(est.options, prior_side=prior_side)
+    ims = _scenes()
+    hints = [est._hint(im) for im in ims]
+    real = tb.fit_depth
+    monkeypatch.setattr(tb, "fit_depth", lambda *a, **k: pytest.fail("host fit on the fast path"))
+    maps = est.estimate(ims)
+    monkeypatch.setattr(tb, "fit_depth", real)
+    skies = 0
+    for im, m, hint in zip(ims, maps, hints):
+        crop, fit = _fit_of(m)
+        kh, kw = tb._fit_factors(*crop.shape, est.options.fit_side)
+        small = torch.nn.functional.avg_pool2d(torch.from_numpy(crop)[None, None], (kh, kw))[0, 0].numpy()
+        ref = tb.fit_depth(small, est.kind, hint, est._prior.options.sky_depth)
+        assert np.array_equal(fit.sky, ref.sky) and fit.sky.flags.owndata
+        assert (fit.const is None) == (ref.const is None) and (fit.near, fit.far) == (ref.near, ref.far)
+        for x, y in ((fit.a, ref.a), (fit.b, ref.b), (fit.sky_depth, ref.sky_depth)):
+            assert x == pytest.approx(y, rel=1e-6, abs=1e-12)
+        skies += bool(fit.sky.any())
+    assert skies >= 2
+
+
+def test_unconverged_device_sky_is_refitted(tiny_model, monkeypatch):
+    """With one sweep round the device reports (nearly) every sky as unconverged; the batch is
+    then re-fitted until convergence, giving the same maps as the default."""
+    est = get_estimator(str(tiny_model), device="cpu", batch_size=3)
+    ims = _scenes()
+    want = est.estimate(ims)
+    calls = []
+    real = est._refit
+    monkeypatch.setattr(est, "_refit", lambda *a: calls.append(1) or real(*a))
+    monkeypatch.setattr(tb, "_SWEEPS", 1)
+    got = est.estimate(ims)
+    assert calls
+    for a, b in zip(got, want):
+        assert np.array_equal(a.sky, b.sky)
+        np.testing.assert_array_equal(a.depth, b.depth)
+        assert _fit_of(a)[1].sky_depth == _fit_of(b)[1].sky_depth
