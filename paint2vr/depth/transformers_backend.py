@@ -444,7 +444,8 @@ class TransformersEstimator:
         """After the forward, on the compute stream: the nan-free output, the small fit maps
         (block means of each crop) and the fit of each painting (:func:`fit_depth_torch`, one
         call per crop shape), all packed into one device byte buffer: [fit scalars (B, 5)
-        float64 | output (B, th, tw) float32 | small sky masks uint8]."""
+        float64 | output (B, th, tw) float32 | fit maps float32 | small sky masks uint8]. The
+        fit maps only serve the host's fallback for a sky that had not converged."""
         import torch
         import torch.nn.functional as F
         B = len(plans)
@@ -455,18 +456,18 @@ class TransformersEstimator:
         shapes = {key: tuple(s // f for s, f in zip(key, _fit_factors(*key, self.options.fit_side)))
                   for key in groups}
         n_scal, n_out = B * _NSCAL * 8, B * th * tw * 4
-        n_sky = sum(len(ks) * shapes[key][0] * shapes[key][1] for key, ks in groups.items())
+        n_px = sum(len(ks) * shapes[key][0] * shapes[key][1] for key, ks in groups.items())
         rows: list = [None] * B
         sky_at: list = [None] * B
-        dev_groups = []
         with streams.on_compute():
-            buf = torch.empty(n_scal + n_out + n_sky, dtype=torch.uint8, device=pred.device)
+            buf = torch.empty(n_scal + n_out + 5 * n_px, dtype=torch.uint8, device=pred.device)
             scal = buf[:n_scal].view(torch.float64).view(B, _NSCAL)
             out = buf[n_scal:n_scal + n_out].view(torch.float32).view(B, th, tw)
             if tuple(pred.shape[1:]) != (th, tw):
                 pred = F.interpolate(pred[:, None], size=(th, tw), mode="bilinear", align_corners=False)[:, 0]
             torch.nan_to_num(pred, nan=0.0, posinf=0.0, neginf=0.0, out=out)
-            row, off = 0, n_scal + n_out
+            row, off = 0, n_scal + n_out + 4 * n_px  # sky masks after the fit maps
+            smalls = buf[n_scal + n_out:n_scal + n_out + 4 * n_px].view(torch.float32)
             for (nh, nw), ks in groups.items():  # one pooling and one fit per crop shape
                 kh, kw = _fit_factors(nh, nw, self.options.fit_side)
                 sel = out if len(ks) == B else torch.stack([out[k] for k in ks])  # no index upload
@@ -475,12 +476,14 @@ class TransformersEstimator:
                 args = self._fit_args([hints[k] for k in ks], (sh, sw), small.device)
                 sky, sc = fit_depth_torch(small, self.kind, *args, self._prior.options.sky_depth, sweeps=_SWEEPS)
                 scal[row:row + len(ks)] = sc
-                buf[off:off + len(ks) * sh * sw] = sky.reshape(-1).view(torch.uint8)
+                n = len(ks) * sh * sw
+                buf[off:off + n] = sky.reshape(-1).view(torch.uint8)
+                px = off - (n_scal + n_out + 4 * n_px)  # this group's first pixel
+                smalls[px:px + n] = small.reshape(-1)
                 for j, k in enumerate(ks):
                     rows[k], sky_at[k] = row + j, (off + j * sh * sw, (sh, sw))
-                dev_groups.append((ks, row, off, small, args))
-                row, off = row + len(ks), off + len(ks) * sh * sw
-        return _Packed(buf, n_scal, (B, th, tw), rows, sky_at, dev_groups)
+                row, off = row + len(ks), off + n
+        return _Packed(buf, n_scal, (B, th, tw), rows, sky_at, n_scal + n_out, n_scal + n_out + 4 * n_px)
 
     def _fit_args(self, hints: list[RangeHint], shape: tuple[int, int], device):
         """(near, far, prior sky) of a group for :func:`fit_depth_torch`: Python floats when the
@@ -524,15 +527,11 @@ class TransformersEstimator:
 
     def _finish(self, L: _Launched, pool: ThreadPoolExecutor | None) -> list:
         """Wait for the batch's copy (this bounds the work queued on the device), then build
-        its lazy maps (views and small copies only: the fit came from the device). A fit
-        whose sky propagation had not converged in the device's fixed number of sweeps
-        (rare: winding sky regions) is redone on the device until it has."""
+        its lazy maps (views and small copies only: the fit came from the device)."""
         _wait(L.event)
         pk = L.packed
         host = L.host.numpy()
         scal = host[:pk.n_scal].view(np.float64).reshape(-1, _NSCAL)
-        if not scal[:, 4].all():
-            self._refit(L, host)
         B, th, tw = pk.out_shape
         out = host[pk.n_scal:pk.n_scal + B * th * tw * 4].view(np.float32).reshape(B, th, tw)
         jobs = [(i, k, L, out, scal, host) for k, i in enumerate(L.idx)]
@@ -540,30 +539,22 @@ class TransformersEstimator:
             return [self._build(*j) for j in jobs]
         return [pool.submit(self._build, *j) for j in jobs]
 
-    def _refit(self, L: _Launched, host: np.ndarray) -> None:
-        """Redo the unconverged groups' fits until the sky has converged (synchronous)."""
-        import torch
-        pk = L.packed
-        scal = host[:pk.n_scal].view(np.float64).reshape(-1, _NSCAL)
-        with torch.inference_mode():
-            for ks, row, off, small, args in pk.groups:
-                if scal[row:row + len(ks), 4].all():
-                    continue
-                sky, sc = fit_depth_torch(small, self.kind, *args, self._prior.options.sky_depth,
-                                          until_converged=True)
-                scal[row:row + len(ks)] = sc.cpu().numpy()
-                flat = sky.reshape(-1).cpu().numpy().view(np.uint8)
-                host[off:off + flat.size] = flat
-
     def _build(self, i: int, k: int, L: _Launched, out: np.ndarray, scal: np.ndarray,
                host: np.ndarray) -> tuple[int, DepthMap]:
-        """Image k of batch L: its fit from the device's scalars and a lazy map of its crop."""
+        """Image k of batch L: its fit from the device's scalars and a lazy map of its crop. A
+        sky whose propagation had not converged in the device's fixed rounds (ragged noise;
+        no real sky) is fitted here by the reference, on the fit map that came back with it."""
         p, hint, pk = L.plans[k], L.hints[k], L.packed
-        a, b, const, sky_d, _ = scal[pk.rows[k]].tolist()
+        a, b, const, sky_d, converged = scal[pk.rows[k]].tolist()
         off, (sh, sw) = pk.sky_at[k]
-        sky = host[off:off + sh * sw].view(bool).reshape(sh, sw).copy()  # own memory: small
-        fit = DepthFit(self.kind == "relative", a, b, None if math.isnan(const) else const,
-                       hint.near, max(hint.far, hint.near * 1.5), sky_d, sky)
+        if converged:
+            sky = host[off:off + sh * sw].view(bool).reshape(sh, sw).copy()  # own memory: small
+            fit = DepthFit(self.kind == "relative", a, b, None if math.isnan(const) else const,
+                           hint.near, max(hint.far, hint.near * 1.5), sky_d, sky)
+        else:
+            px = pk.smalls_at + 4 * (off - pk.sky_start)
+            small = host[px:px + 4 * sh * sw].view(np.float32).reshape(sh, sw)
+            fit = fit_depth(small, self.kind, hint, self._prior.options.sky_depth)
         crop = out[k, :p.nh, :p.nw]
         if not (self._cuda and self.options.pinned_outputs):
             crop = np.array(crop)  # own memory: the batch buffer returns to the cache
@@ -590,7 +581,8 @@ class _Packed:
     """A batch's device results packed into one byte buffer (see ``_device_post``)."""
 
     buf: object
-    """uint8 device tensor: [scalars (B, 5) float64 | output (B, th, tw) float32 | sky masks]."""
+    """uint8 device tensor: [scalars (B, 5) float64 | output (B, th, tw) float32 | fit maps
+    float32 | sky masks uint8]."""
     n_scal: int
     """Bytes of the scalars (the output starts there)."""
     out_shape: tuple
@@ -599,9 +591,10 @@ class _Packed:
     """Row of each image in the scalars."""
     sky_at: list
     """(byte offset, (sh, sw)) of each image's small sky mask."""
-    groups: list
-    """(image indices, first row, sky offset, device fit maps, fit args) per crop shape (for
-    re-fitting an unconverged sky)."""
+    smalls_at: int
+    """Byte offset of the fit maps (float32, in the same order and pixel offsets as the masks)."""
+    sky_start: int
+    """Byte offset of the first sky mask."""
 
 
 @dataclass
@@ -903,22 +896,11 @@ def _upload(t, device):
     return t.to(device)
 
 
-_SWEEPS = 4
+_SWEEPS = 6
 """Rounds of the four directional sweeps in the device's top-connected sky before it reports
-whether it converged (one round follows any path with one turn per direction)."""
-
-
-def _sweep(reached, cand, dim: int, flip: bool):
-    """Spread ``reached`` along ``dim`` through runs of ``cand`` (4-connected, one direction):
-    a pixel is reached when a reached pixel precedes it in the same run of candidates. The
-    run id of each pixel is the count of non-candidates before it, so a run's pixels share it."""
-    import torch
-    if flip:
-        reached, cand = reached.flip(dim), cand.flip(dim)
-    run = torch.cumsum(~cand, dim, dtype=torch.int32)
-    last = torch.cummax(torch.where(reached, run, -1), dim).values
-    out = cand & (last == run)
-    return out.flip(dim) if flip else out
+whether it converged (a round follows any path with one turn per direction: real skies need
+2-3; ragged noise near the percolation threshold can need 50, and is then fitted on the host
+by the reference, from the fit map that comes back with it)."""
 
 
 def top_connected_torch(cand, sweeps: int = _SWEEPS, until_converged: bool = False):
@@ -926,8 +908,15 @@ def top_connected_torch(cand, sweeps: int = _SWEEPS, until_converged: bool = Fal
     (G,) bool converged). Fixed ``sweeps`` rounds (no synchronisation), or, with
     ``until_converged``, until nothing changes (checked every ``sweeps`` rounds, capped at h * w
     rounds). Equals cv2.connectedComponents(connectivity=4) restricted to components that
-    touch the top row, once converged."""
+    touch the top row, once converged.
+
+    A round spreads the reached pixels down, right, up and left along runs of candidates: a
+    pixel is reached when a reached pixel precedes it in its run, i.e. when the running max of
+    the reached pixels' run ids equals its own run id (run id = count of non-candidates
+    before it, fixed, so computed once). Up and left are down and right on the flipped maps."""
     import torch
+    flipped = cand.flip((1, 2))
+    runs = [[(dim, c, torch.cumsum(~c, dim, dtype=torch.int32)) for dim in (1, 2)] for c in (cand, flipped)]
     reached = torch.zeros_like(cand)
     reached[:, 0] = cand[:, 0]
     cap = max(1, cand.shape[1] * cand.shape[2])
@@ -935,8 +924,10 @@ def top_connected_torch(cand, sweeps: int = _SWEEPS, until_converged: bool = Fal
     while True:
         for _ in range(sweeps):
             prev = reached
-            for dim, flip in ((1, False), (1, True), (2, False), (2, True)):
-                reached = _sweep(reached, cand, dim, flip)
+            for side in runs:
+                for dim, c, run in side:
+                    reached = c & (torch.cummax(torch.where(reached, run, -1), dim).values == run)
+                reached = reached.flip((1, 2))
         done += sweeps
         converged = (reached == prev).flatten(1).all(1)
         if not until_converged or done >= cap or bool(converged.all()):
