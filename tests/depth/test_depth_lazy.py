@@ -134,27 +134,6 @@ from paint2vr.depth import transformers_backend as tb  # noqa: E402
 from paint2vr.samples import make_scene  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory):
-    from transformers import DepthAnythingConfig, DepthAnythingForDepthEstimation, Dinov2Config
-    folder = tmp_path_factory.mktemp("tiny-da-lazy")
-    bb = Dinov2Config(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
-                      image_size=56, patch_size=14, out_features=["stage1", "stage2"], reshape_hidden_states=False)
-    cfg = DepthAnythingConfig(backbone_config=bb, reassemble_hidden_size=32, neck_hidden_sizes=[8, 16],
-                              reassemble_factors=[4, 2], fusion_hidden_size=16, head_hidden_size=8)
-    torch.manual_seed(0)
-    DepthAnythingForDepthEstimation(cfg).save_pretrained(folder, safe_serialization=True)
-    (folder / "preprocessor_config.json").write_text(
-        '{"size": {"height": 56, "width": 56}, "ensure_multiple_of": 14, "image_mean": [0.5, 0.5, 0.5],'
-        ' "image_std": [0.5, 0.5, 0.5]}')
-    return folder
-
-
-@pytest.fixture(autouse=True)
-def offline(monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-
-
 def _scenes():
     return [make_scene("landscape", 150, 100, 0)[0], make_scene("coast", 60, 130, 1)[0],
             make_scene("no_sky", 40, 40, 0)[0], make_scene("coast", 200, 120, 3)[0]]

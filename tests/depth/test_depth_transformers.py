@@ -12,28 +12,6 @@ from paint2vr.errors import LicenseError, ModelNotFoundError, UnsafeModelError  
 from paint2vr.samples import make_scene  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory):
-    from transformers import DepthAnythingConfig, DepthAnythingForDepthEstimation, Dinov2Config
-    folder = tmp_path_factory.mktemp("tiny-da")
-    bb = Dinov2Config(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
-                      image_size=56, patch_size=14, out_features=["stage1", "stage2"], reshape_hidden_states=False)
-    cfg = DepthAnythingConfig(backbone_config=bb, reassemble_hidden_size=32, neck_hidden_sizes=[8, 16],
-                              reassemble_factors=[4, 2], fusion_hidden_size=16, head_hidden_size=8)
-    torch.manual_seed(0)
-    DepthAnythingForDepthEstimation(cfg).save_pretrained(folder, safe_serialization=True)
-    (folder / "preprocessor_config.json").write_text(
-        '{"image_processor_type": "DPTImageProcessor", "size": {"height": 56, "width": 56},'
-        ' "keep_aspect_ratio": true, "ensure_multiple_of": 14, "image_mean": [0.5, 0.5, 0.5],'
-        ' "image_std": [0.5, 0.5, 0.5], "do_normalize": true, "do_rescale": true}')
-    return folder
-
-
-@pytest.fixture(autouse=True)
-def offline(monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-
-
 def test_batching_equals_one_by_one_and_keeps_shape(tiny_model):
     est = get_estimator(str(tiny_model), device="cpu", batch_size=2)
     ims = [make_scene("landscape", 90, 30, 0)[0], make_scene("coast", 30, 90, 1)[0],
