@@ -13,6 +13,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 from paint2vr.depth import get_estimator  # noqa: E402
+from paint2vr.depth import fit as fitmod  # noqa: E402
 from paint2vr.depth import transformers_backend as tb  # noqa: E402
 from paint2vr.samples import make_scene  # noqa: E402
 
@@ -62,7 +63,7 @@ def test_fit_maps_match_block_mean_and_apply_fit_values():
                 land = d[~s]
                 assert land.min() >= 1.5 / 2 - 1e-6 and land.max() <= 80.0 + 1e-4
             if shape == src.shape:     # no resize: the conversion itself
-                np.testing.assert_allclose(d[~s], tb._convert_np(src, fit)[~s], rtol=1e-6)
+                np.testing.assert_allclose(d[~s], fitmod._convert_np(src, fit)[~s], rtol=1e-6)
 
 
 def test_fit_depth_values():

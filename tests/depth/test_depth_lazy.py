@@ -130,6 +130,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 from paint2vr.depth import get_estimator  # noqa: E402
+from paint2vr.depth import fit as fitmod  # noqa: E402
 from paint2vr.depth import transformers_backend as tb  # noqa: E402
 from paint2vr.samples import make_scene  # noqa: E402
 
@@ -146,8 +147,8 @@ def est(tiny_model):
 
 def test_fast_path_maps_are_lazy_and_equal_reference(est, monkeypatch):
     made = []
-    real = tb._full_res_fast
-    monkeypatch.setattr(tb, "_full_res_fast", lambda *a: made.append(1) or real(*a))
+    real = fitmod._full_res_fast
+    monkeypatch.setattr(fitmod, "_full_res_fast", lambda *a: made.append(1) or real(*a))
     monkeypatch.setattr(est, "_prepare_torch", lambda img, p: torch.from_numpy(est._prepare(img.numpy())[0]))
     ims = _scenes()
     fast = est.estimate(ims)
