@@ -274,6 +274,7 @@ def lift(painting: Painting, depth: DepthMap, options: LiftOptions = DEFAULT_LIF
 
     layers: list[Layer] = []
     grow = np.ones((3, 3), np.uint8)
+    near_y, near_x = nearest_index(g.h, tg.h), nearest_index(g.w, tg.w)
     for n, (k, own, fill, d_k, ext_k, col_k) in enumerate(layer_data):
         if o.adaptive_mesh:
             lat, plan = meshing[n]
@@ -284,28 +285,36 @@ def lift(painting: Painting, depth: DepthMap, options: LiftOptions = DEFAULT_LIF
             continue
         u, v = g.to_painting(cols.astype(np.float64), rows.astype(np.float64))
         pos = cam.unproject(u, v, zs.astype(np.float64))
-        # Texture: this layer's painted pixels, filled colour elsewhere; alpha = coverage.
-        fill_t = _resize(fill.astype(np.uint8), tg.w, tg.h, cv2.INTER_NEAREST) > 0
-        own_t = labels_t == k
-        # One texel of overlap into farther layers closes hairline seams between layers.
-        seam = (cv2.dilate(own_t.astype(np.uint8), grow) > 0) & (labels_t > k) & ~sky_t
-        painted = own_t | seam
-        alpha = painted | (fill_t & (labels_t < k))
-        # Crop to the mesh's extent (plus a texel) to save texture memory.
+        # Crop to the mesh's extent (plus a texel) to save texture memory; every per-layer
+        # texture raster is built inside the crop only.
         tu0, tv0, tu1, tv1 = tg.rect
         cx = (u - tu0) / (tu1 - tu0) * tg.w
         cy = (v - tv0) / (tv1 - tv0) * tg.h
         x0, x1 = max(0, int(np.floor(cx.min())) - 1), min(tg.w, int(np.ceil(cx.max())) + 1)
         y0, y1 = max(0, int(np.floor(cy.min())) - 1), min(tg.h, int(np.ceil(cy.max())) + 1)
-        # Resized as uint8: 4x less data than float, and the fill is smooth anyway.
-        col_up = _resize((np.clip(col_k, 0, 255) + 0.5).astype(np.uint8), tg.w, tg.h, cv2.INTER_LINEAR)[y0:y1, x0:x1]
+        # Texture: this layer's painted pixels, filled colour elsewhere; alpha = coverage.
+        # The masks are cut one texel wider than the crop so the seam dilation sees its
+        # neighbours exactly as at full size.
+        ex0, ey0, ex1, ey1 = max(0, x0 - 1), max(0, y0 - 1), min(tg.w, x1 + 1), min(tg.h, y1 + 1)
+        lab = labels_t[ey0:ey1, ex0:ex1]
+        inner = (slice(y0 - ey0, y1 - ey0), slice(x0 - ex0, x1 - ex0))
+        own_t = lab == k
+        # One texel of overlap into farther layers closes hairline seams between layers.
+        seam = ((cv2.dilate(own_t.view(np.uint8), grow) > 0) & (lab > k) & ~sky_t[ey0:ey1, ex0:ex1])[inner]
+        painted = own_t[inner] | seam
+        fill_t = fill[near_y[y0:y1, None], near_x[None, x0:x1]]
+        shown_fill = fill_t & (lab[inner] < k) & ~painted
         tex = np.empty((y1 - y0, x1 - x0, 4), np.uint8)
         # Fill colour only where the fill is shown; everywhere else the painting's own colour,
         # so that bilinear and mip filtering across the alpha edge blend the same colours the
         # painting shows there.
-        shown_fill = (alpha & ~painted)[y0:y1, x0:x1]
-        tex[..., :3] = np.where(shown_fill[..., None], col_up, rgb_t[y0:y1, x0:x1])
-        tex[..., 3] = np.where(alpha[y0:y1, x0:x1], 255, 0)
+        tex[..., :3] = rgb_t[y0:y1, x0:x1]
+        if shown_fill.any():
+            # Resized as uint8: 4x less data than float, and the fill is smooth anyway.
+            col_up = _resize((np.clip(col_k, 0, 255) + 0.5).astype(np.uint8), tg.w, tg.h,
+                             cv2.INTER_LINEAR)[y0:y1, x0:x1]
+            np.copyto(tex[..., :3], col_up, where=shown_fill[..., None])
+        tex[..., 3] = (painted | shown_fill).view(np.uint8) * np.uint8(255)
         _coarsen_hidden_texels(tex)
         su0 = tu0 + x0 / tg.w * (tu1 - tu0)
         su1 = tu0 + x1 / tg.w * (tu1 - tu0)
@@ -370,6 +379,16 @@ def _plan_meshes(layer_data: list, covers: list[np.ndarray], budget: int, parall
     while True:
         levels = max(1, int(math.log2(max(2, TOP_CELL // base))))
         lats = [make_lattice(d_k, cov, base, levels) for (_, _, _, d_k, _, _), cov in zip(layer_data, covers)]
+        # Silhouettes and jumps alone (no planarity splits) are the fewest triangles any
+        # tolerance gives: if even they overflow, skip this step's planarity errors, the
+        # costliest part of planning (same result).
+        if base < longest:
+            none = [0.0] * (levels + 1)
+            floor = sum(count_triangles(lat, quadtree_plan(lat, none, math.inf, o.max_jump), o.max_jump)
+                        for lat in lats)
+            if floor > budget:
+                base = _next_base(base)
+                continue
         errs = [planarity_errors(lat) for lat in lats]
 
         def fitting(tol_px: float) -> list[Plan] | None:
@@ -388,8 +407,12 @@ def _plan_meshes(layer_data: list, covers: list[np.ndarray], budget: int, parall
         if base >= longest:
             return list(zip(lats, [quadtree_plan(lat, e, MESH_TOLERANCES_PX[-1] / parallax, o.max_jump)
                                    for lat, e in zip(lats, errs)]))
-        # Steps of about sqrt(2): silhouette triangles scale with 1 / base.
-        base = base + 1 if base < 2 else (base * 3 // 2 if base % 2 == 0 else base * 4 // 3)
+        base = _next_base(base)
+
+
+def _next_base(base: int) -> int:
+    """Steps of about sqrt(2) (1, 2, 3, 4, 6, 9, ...): silhouette triangles scale with 1 / base."""
+    return base + 1 if base < 2 else (base * 3 // 2 if base % 2 == 0 else base * 4 // 3)
 
 
 HIDDEN_BAND = 8
@@ -421,7 +444,14 @@ def _coarsen_hidden_texels(tex: np.ndarray) -> None:
     small = cv2.resize(tex[..., :3], (max(1, w // HIDDEN_BLOCK), max(1, h // HIDDEN_BLOCK)),
                        interpolation=cv2.INTER_AREA)
     coarse = cv2.resize(small, (w, h), interpolation=cv2.INTER_NEAREST)
-    tex[..., :3] = np.where(near[..., None], tex[..., :3], coarse)
+    np.copyto(tex[..., :3], coarse, where=~near[..., None])
+
+
+def nearest_index(src: int, dst: int) -> np.ndarray:
+    """Source index of each of ``dst`` samples in cv2.resize's INTER_NEAREST from ``src``
+    (floor(x * src / dst), as OpenCV computes it), so a crop of a nearest-neighbour resize
+    can be taken without resizing the whole image."""
+    return np.minimum(np.floor(np.arange(dst) * (1.0 / (dst / src))).astype(np.int64), src - 1)
 
 
 def _fit(w: int, h: int, side: int) -> tuple[int, int]:

@@ -1,0 +1,26 @@
+"""Per-layer texture rasters are built inside each layer's crop: the index maps that replace
+a full-size nearest-neighbour resize must pick exactly the pixels cv2.resize picks."""
+
+import cv2
+import numpy as np
+import pytest
+
+from paint2vr.lift.stage import nearest_index
+
+
+@pytest.mark.parametrize("src,dst", [(5, 5), (7, 3), (3, 7), (640, 1467), (1021, 2903), (421, 1600),
+                                     (999, 1000), (1000, 999), (1, 9)])
+def test_nearest_index_matches_cv2(src, dst):
+    a = np.arange(src, dtype=np.float32)[None, :].repeat(2, 0)
+    want = cv2.resize(a, (dst, 2), interpolation=cv2.INTER_NEAREST)[0].astype(np.int64)
+    got = nearest_index(src, dst)
+    assert got.shape == (dst,) and got.dtype == np.int64
+    np.testing.assert_array_equal(got, want)
+
+
+def test_nearest_index_crop_equals_resized_crop():
+    rng = np.random.default_rng(0)
+    m = rng.random((37, 53)) > 0.5
+    full = cv2.resize(m.astype(np.uint8), (131, 90), interpolation=cv2.INTER_NEAREST) > 0
+    ny, nx = nearest_index(37, 90), nearest_index(53, 131)
+    np.testing.assert_array_equal(m[ny[10:70, None], nx[None, 20:100]], full[10:70, 20:100])
