@@ -230,8 +230,11 @@ def lift(painting: Painting, depth: DepthMap, options: LiftOptions = DEFAULT_LIF
             fill = front & (dist <= band)
         else:
             fill = np.zeros_like(own)
-        stack = np.concatenate([disp[..., None], rgb_w], axis=2)
-        filled = push_pull(stack, own.astype(np.float32))
+        if fill.any():
+            stack = np.concatenate([disp[..., None], rgb_w], axis=2)
+            filled = push_pull(stack, own.astype(np.float32))
+        else:  # no fill is shown: only the extended depth is needed (channels are independent)
+            filled = push_pull(disp, own.astype(np.float32))[..., None]
         if fill.any():
             if highpass is None:
                 highpass = rgb_w - cv2.GaussianBlur(rgb_w, (0, 0), FILL_GRAIN_SIGMA)
@@ -241,7 +244,7 @@ def lift(painting: Painting, depth: DepthMap, options: LiftOptions = DEFAULT_LIF
         # The layer's own and farther pixels keep their true depth (seams between layers
         # then lie on the same surface); nearer pixels take the fill, kept behind them.
         d_k = np.where(labels < k, np.maximum(ext_k, dep * 1.001), dep).astype(np.float32)
-        layer_data.append((k, own, fill, d_k, ext_k, filled[..., 1:]))
+        layer_data.append((k, own, fill, d_k, ext_k, filled[..., 1:] if fill.any() else None))
 
     # --- mesh budget: adaptive quadtrees, the finest (base step, tolerance) whose triangles fit
     sky_tris_est = 6 * 2 * 24 * 24
