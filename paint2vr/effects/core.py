@@ -91,14 +91,44 @@ def sample_triangles(tri: np.ndarray, extent: np.ndarray, spacing: float, max_le
 
 
 def _edge_extent(tri: np.ndarray) -> np.ndarray:
-    e = np.stack([tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 1], tri[:, 0] - tri[:, 2]], 1)
-    return np.linalg.norm(e, axis=-1).max(axis=1)
+    """Each triangle's longest edge (T, 3, D) -> (T,). Per-coordinate sums of squares give
+    the same values as np.linalg.norm, without its (T, 3, D) stack and small-axis reductions."""
+    def length(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        d = b - a
+        sq = d[:, 0] * d[:, 0]
+        for k in range(1, d.shape[1]):
+            sq += d[:, k] * d[:, k]
+        return np.sqrt(sq)
+    return np.maximum(np.maximum(length(tri[:, 0], tri[:, 1]), length(tri[:, 1], tri[:, 2])),
+                      length(tri[:, 2], tri[:, 0]))
 
 
-def _max_filter3(a: np.ndarray) -> np.ndarray:
+def _min3(a: np.ndarray) -> np.ndarray:
+    """(T, 3) -> (T,) minimum; pairwise ufuncs are much faster than a length-3 axis reduction."""
+    return np.minimum(np.minimum(a[:, 0], a[:, 1]), a[:, 2])
+
+
+def _max3(a: np.ndarray) -> np.ndarray:
+    return np.maximum(np.maximum(a[:, 0], a[:, 1]), a[:, 2])
+
+
+def _max_filter3_reference(a: np.ndarray) -> np.ndarray:
+    """Slow obvious 3x3 maximum (edges replicated), the reference for :func:`_max_filter3`."""
     p = np.pad(a, 1, mode="edge")
     h, w = a.shape
     return np.max(np.stack([p[i:i + h, j:j + w] for i in range(3) for j in range(3)]), axis=0)
+
+
+def _max_filter3(a: np.ndarray) -> np.ndarray:
+    """3x3 maximum with edges replicated, as two separable passes of pairwise maxima (exact:
+    a replicated edge cell is already in its own window)."""
+    r = a.copy()
+    np.maximum(r[1:], a[:-1], out=r[1:])
+    np.maximum(r[:-1], a[1:], out=r[:-1])
+    out = r.copy()
+    np.maximum(out[:, 1:], r[:, :-1], out=out[:, 1:])
+    np.maximum(out[:, :-1], r[:, 1:], out=out[:, :-1])
+    return out
 
 
 @dataclass(frozen=True)
@@ -146,15 +176,16 @@ def _line_crossings(tri: np.ndarray, axis: int, origin: float, cell: float):
     the three edges a (P,) other coordinate, height y and validity of its crossing.
     """
     g = (tri[:, :, axis] - origin) / cell
-    lo = np.ceil(g.min(axis=1)).astype(np.int64)
-    n = np.maximum(np.floor(g.max(axis=1)).astype(np.int64) - lo + 1, 0)
+    lo = np.ceil(_min3(g)).astype(np.int64)
+    n = np.maximum(np.floor(_max3(g)).astype(np.int64) - lo + 1, 0)
     ti = np.repeat(np.arange(len(tri)), n)
     k = lo[ti] + np.arange(len(ti)) - (np.cumsum(n) - n)[ti]
     line = origin + k * cell
     other = 2 - axis  # x <-> z
     cross = []
+    t = tri[ti]  # one gather, not six
     for e in range(3):
-        a, b = tri[ti, e], tri[ti, (e + 1) % 3]
+        a, b = t[:, e], t[:, (e + 1) % 3]
         ga, gb = a[:, axis], b[:, axis]
         d = gb - ga
         ok = ((ga - line) * (gb - line) <= 0) & (d != 0)
@@ -183,8 +214,9 @@ def rasterise_max(tri: np.ndarray, x0: float, z0: float, cell: float, shape: tup
         flat[:, 1])
     # Only triangles spanning a grid line have crossings or inner corners.
     gx, gz = (tri[:, :, 0] - x0) / cell, (tri[:, :, 2] - z0) / cell
-    span = (np.floor(gx.max(1)) > np.floor(gx.min(1))) | (np.floor(gz.max(1)) > np.floor(gz.min(1)))
-    span |= (gx == np.floor(gx)).any(1) | (gz == np.floor(gz)).any(1)
+    fx, fz = np.floor(gx), np.floor(gz)
+    span = (_max3(fx) > _min3(fx)) | (_max3(fz) > _min3(fz))
+    span |= _max3(gx == fx) | _max3(gz == fz)
     tri = tri[span]
     # Edges across column lines x = x0 + c * cell: the crossing touches columns c - 1 and c.
     _, cl, cross = _line_crossings(tri, 0, x0, cell)
@@ -214,7 +246,7 @@ def rasterise_max(tri: np.ndarray, x0: float, z0: float, cell: float, shape: tup
         nrm = np.cross(t[:, 1] - t[:, 0], t[:, 2] - t[:, 0])
         ny = np.where(np.abs(nrm[:, 1]) > 1e-12, nrm[:, 1], 1e-12)
         dx, dz = x0 + k * cell - t[:, 0, 0], z0 + rl[pi] * cell - t[:, 0, 2]
-        yc = np.clip(t[:, 0, 1] - (nrm[:, 0] * dx + nrm[:, 2] * dz) / ny, t[:, :, 1].min(1), t[:, :, 1].max(1))
+        yc = np.clip(t[:, 0, 1] - (nrm[:, 0] * dx + nrm[:, 2] * dz) / ny, _min3(t[:, :, 1]), _max3(t[:, :, 1]))
         for dr in (-1, 0):
             for dc in (-1, 0):
                 put(rl[pi] + dr, k + dc, yc)
@@ -315,13 +347,16 @@ def _measure_space(scene: Scene, max_far: float, sky_grid: int) -> SceneSpace:
     land = [lw for layer in scene.layers if layer.kind != "sky" for lw in world_meshes(layer.node)]
     sky_layers = [layer for layer in scene.layers if layer.kind == "sky"]
     sky_depth = min((float(l.depth_range[0]) for l in sky_layers), default=200.0)
-    tris = [w[m.faces.astype(np.int64)] for m, w in land]
-    tri = np.concatenate(tris, axis=0) if tris else np.zeros((0, 3, 3))
+    faces = [m.faces.astype(np.int64) for m, _ in land]
+    tri = np.concatenate([w[f] for (_, w), f in zip(land, faces)], axis=0) if land else np.zeros((0, 3, 3))
+    # Project each vertex once and gather per triangle corner (same values as projecting tri).
+    uvz = [cam.project(w) for _, w in land]
+    tri_u, tri_v, tri_z = ((np.concatenate([p[i][f] for p, f in zip(uvz, faces)], axis=0).reshape(-1)
+                            if land else np.zeros(0)) for i in range(3))
 
     # Land depth range from the layers' vertices in front of the camera.
     if len(tri):
-        _, _, z = cam.project(tri.reshape(-1, 3))
-        z = z[z > 0.05]
+        z = tri_z[tri_z > 0.05]
     else:
         z = np.zeros(0)
     near = float(np.percentile(z, 1)) if z.size else 2.0
@@ -356,7 +391,7 @@ def _measure_space(scene: Scene, max_far: float, sky_grid: int) -> SceneSpace:
     gw, gh = int(math.ceil(cam.width / sky_cell)), int(math.ceil(cam.height / sky_cell))
     covered = np.zeros((gh, gw), dtype=bool)
     if len(tri):
-        u, v, zz = cam.project(tri.reshape(-1, 3))
+        u, v, zz = tri_u, tri_v, tri_z
         front = (zz > 0.05).reshape(-1, 3).all(axis=1)
         uv = np.stack([u, v], -1).reshape(-1, 3, 2)[front]
         uv = uv[np.isfinite(uv).all(axis=(1, 2))]
