@@ -126,6 +126,45 @@ def _paths(rng: np.random.Generator, space: SceneSpace, o: BirdsOptions, t: np.n
     return c_path[None] + offs + wander
 
 
+def _draw_path(rng: np.random.Generator, space: SceneSpace, o: BirdsOptions, laps: int, shrink: float) -> tuple:
+    """The random draws of one :func:`_paths` candidate, in its order (same stream)."""
+    rows, cols = np.nonzero(space.sky_mask)
+    i = rng.integers(0, len(rows))
+    u = (cols[i] + rng.random()) * space.sky_cell
+    v = (rows[i] + rng.random()) * space.sky_cell
+    lo, hi = o.min_distance, min(o.max_distance, 0.8 * space.sky_depth)
+    z = lo + (hi - lo) * rng.random() ** 1.5
+    direction = rng.choice([-1.0, 1.0])
+    bzy = rng.uniform(-0.15, 0.15)
+    ell = rng.uniform(0.5, 0.8)
+    offs = rng.normal(size=(o.count, 1, 3)) * o.spread * shrink * np.array([1.0, 0.4, 1.0])
+    amplitude = 0.4 * o.spread * shrink / laps
+    amps, phases = [], []
+    for k in (1, 2):  # fourier_loop's draws, harmonics=2
+        amps.append(rng.normal(size=(o.count, 3, 1)) * amplitude / k)
+        phases.append(rng.uniform(0, 2 * math.pi, size=(o.count, 3, 1)))
+    radius = o.speed * o.loop_seconds / (2 * math.pi * laps) * shrink
+    return u, v, z, direction * ell, bzy, offs, amps, phases, radius, 2 * math.pi * laps
+
+
+def _paths_batch(space: SceneSpace, o: BirdsOptions, t: np.ndarray, draws: list[tuple]) -> np.ndarray:
+    """(B, count, K+1, 3): :func:`_paths` for each candidate's draws, computed together
+    (the same operations in the same order, so the same values)."""
+    u, v, z, de, bzy, offs, amps, phases, radius, wl = (np.array(c) for c in zip(*draws))
+    centre = space.camera.unproject(u, v, z).astype(np.float64)  # (B, 3)
+    w = wl[:, None] * t[None] / o.loop_seconds  # (B, K+1)
+    bz = np.stack([np.zeros_like(bzy), bzy, np.ones_like(bzy)], -1)
+    ax = np.array([1.0, 0.0, 0.0])
+    c_path = centre[:, None] + radius[:, None, None] * (np.cos(w)[:, :, None] * ax
+                                                        + de[:, None, None] * np.sin(w)[:, :, None] * bz[:, None])
+    wf = 2.0 * math.pi * np.asarray(t, dtype=np.float64) / o.loop_seconds
+    wander = np.zeros(offs.shape[:2] + (3, len(t)))
+    for k in (1, 2):
+        wander += amps[:, k - 1] * np.sin(k * wf + phases[:, k - 1])
+    wander = (wander / math.sqrt(1.0 + 1.0 / 4)).transpose(0, 1, 3, 2)
+    return c_path[:, None] + offs + wander
+
+
 _BATCH = 25  # candidate paths checked per vectorised flight test
 
 
@@ -154,15 +193,15 @@ def birds(scene: Scene, options: BirdsOptions = DEFAULT_BIRDS, seed: int = 0) ->
             # Candidates are drawn one by one (the same random stream as checking each in
             # turn) but checked together; the stream is rewound to just after the first
             # good one, so the result equals the one-by-one search.
-            cands, states = [], []
+            draws, states = [], []
             for attempt in range(start, min(start + _BATCH, attempts)):
                 laps = 1 + min(attempt // 50, 3)
                 shrink = 0.7 ** max(0, attempt // 50 - 3)
-                cands.append(_paths(rng, space, relaxed, t, laps, shrink))
+                draws.append(_draw_path(rng, space, relaxed, laps, shrink))
                 states.append(rng.bit_generator.state)
             # Sparse keys first (every 16th, then every 4th): most candidates fail there, and
             # a pass must pass all, so these only skip candidates the full test would reject.
-            stacked = np.stack(cands)
+            stacked = cands = _paths_batch(space, relaxed, t, draws)
             rough = np.flatnonzero(flight_ok(space, stacked[:, :, ::16], relaxed).all(axis=(1, 2)))
             if len(rough):
                 rough = rough[flight_ok(space, stacked[rough][:, :, ::4], relaxed).all(axis=(1, 2))]
