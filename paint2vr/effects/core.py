@@ -268,10 +268,11 @@ def fill_holes_max(grid: np.ndarray) -> np.ndarray:
     g = grid.copy()
     if not np.isfinite(g).any():
         return np.zeros_like(g)
-    while not np.isfinite(g).all():
+    holes = ~np.isfinite(g)
+    while holes.any():
         grown = _max_filter3(g)
-        holes = ~np.isfinite(g)
         g[holes] = grown[holes]
+        holes &= ~np.isfinite(grown)
     return g
 
 
