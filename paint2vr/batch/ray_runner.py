@@ -92,10 +92,7 @@ def run_batch_ray(manifest: str | os.PathLike[str], out: str | os.PathLike[str],
     if options.ray_depth_actors < 1 or options.depth_batch_size < 1:
         raise InputError(f"ray_depth_actors and depth_batch_size must be >= 1, got "
                          f"{options.ray_depth_actors}, {options.depth_batch_size}")
-    if convert_options is None or export_options is None:
-        dc, de = _default_options()
-        convert_options = convert_options if convert_options is not None else dc
-        export_options = export_options if export_options is not None else de
+    convert_options, export_options = _default_options(convert_options, export_options)
     job = BatchJob(manifest, out, options, convert_options, export_options, on_progress, scene_fn)
     started = False
     try:

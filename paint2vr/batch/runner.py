@@ -26,7 +26,7 @@ from .layout import JOB_DIR, FolderLock, check_no_escaping_symlinks, output_relp
 from .manifest import DEFAULT_MANIFEST_OPTIONS, ManifestItem, ManifestOptions, check_manifest, iter_manifest
 from .state import JobStore
 from .worker import (ItemResult, SceneFn, Task, WorkerConfig, _output_ok, fetch, fingerprint, init_worker,
-                     item_options, options_hash, painting_info, run_item)
+                     item_options, options_hash, painting_info, remove_quietly, run_item)
 
 log = logging.getLogger(__name__)
 
@@ -252,10 +252,12 @@ class BatchJob:
             self.lock.release()
 
 
-def _default_options() -> tuple[Any, Any]:
+def _default_options(convert_options: Any = None, export_options: Any = None) -> tuple[Any, Any]:
+    """The given options, with the library's defaults where None."""
     from ..export import DEFAULT_EXPORT_OPTIONS
     from ..pipeline import DEFAULT_CONVERT_OPTIONS
-    return DEFAULT_CONVERT_OPTIONS, DEFAULT_EXPORT_OPTIONS
+    return (DEFAULT_CONVERT_OPTIONS if convert_options is None else convert_options,
+            DEFAULT_EXPORT_OPTIONS if export_options is None else export_options)
 
 
 def load_for_depth(task: Task, config: WorkerConfig) -> tuple[Task, Any, ItemResult | None]:
@@ -285,11 +287,7 @@ def load_for_depth(task: Task, config: WorkerConfig) -> tuple[Task, Any, ItemRes
         res.error = f"{type(exc).__name__}: {exc}"
         return task, None, res
     finally:
-        if tmp:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
+        remove_quietly(tmp)
 
 
 def depth_batch(batch: list[Task], config: WorkerConfig, estimator: Any,
@@ -365,10 +363,7 @@ def run_local(manifest: str | os.PathLike[str], out: str | os.PathLike[str],
     if options.workers < 0 or options.window < 0 or options.retries < 0 or options.depth_batch_size < 1:
         raise InputError("workers, window and retries must be >= 0 and depth_batch_size >= 1, got "
                          f"{options.workers}, {options.window}, {options.retries}, {options.depth_batch_size}")
-    if convert_options is None or export_options is None:
-        dc, de = _default_options()
-        convert_options = convert_options if convert_options is not None else dc
-        export_options = export_options if export_options is not None else de
+    convert_options, export_options = _default_options(convert_options, export_options)
     job = BatchJob(manifest, out, options, convert_options, export_options, on_progress, scene_fn)
     workers = 1 if options.inline else (options.workers or os.cpu_count() or 1)
     depth_main = options.depth_in == "main" or (options.depth_in == "auto" and (

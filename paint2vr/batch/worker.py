@@ -98,6 +98,15 @@ class ItemResult:
 _CONFIG: WorkerConfig | None = None
 
 
+def remove_quietly(path: str | None) -> None:
+    """Delete a temporary file if there is one; a file already gone is fine."""
+    if path:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+
+
 def init_worker(config: WorkerConfig) -> None:
     """Install ``config`` in this process (ProcessPoolExecutor initializer)."""
     global _CONFIG
@@ -281,10 +290,6 @@ def run_item(task: Task, config: WorkerConfig | None = None) -> ItemResult:
         log.error("item %s: internal error\n%s", item.id, traceback.format_exc())
         res.error = f"internal error: {type(exc).__name__}: {exc}"
     finally:
-        if tmp:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
+        remove_quietly(tmp)
         res.seconds = time.perf_counter() - t_start
     return res

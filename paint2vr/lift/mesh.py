@@ -80,21 +80,30 @@ def uniform_grid_mesh(depth: np.ndarray, extended: np.ndarray, cover: np.ndarray
         ext = gx.ravel()[jc]
         near_z = np.where(near_ok, cz_j, np.clip(ext, lo, lo * (1.0 + max_jump)))
         far_z = np.where(far_ok, cz_j, hi)
-        n = len(jc)
-        base = len(z)
-        for copy_z in (near_z, far_z):
-            ids = base + np.arange(n * 4).reshape(n, 4)
-            faces.append(_split(ids, np.log(copy_z)))
-            vr.append(rows[jc.ravel() // (nx + 1)])
-            vc.append(cols[jc.ravel() % (nx + 1)])
-            vz.append(copy_z.ravel().astype(np.float32))
-            base += n * 4
+        add_jump_copies(faces, vr, vc, vz, len(z), (near_z, far_z), rows[jc.ravel() // (nx + 1)],
+                        cols[jc.ravel() % (nx + 1)])
     allz = np.concatenate(vz)
     f = np.concatenate(faces, axis=0)
     f = f[no_jump(allz, f, max_jump)]
     used, inv = np.unique(f.ravel(), return_inverse=True)
     return (np.concatenate(vr)[used], np.concatenate(vc)[used], allz[used],
             inv.reshape(-1, 3).astype(np.uint32))
+
+
+def add_jump_copies(faces: list, vr: list, vc: list, vz: list, base: int, copies: tuple,
+                    rows: np.ndarray, cols: np.ndarray) -> int:
+    """Append, for cells spanning a depth jump, one near and one far copy of each cell
+    (4 fresh vertices per cell and copy, at ``rows``/``cols``, depths from ``copies``: (n, 4)
+    each). Returns the next free vertex index."""
+    for copy_z in copies:
+        n = copy_z.shape[0]
+        ids = base + np.arange(n * 4).reshape(n, 4)
+        faces.append(_split(ids, np.log(copy_z)))
+        vr.append(rows)
+        vc.append(cols)
+        vz.append(copy_z.ravel().astype(np.float32))
+        base += n * 4
+    return base
 
 
 def _split(quads: np.ndarray, logz: np.ndarray) -> np.ndarray:

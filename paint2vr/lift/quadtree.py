@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .mesh import _split, no_jump
+from .mesh import _split, add_jump_copies, no_jump
 
 
 @dataclass
@@ -230,14 +230,8 @@ def quadtree_mesh(depth: np.ndarray, extended: np.ndarray, lat: Lattice, plan: P
                 ext = extended[lat.rows[jc // W1], lat.cols[jc % W1]]
                 near_z = np.where(near_ok, cz_j, np.clip(ext, lo, lo * (1.0 + max_jump)))
                 far_z = np.where(far_ok, cz_j, hi)
-                n = len(jc)
-                for copy_z in (near_z, far_z):
-                    ids = base + np.arange(n * 4).reshape(n, 4)
-                    faces.append(_split(ids, np.log(copy_z)))
-                    vr.append(lat.rows[jc.ravel() // W1])
-                    vc.append(lat.cols[jc.ravel() % W1])
-                    vz.append(copy_z.ravel().astype(np.float32))
-                    base += n * 4
+                base = add_jump_copies(faces, vr, vc, vz, base, (near_z, far_z), lat.rows[jc.ravel() // W1],
+                                       lat.cols[jc.ravel() % W1])
             continue
         mids = [m[ci, cj] for m in _mid_flags(ex[lv] & plan.split[lv])]
         fan = np.any(mids, axis=0)
