@@ -74,13 +74,27 @@ def encode_texture(tex: np.ndarray, options: GltfOptions) -> tuple[bytes, str]:
     size = texture_size(tex.shape, options.max_texture)
     if size != img.size:
         img = img.resize(size, Image.Resampling.LANCZOS)
-    buf = io.BytesIO()
     if img.mode == "RGBA":
-        # zlib level 3: as small as level 6 on painted layers (measured) and twice as fast.
-        img.save(buf, format="PNG", optimize=False, compress_level=3)
-        return buf.getvalue(), "image/png"
+        return _encode_png_rgba(np.asarray(img)), "image/png"
+    buf = io.BytesIO()
     img.save(buf, format="JPEG", quality=options.jpeg_quality, subsampling=0, optimize=False)
     return buf.getvalue(), "image/jpeg"
+
+
+def _encode_png_rgba(rgba: np.ndarray) -> bytes:
+    """uint8 (h, w, 4) -> PNG bytes, fast.
+
+    zlib level 1 with every row "up"-filtered: on painted layer textures (1 MP painting, six
+    layers, 6 M texels) 2.6x faster than Pillow at level 3 (0.15 vs 0.39 s) for 1 % more
+    bytes; adaptive filtering costs more time than it saves bytes there (measured).
+    """
+    import cv2
+
+    ok, buf = cv2.imencode(".png", cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGRA),
+                           [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_UP])
+    if not ok:
+        raise ExportError(f"could not encode a {rgba.shape[1]}x{rgba.shape[0]} texture as PNG")
+    return buf.tobytes()
 
 
 @dataclass

@@ -32,10 +32,16 @@ def push_pull(values: np.ndarray, weight: np.ndarray) -> np.ndarray:
         if h % 2 or wd % 2:  # zero-weight padding keeps 2x2 sums exact
             pv = np.pad(pv, ((0, h % 2), (0, wd % 2), (0, 0)))
             pw = np.pad(pw, ((0, h % 2), (0, wd % 2)))
-        sv = pv[0::2, 0::2] + pv[1::2, 0::2] + pv[0::2, 1::2] + pv[1::2, 1::2]
-        sw = pw[0::2, 0::2] + pw[1::2, 0::2] + pw[0::2, 1::2] + pw[1::2, 1::2]
+        sv = pv[0::2, 0::2] + pv[1::2, 0::2]
+        sv += pv[0::2, 1::2]
+        sv += pv[1::2, 1::2]
+        sw = pw[0::2, 0::2] + pw[1::2, 0::2]
+        sw += pw[0::2, 1::2]
+        sw += pw[1::2, 1::2]
         scale = np.where(sw > 1.0, 1.0 / np.maximum(sw, 1e-30), 1.0).astype(np.float32)
-        pv, pw = sv * scale[..., None], sw * scale
+        sv *= scale[..., None]
+        sw *= scale
+        pv, pw = sv, sw
     pv, pw = pyr[-1]
     col = np.where(pw[..., None] > 0, pv / np.maximum(pw, 1e-30)[..., None], 0.0).astype(np.float32)
     for pv, pw in reversed(pyr[:-1]):
@@ -45,7 +51,59 @@ def push_pull(values: np.ndarray, weight: np.ndarray) -> np.ndarray:
         if up.ndim == 2:
             up = up[..., None]
         up = up[:h, :wd]
-        col = pv + up * (1.0 - pw)[..., None]
+        up *= (1.0 - pw)[..., None]
+        up += pv  # in place: the same sums as pv + up * (1 - pw), without two temporaries
+        col = up
+    return col[..., 0] if squeeze else col
+
+
+def push_pull_reference(values: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Slow, obvious reference of :func:`push_pull`: explicit loops over every pixel.
+
+    Push: each coarser pixel is the weighted sum of its 2x2 children (missing children weigh
+    0), renormalised when the summed weight exceeds 1. Pull: from the top down, a pixel keeps
+    ``value + (1 - weight) * parent``, where ``parent`` is the coarser level upsampled
+    bilinearly at pixel centres (clamped at the borders, as cv2.resize INTER_LINEAR does).
+    """
+    v = np.asarray(values, np.float64)
+    squeeze = v.ndim == 2
+    if squeeze:
+        v = v[..., None]
+    w = np.clip(np.asarray(weight, np.float64), 0.0, 1.0)
+    levels = [(v * w[..., None], w)]
+    while levels[-1][1].shape != (1, 1):
+        pv, pw = levels[-1]
+        h, wd = pw.shape
+        nh, nw = (h + 1) // 2, (wd + 1) // 2
+        sv, sw = np.zeros((nh, nw, v.shape[2])), np.zeros((nh, nw))
+        for y in range(h):
+            for x in range(wd):
+                sv[y // 2, x // 2] += pv[y, x]
+                sw[y // 2, x // 2] += pw[y, x]
+        for y in range(nh):
+            for x in range(nw):
+                if sw[y, x] > 1.0:
+                    sv[y, x] /= sw[y, x]
+                    sw[y, x] = 1.0
+        levels.append((sv, sw))
+    pv, pw = levels[-1]
+    col = pv / pw[..., None] if pw[0, 0] > 0 else np.zeros_like(pv)
+    for pv, pw in reversed(levels[:-1]):
+        h, wd = pw.shape
+        ch, cw = col.shape[:2]
+        out = np.empty_like(pv)
+        for y in range(h):
+            sy = min(max((y + 0.5) / 2 - 0.5, 0.0), ch - 1.0)
+            y0 = int(sy)
+            y1, fy = min(y0 + 1, ch - 1), sy - y0
+            for x in range(wd):
+                sx = min(max((x + 0.5) / 2 - 0.5, 0.0), cw - 1.0)
+                x0 = int(sx)
+                x1, fx = min(x0 + 1, cw - 1), sx - x0
+                parent = ((1 - fy) * ((1 - fx) * col[y0, x0] + fx * col[y0, x1])
+                          + fy * ((1 - fx) * col[y1, x0] + fx * col[y1, x1]))
+                out[y, x] = pv[y, x] + (1.0 - pw[y, x]) * parent
+        col = out
     return col[..., 0] if squeeze else col
 
 

@@ -314,8 +314,8 @@ def lift(painting: Painting, depth: DepthMap, options: LiftOptions = DEFAULT_LIF
         tex[..., :3] = rgb_t[y0:y1, x0:x1]
         if shown_fill.any():
             # Resized as uint8: 4x less data than float, and the fill is smooth anyway.
-            col_up = _resize((np.clip(col_k, 0, 255) + 0.5).astype(np.uint8), tg.w, tg.h,
-                             cv2.INTER_LINEAR)[y0:y1, x0:x1]
+            col_up = linear_resize_crop((np.clip(col_k, 0, 255) + 0.5).astype(np.uint8), tg.w, tg.h,
+                                        x0, y0, x1, y1)
             np.copyto(tex[..., :3], col_up, where=shown_fill[..., None])
         tex[..., 3] = (painted | shown_fill).view(np.uint8) * np.uint8(255)
         _coarsen_hidden_texels(tex)
@@ -437,17 +437,44 @@ def _coarsen_hidden_texels(tex: np.ndarray) -> None:
     # The band is found at 1/4 resolution (a cell is near if any texel in it is opaque):
     # 10x cheaper than a full-resolution dilation and at least as wide.
     q = 4
-    small_a = cv2.resize((tex[..., 3] > 0).astype(np.uint8) * 255, (-(-w // q), -(-h // q)),
-                         interpolation=cv2.INTER_AREA) > 0
+    opaque = cv2.copyMakeBorder((tex[..., 3] > 0).view(np.uint8) * np.uint8(255), 0, -h % q, 0, -w % q, cv2.BORDER_CONSTANT)
+    small_a = cv2.resize(opaque, (opaque.shape[1] // q, opaque.shape[0] // q), interpolation=cv2.INTER_AREA) > 0
     k = 2 * (-(-HIDDEN_BAND // q)) + 1
-    near_small = cv2.dilate(small_a.astype(np.uint8), np.ones((k, k), np.uint8))
+    near_small = cv2.dilate(small_a.view(np.uint8), np.ones((k, k), np.uint8))
     if near_small.all():
         return
-    near = cv2.resize(near_small, (w, h), interpolation=cv2.INTER_NEAREST) > 0
-    small = cv2.resize(tex[..., :3], (max(1, w // HIDDEN_BLOCK), max(1, h // HIDDEN_BLOCK)),
-                       interpolation=cv2.INTER_AREA)
-    coarse = cv2.resize(small, (w, h), interpolation=cv2.INTER_NEAREST)
-    np.copyto(tex[..., :3], coarse, where=~near[..., None])
+    # Whole blocks only (an exact block mean); the few rows and columns past the last whole
+    # block keep their colour. Hidden texels are transparent, so the block's alpha is 0 too
+    # and each texel is copied as one uint32 (3x faster than per channel, measured).
+    hb, wb = h // HIDDEN_BLOCK * HIDDEN_BLOCK, w // HIDDEN_BLOCK * HIDDEN_BLOCK
+    small = cv2.resize(tex[:hb, :wb], (wb // HIDDEN_BLOCK, hb // HIDDEN_BLOCK), interpolation=cv2.INTER_AREA)
+    small[..., 3] = 0
+    coarse = cv2.resize(small, (wb, hb), interpolation=cv2.INTER_NEAREST)
+    hidden = cv2.resize(near_small, (near_small.shape[1] * q, near_small.shape[0] * q),
+                        interpolation=cv2.INTER_NEAREST)[:hb, :wb] == 0
+    texels = tex.view(np.uint32).reshape(h, w)[:hb, :wb]
+    np.copyto(texels, coarse.view(np.uint32).reshape(hb, wb), where=hidden)
+
+
+def _coarsen_hidden_texels_reference(tex: np.ndarray) -> None:
+    """Slow reference of :func:`_coarsen_hidden_texels`: texel by texel, block by block."""
+    h, w = tex.shape[:2]
+    if h < 2 * HIDDEN_BLOCK or w < 2 * HIDDEN_BLOCK:
+        return
+    q, band = 4, -(-HIDDEN_BAND // 4)
+    opaque = tex[..., 3] > 0
+    cells = np.array([[opaque[y:y + q, x:x + q].any() for x in range(0, w, q)] for y in range(0, h, q)])
+    hb, wb = h // HIDDEN_BLOCK * HIDDEN_BLOCK, w // HIDDEN_BLOCK * HIDDEN_BLOCK
+    src = tex.copy()
+    for y in range(hb):
+        for x in range(wb):
+            cy, cx = y // q, x // q
+            if cells[max(0, cy - band):cy + band + 1, max(0, cx - band):cx + band + 1].any():
+                continue
+            by, bx = y // HIDDEN_BLOCK * HIDDEN_BLOCK, x // HIDDEN_BLOCK * HIDDEN_BLOCK
+            block = src[by:by + HIDDEN_BLOCK, bx:bx + HIDDEN_BLOCK, :3].reshape(-1, 3).astype(np.float64)
+            tex[y, x, :3] = np.floor(block.mean(axis=0) + 0.5)
+            tex[y, x, 3] = 0
 
 
 def nearest_index(src: int, dst: int) -> np.ndarray:
@@ -455,6 +482,18 @@ def nearest_index(src: int, dst: int) -> np.ndarray:
     (floor(x * src / dst), as OpenCV computes it), so a crop of a nearest-neighbour resize
     can be taken without resizing the whole image."""
     return np.minimum(np.floor(np.arange(dst) * (1.0 / (dst / src))).astype(np.int64), src - 1)
+
+
+def linear_resize_crop(a: np.ndarray, w: int, h: int, x0: int, y0: int, x1: int, y1: int) -> np.ndarray:
+    """``cv2.resize(a, (w, h), INTER_LINEAR)[y0:y1, x0:x1]`` without resizing the rest.
+
+    The same pixel-centre mapping and clamped borders, by an affine warp of the crop alone;
+    values agree within the warp's 1/32-pixel position steps (a grey level or two).
+    """
+    sx, sy = a.shape[1] / w, a.shape[0] / h
+    m = np.array([[sx, 0.0, (x0 + 0.5) * sx - 0.5], [0.0, sy, (y0 + 0.5) * sy - 0.5]])
+    return cv2.warpAffine(a, m, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_REPLICATE)
 
 
 def _fit(w: int, h: int, side: int) -> tuple[int, int]:

@@ -41,6 +41,17 @@ def test_textures_png_with_alpha_jpeg_without():
     assert encode_texture(rgba, DEFAULT_GLTF_OPTIONS)[1] == "image/png"
 
 
+def test_png_texture_round_trips_exactly():
+    import io
+    from PIL import Image
+
+    rgba = np.random.default_rng(3).integers(0, 256, (37, 53, 4), dtype=np.uint8)
+    data, mime = encode_texture(rgba, DEFAULT_GLTF_OPTIONS)
+    assert mime == "image/png" and data[:8] == b"\x89PNG\r\n\x1a\n"
+    back = np.asarray(Image.open(io.BytesIO(data)))
+    assert back.shape == rgba.shape and np.array_equal(back, rgba)
+
+
 def test_deterministic_bytes():
     assert export_bytes(small_scene()) == export_bytes(small_scene())
 
