@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .mesh import _split, add_jump_copies, no_jump
+from .mesh import _split, add_jump_copies, compact_vertices, no_jump
 
 
 @dataclass
@@ -256,9 +256,8 @@ def quadtree_mesh(depth: np.ndarray, extended: np.ndarray, lat: Lattice, plan: P
     r, c = allr[f], allc[f]
     area = (r[:, 1] - r[:, 0]) * (c[:, 2] - c[:, 0]) - (r[:, 2] - r[:, 0]) * (c[:, 1] - c[:, 0])
     f = f[no_jump(allz, f, max_jump) & (area != 0)]
-    used, inv = np.unique(f.ravel(), return_inverse=True)
-    return (allr[used], allc[used], allz[used],
-            inv.reshape(-1, 3).astype(np.uint32))
+    used, inv = compact_vertices(f, len(allz))
+    return allr[used], allc[used], allz[used], inv.astype(np.uint32)
 
 
 def quadtree_plan_reference(lat: Lattice, tol: float, max_jump: float,

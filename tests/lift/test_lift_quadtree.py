@@ -96,3 +96,15 @@ def test_silhouette_cells_are_fine():
     assert {tuple(x) for x in part} <= {tuple(x) for x in lv[0]}
     coarse = plan.split[0].sum() == 0 and sum(len(v) for k, v in lv.items() if k >= 2)
     assert coarse
+
+
+@pytest.mark.parametrize("n_vertices,n_faces", [(1, 1), (10, 4), (500, 300), (50, 0)])
+def test_compact_vertices_equals_unique(n_vertices, n_faces):
+    from paint2vr.lift.mesh import compact_vertices
+
+    faces = np.random.default_rng(n_faces).integers(0, n_vertices, (n_faces, 3))
+    used, inv = compact_vertices(faces, n_vertices + 7)  # spare unused ids past the end
+    want_used, want_inv = np.unique(faces.ravel(), return_inverse=True)
+    np.testing.assert_array_equal(used, want_used)
+    np.testing.assert_array_equal(inv, want_inv.reshape(-1, 3))
+    assert inv.shape == faces.shape
