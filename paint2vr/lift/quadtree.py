@@ -47,14 +47,29 @@ class Lattice:
 
 
 def _pool_closed(mask: np.ndarray, step: int, ny: int, nx: int) -> np.ndarray:
-    """Any-true over the closed cells [i*step, (i+1)*step] (cells past the image are False)."""
+    """Any-true over the closed cells [i*step, (i+1)*step] (cells past the image are False).
+
+    A (step+1)-square dilation anchored at its corner, read every ``step`` pixels: OpenCV's
+    running maximum, several times faster than reshaped reductions (same result as
+    :func:`_pool_closed_reference`, tested).
+    """
     h, w = mask.shape
-    m = np.zeros((ny * step + 1, nx * step + 1), bool)
+    m = np.zeros((ny * step + 1, nx * step + 1), np.uint8)
     m[:min(h, ny * step + 1), :min(w, nx * step + 1)] = mask[:ny * step + 1, :nx * step + 1]
-    inner = m[:-1, :-1].reshape(ny, step, nx, step).any(axis=(1, 3))
-    right = m[:-1, step::step].reshape(ny, step, nx).any(axis=1)
-    down = m[step::step, :-1].reshape(ny, nx, step).any(axis=2)
-    return inner | right | down | m[step::step, step::step]
+    grown = cv2.dilate(m, np.ones((step + 1, step + 1), np.uint8), anchor=(0, 0),
+                       borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    return grown[0:ny * step:step, 0:nx * step:step] > 0
+
+
+def _pool_closed_reference(mask: np.ndarray, step: int, ny: int, nx: int) -> np.ndarray:
+    """Obvious version of :func:`_pool_closed`: one slice per cell."""
+    h, w = mask.shape
+    out = np.zeros((ny, nx), bool)
+    for i in range(ny):
+        for j in range(nx):
+            y0, x0 = i * step, j * step
+            out[i, j] = bool(mask[y0:min(h, y0 + step + 1), x0:min(w, x0 + step + 1)].any())
+    return out
 
 
 def make_lattice(depth: np.ndarray, cover: np.ndarray, base: int, levels: int) -> Lattice:

@@ -313,9 +313,10 @@ def lift(painting: Painting, depth: DepthMap, options: LiftOptions = DEFAULT_LIF
         # painting shows there.
         tex[..., :3] = rgb_t[y0:y1, x0:x1]
         if shown_fill.any():
-            # Resized as uint8: 4x less data than float, and the fill is smooth anyway.
-            col_up = linear_resize_crop((np.clip(col_k, 0, 255) + 0.5).astype(np.uint8), tg.w, tg.h,
-                                        x0, y0, x1, y1)
+            # Resized whole as uint8 (4x less data than float; the fill is smooth anyway), then
+            # cropped: OpenCV's resize beats an affine warp of the crop alone (measured).
+            col_up = _resize((np.clip(col_k, 0, 255) + 0.5).astype(np.uint8), tg.w, tg.h,
+                             cv2.INTER_LINEAR)[y0:y1, x0:x1]
             np.copyto(tex[..., :3], col_up, where=shown_fill[..., None])
         tex[..., 3] = (painted | shown_fill).view(np.uint8) * np.uint8(255)
         _coarsen_hidden_texels(tex)
@@ -482,18 +483,6 @@ def nearest_index(src: int, dst: int) -> np.ndarray:
     (floor(x * src / dst), as OpenCV computes it), so a crop of a nearest-neighbour resize
     can be taken without resizing the whole image."""
     return np.minimum(np.floor(np.arange(dst) * (1.0 / (dst / src))).astype(np.int64), src - 1)
-
-
-def linear_resize_crop(a: np.ndarray, w: int, h: int, x0: int, y0: int, x1: int, y1: int) -> np.ndarray:
-    """``cv2.resize(a, (w, h), INTER_LINEAR)[y0:y1, x0:x1]`` without resizing the rest.
-
-    The same pixel-centre mapping and clamped borders, by an affine warp of the crop alone;
-    values agree within the warp's 1/32-pixel position steps (a grey level or two).
-    """
-    sx, sy = a.shape[1] / w, a.shape[0] / h
-    m = np.array([[sx, 0.0, (x0 + 0.5) * sx - 0.5], [0.0, sy, (y0 + 0.5) * sy - 0.5]])
-    return cv2.warpAffine(a, m, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                          borderMode=cv2.BORDER_REPLICATE)
 
 
 def _fit(w: int, h: int, side: int) -> tuple[int, int]:

@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 import pytest
 
-from paint2vr.lift.stage import linear_resize_crop, nearest_index
+from paint2vr.lift.stage import nearest_index
 
 
 @pytest.mark.parametrize("src,dst", [(5, 5), (7, 3), (3, 7), (640, 1467), (1021, 2903), (421, 1600),
@@ -24,19 +24,6 @@ def test_nearest_index_crop_equals_resized_crop():
     full = cv2.resize(m.astype(np.uint8), (131, 90), interpolation=cv2.INTER_NEAREST) > 0
     ny, nx = nearest_index(37, 90), nearest_index(53, 131)
     np.testing.assert_array_equal(m[ny[10:70, None], nx[None, 20:100]], full[10:70, 20:100])
-
-
-@pytest.mark.parametrize("src,dst,crop", [((37, 53), (90, 131), (20, 10, 100, 70)),
-                                          ((100, 160), (213, 347), (0, 0, 347, 213)),
-                                          ((60, 40), (60, 40), (5, 7, 33, 50))])
-def test_linear_resize_crop_matches_full_resize(src, dst, crop):
-    yy, xx = np.mgrid[0:src[0], 0:src[1]]
-    a = np.stack([127 + 120 * np.sin(xx / 5.0), 127 + 120 * np.cos(yy / 7.0), (xx + yy) % 256], -1).astype(np.uint8)
-    x0, y0, x1, y1 = crop
-    want = cv2.resize(a, (dst[1], dst[0]), interpolation=cv2.INTER_LINEAR)[y0:y1, x0:x1].astype(int)
-    got = linear_resize_crop(a, dst[1], dst[0], x0, y0, x1, y1)
-    assert got.shape == want.shape and got.dtype == np.uint8
-    assert np.abs(got.astype(int) - want).max() <= 2
 
 
 @pytest.mark.parametrize("shape", [(40, 50), (67, 93), (64, 64), (34, 200)])

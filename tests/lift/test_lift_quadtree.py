@@ -108,3 +108,16 @@ def test_compact_vertices_equals_unique(n_vertices, n_faces):
     np.testing.assert_array_equal(used, want_used)
     np.testing.assert_array_equal(inv, want_inv.reshape(-1, 3))
     assert inv.shape == faces.shape
+
+
+@pytest.mark.parametrize("step", [1, 2, 3, 4, 6, 9])
+@pytest.mark.parametrize("shape", [(1, 1), (5, 7), (37, 29)])
+def test_pool_closed_matches_reference(step, shape):
+    from paint2vr.lift.quadtree import _pool_closed, _pool_closed_reference
+
+    rng = np.random.default_rng(step * 100 + shape[0])
+    mask = rng.random(shape) < 0.05
+    ny, nx = -(-(shape[0] - 1) // step) + 1, -(-(shape[1] - 1) // step) + 2  # some cells past the image
+    got = _pool_closed(mask, step, ny, nx)
+    assert got.shape == (ny, nx) and got.dtype == bool
+    np.testing.assert_array_equal(got, _pool_closed_reference(mask, step, ny, nx))
