@@ -29,15 +29,16 @@ def push_pull(values: np.ndarray, weight: np.ndarray) -> np.ndarray:
         h, wd = pw.shape
         if h == 1 and wd == 1:
             break
-        if h % 2 or wd % 2:  # zero-weight padding keeps 2x2 sums exact
-            pv = np.pad(pv, ((0, h % 2), (0, wd % 2), (0, 0)))
-            pw = np.pad(pw, ((0, h % 2), (0, wd % 2)))
-        sv = pv[0::2, 0::2] + pv[1::2, 0::2]
-        sv += pv[0::2, 1::2]
-        sv += pv[1::2, 1::2]
-        sw = pw[0::2, 0::2] + pw[1::2, 0::2]
-        sw += pw[0::2, 1::2]
-        sw += pw[1::2, 1::2]
+        # 2x2 sums; at odd sizes the last row/column has fewer children (as if padded with
+        # zero weight, without copying the level into a padded array).
+        hh, hw = h // 2, wd // 2
+        sv, sw = pv[0::2, 0::2].copy(), pw[0::2, 0::2].copy()
+        sv[:hh] += pv[1::2, 0::2]
+        sv[:, :hw] += pv[0::2, 1::2]
+        sv[:hh, :hw] += pv[1::2, 1::2]
+        sw[:hh] += pw[1::2, 0::2]
+        sw[:, :hw] += pw[0::2, 1::2]
+        sw[:hh, :hw] += pw[1::2, 1::2]
         scale = np.where(sw > 1.0, 1.0 / np.maximum(sw, 1e-30), 1.0).astype(np.float32)
         sv *= scale[..., None]
         sw *= scale
