@@ -116,22 +116,43 @@ def _pool2(a: np.ndarray, op: str) -> np.ndarray:
     return f(f(a[0::2, 0::2], a[0::2, 1::2]), f(a[1::2, 0::2], a[1::2, 1::2]))
 
 
+def _halving_max(x: np.ndarray) -> np.ndarray:
+    """(A, s, B, s) -> (A, B) maximum over axes 1 and 3 (s a power of two) by pairwise
+    halving: numpy reduces short strided axes slowly (4x faster here, measured)."""
+    s = x.shape[3]
+    while s > 1:
+        s //= 2
+        x = np.maximum(x[:, :, :, :s], x[:, :, :, s:])
+    s = x.shape[1]
+    while s > 1:
+        s //= 2
+        x = np.maximum(x[:, :s], x[:, s:])
+    return x[:, 0, :, 0]
+
+
 def planarity_errors(lat: Lattice) -> list[np.ndarray]:
     """Per level, the largest |disparity - bilinear of the cell's corners| over each cell's
-    lattice vertices (half-open cells; level 0 is exact by construction, so zeros)."""
-    d = 1.0 / lat.z.astype(np.float64)
+    lattice vertices (half-open cells; level 0 is exact by construction, so zeros).
+
+    float32 (tolerances are about 1e-3 1/m, rounding about 1e-8) and the bilinear
+    interpolation done along x on the corner rows first, so only three passes touch every
+    vertex: about 3x faster than float64 in the textbook form (measured).
+    """
+    d = (1.0 / lat.z).astype(np.float32)
     NY, NX = lat.shape
-    errs = [np.zeros((NY, NX))]
+    errs = [np.zeros((NY, NX), np.float32)]
     for lv in range(1, lat.levels + 1):
         s = 1 << lv
         c = d[::s, ::s]
-        f = np.arange(s, dtype=np.float64) / s
-        fy, fx = f[None, :, None, None], f[None, None, None, :]
-        c00, c01 = c[:-1, :-1][:, None, :, None], c[:-1, 1:][:, None, :, None]
-        c10, c11 = c[1:, :-1][:, None, :, None], c[1:, 1:][:, None, :, None]
-        interp = (1 - fy) * ((1 - fx) * c00 + fx * c01) + fy * ((1 - fx) * c10 + fx * c11)
-        blk = d[:-1, :-1].reshape(NY // s, s, NX // s, s)
-        errs.append(np.abs(blk - interp).max(axis=(1, 3)))
+        fx = (np.arange(s, dtype=np.float32) / s)[None, None, None, :]
+        fy = (np.arange(s, dtype=np.float32) / s)[None, :, None, None]
+        top = c[:-1, :-1][:, None, :, None] + fx * (c[:-1, 1:] - c[:-1, :-1])[:, None, :, None]
+        bottom = c[1:, :-1][:, None, :, None] + fx * (c[1:, 1:] - c[1:, :-1])[:, None, :, None]
+        diff = fy * (bottom - top)
+        diff += top
+        diff -= d[:-1, :-1].reshape(NY // s, s, NX // s, s)
+        np.abs(diff, out=diff)
+        errs.append(_halving_max(diff))
     return errs
 
 

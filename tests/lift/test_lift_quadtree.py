@@ -121,3 +121,28 @@ def test_pool_closed_matches_reference(step, shape):
     got = _pool_closed(mask, step, ny, nx)
     assert got.shape == (ny, nx) and got.dtype == bool
     np.testing.assert_array_equal(got, _pool_closed_reference(mask, step, ny, nx))
+
+
+def test_planarity_errors_match_textbook_float64():
+    from paint2vr.lift.quadtree import _halving_max
+
+    rng = np.random.default_rng(11)
+    z = (2.0 + rng.random((33, 65)) * 10).astype(np.float32)
+    lat = make_lattice(z, np.ones_like(z, bool), 1, 5)
+    d = 1.0 / lat.z.astype(np.float64)
+    errs = planarity_errors(lat)
+    assert len(errs) == lat.levels + 1 and not errs[0].any()
+    for lv in range(1, lat.levels + 1):
+        s = 1 << lv
+        want = np.zeros(errs[lv].shape)
+        for i in range(want.shape[0]):
+            for j in range(want.shape[1]):
+                c00, c01, c10, c11 = d[i * s, j * s], d[i * s, j * s + s], d[i * s + s, j * s], d[i * s + s, j * s + s]
+                for y in range(s):
+                    for x in range(s):
+                        fy, fx = y / s, x / s
+                        b = (1 - fy) * ((1 - fx) * c00 + fx * c01) + fy * ((1 - fx) * c10 + fx * c11)
+                        want[i, j] = max(want[i, j], abs(d[i * s + y, j * s + x] - b))
+        np.testing.assert_allclose(errs[lv], want, rtol=1e-4, atol=1e-6)
+    x = rng.random((3, 8, 5, 8))
+    np.testing.assert_array_equal(_halving_max(x), x.max(axis=(1, 3)))
