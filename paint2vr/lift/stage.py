@@ -335,8 +335,13 @@ def lift(painting: Painting, depth: DepthMap, options: LiftOptions = DEFAULT_LIF
     # --- sky
     ss = min(1.0, o.sky_texture / (max(W, H) * (1 + 2 * o.margin)))
     sg = _grid(W, H, ss, o.margin)
-    siw, sih = sg.w - 2 * sg.mx, sg.h - 2 * sg.my
-    rgb_s = extend_colour(_resize(painting.rgb, siw, sih, cv2.INTER_AREA).astype(np.float32), sg.mx, sg.my)
+    if sg.w <= tg.w and sg.h <= tg.h:
+        # The layers' extended raster, downsampled: the same margins to within a texel of
+        # rounding, without extending the painting a second time (a tenth of lift at 1 MP).
+        rgb_s = _resize(rgb_t, sg.w, sg.h, cv2.INTER_AREA).astype(np.float32)
+    else:
+        siw, sih = sg.w - 2 * sg.mx, sg.h - 2 * sg.my
+        rgb_s = extend_colour(_resize(painting.rgb, siw, sih, cv2.INTER_AREA).astype(np.float32), sg.mx, sg.my)
     sky_s = _resize(sky.astype(np.uint8), sg.w, sg.h, cv2.INTER_NEAREST) > 0
     if sky_s.mean() > 0.005:
         # Shrink the sky mask a little so that no land colour bleeds into the backdrop.
@@ -344,7 +349,7 @@ def lift(painting: Painting, depth: DepthMap, options: LiftOptions = DEFAULT_LIF
         sky_rgb = push_pull(rgb_s, (core if core.any() else sky_s).astype(np.float32))
     else:
         sky_rgb = cv2.GaussianBlur(rgb_s, (0, 0), max(2.0, sg.w / 16))
-    sky_tex = np.clip(sky_rgb + 0.5, 0, 255).astype(np.uint8)
+    sky_tex = cv2.convertScaleAbs(sky_rgb)  # rounded and saturated to uint8 (colours are >= 0)
     spos, sfaces, suv = sky_box(cam, sg.rect, R)
     smesh = Mesh(name="sky", positions=spos, faces=sfaces, uvs=suv, texture=sky_tex,
                  alpha_mode="OPAQUE", unlit=True)
