@@ -84,14 +84,15 @@ def encode_texture(tex: np.ndarray, options: GltfOptions) -> tuple[bytes, str]:
 def _encode_png_rgba(rgba: np.ndarray) -> bytes:
     """uint8 (h, w, 4) -> PNG bytes, fast.
 
-    zlib level 1 with every row "up"-filtered: on painted layer textures (1 MP painting, six
-    layers, 6 M texels) 2.6x faster than Pillow at level 3 (0.15 vs 0.39 s) for 1 % more
-    bytes; adaptive filtering costs more time than it saves bytes there (measured).
+    zlib level 2, each row filtered by the best of none/sub/up (libpng's fast filters).
+    Measured on Breezing Up's layer textures (desktop profile, 23 M texels) against Pillow
+    at level 3 with all five filters: 0.91 vs 1.47 s for 15.1 vs 14.6 MB; level 1 with "up"
+    only was faster still (0.65 s) but 8 % larger.
     """
     import cv2
 
     ok, buf = cv2.imencode(".png", cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGRA),
-                           [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_UP])
+                           [cv2.IMWRITE_PNG_COMPRESSION, 2, cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FAST_FILTERS])
     if not ok:
         raise ExportError(f"could not encode a {rgba.shape[1]}x{rgba.shape[0]} texture as PNG")
     return buf.tobytes()
