@@ -52,6 +52,23 @@ def test_png_texture_round_trips_exactly():
     assert back.shape == rgba.shape and np.array_equal(back, rgba)
 
 
+def test_large_texture_shrunk_to_the_profile_cap():
+    import dataclasses
+    import io
+    from PIL import Image
+
+    opts = dataclasses.replace(DEFAULT_GLTF_OPTIONS, max_texture=64)
+    rgba = np.zeros((100, 200, 4), np.uint8)
+    rgba[..., 0] = 200
+    rgba[:, :100, 3] = 255  # left half opaque
+    data, mime = encode_texture(rgba, opts)
+    back = np.asarray(Image.open(io.BytesIO(data)))
+    assert mime == "image/png" and back.shape == (32, 64, 4)
+    assert (back[:, :31, 3] == 255).all() and (back[:, 33:, 3] == 0).all() and (back[..., 0] == 200).all()
+    data, mime = encode_texture(rgba[..., :3], opts)
+    assert mime == "image/jpeg" and Image.open(io.BytesIO(data)).size == (64, 32)
+
+
 def test_deterministic_bytes():
     assert export_bytes(small_scene()) == export_bytes(small_scene())
 
