@@ -26,6 +26,7 @@ import pygltflib as g
 
 from ..errors import ExportError
 from ..scene import Clip, Mesh, Node, Scene
+from ..texture import coarsen_hidden_texels
 from .fit import Fitted
 from .provenance import PROVENANCE_KEY, copyright_line, package_version, provenance_record
 
@@ -78,6 +79,10 @@ def encode_texture(tex: np.ndarray, options: GltfOptions) -> tuple[bytes, str]:
         # Lanczos (measured, 0.04 vs 0.16 s for a 3640 px layer). Colours are not
         # premultiplied: transparent texels near an alpha edge hold the painting's colour.
         tex = cv2.resize(tex, size, interpolation=cv2.INTER_AREA)
+        if tex.shape[2] == 4:
+            # Shrinking blurs the flat blocks of never-shown texels; flat again, the PNG
+            # stays small (measured: Breezing Up, quest profile, 9.48 -> 9.03 MB).
+            coarsen_hidden_texels(tex)
     if tex.shape[2] == 4:
         return _encode_png_rgba(np.ascontiguousarray(tex)), "image/png"
     img = Image.fromarray(np.ascontiguousarray(tex))

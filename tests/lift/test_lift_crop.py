@@ -28,15 +28,15 @@ def test_nearest_index_crop_equals_resized_crop():
 
 @pytest.mark.parametrize("shape", [(40, 50), (67, 93), (64, 64), (34, 200)])
 def test_coarsen_hidden_texels_matches_reference(shape):
-    from paint2vr.lift.stage import _coarsen_hidden_texels, _coarsen_hidden_texels_reference
+    from paint2vr.texture import coarsen_hidden_texels, coarsen_hidden_texels_reference
 
     rng = np.random.default_rng(shape[0])
     tex = rng.integers(0, 256, shape + (4,), dtype=np.uint8)
     yy, xx = np.mgrid[0:shape[0], 0:shape[1]]
     tex[..., 3] = np.where((yy - shape[0] / 2) ** 2 + (xx - shape[1] / 3) ** 2 < 60, 255, 0)
     fast, ref = tex.copy(), tex.copy()
-    _coarsen_hidden_texels(fast)
-    _coarsen_hidden_texels_reference(ref)
+    coarsen_hidden_texels(fast)
+    coarsen_hidden_texels_reference(ref)
     assert np.abs(fast.astype(int) - ref.astype(int)).max() <= 1
     changed = (fast != tex).any(axis=2)
     assert changed.any()  # far texels were coarsened ...
