@@ -277,6 +277,43 @@ def fill_holes_max(grid: np.ndarray) -> np.ndarray:
     return g
 
 
+def _mark_covered(covered: np.ndarray, u: np.ndarray, v: np.ndarray, z: np.ndarray, cell: float) -> None:
+    """Mark the (gh, gw) cells of ``covered`` that image-space triangles (T, 3) touch:
+    their corners, plus points at most half a cell apart on the triangles whose corners lie
+    in more than one cell (a triangle inside one cell touches only its corners' cell, so
+    sampling it adds nothing). Triangles with a corner behind the eye (z <= 0.05) or not
+    finite are left out. Same cells as sampling every triangle (tested)."""
+    gh, gw = covered.shape
+    # A sum of the six coordinates is finite exactly when all are (for image coordinates).
+    with np.errstate(invalid="ignore", over="ignore"):  # inf - inf is nan: not finite, as wanted
+        keep = (_min3(z) > 0.05) & np.isfinite(u[:, 0] + u[:, 1] + u[:, 2] + v[:, 0] + v[:, 1] + v[:, 2])
+    u, v = u[keep], v[keep]
+    cu, cv = np.floor(u / cell), np.floor(v / cell)
+
+    def mark(c: np.ndarray, r: np.ndarray) -> None:
+        ok = (c >= 0) & (c < gw) & (r >= 0) & (r < gh)
+        covered[r[ok].astype(np.int64), c[ok].astype(np.int64)] = True
+
+    mark(cu.ravel(), cv.ravel())
+    multi = (_min3(cu) != _max3(cu)) | (_min3(cv) != _max3(cv))
+    if multi.any():
+        uv = np.stack([u[multi], v[multi]], -1)
+        pts = sample_triangles(uv, _edge_extent(uv), cell * 0.5, max_level=64)
+        mark(np.floor(pts[:, 0] / cell), np.floor(pts[:, 1] / cell))
+
+
+def _mark_covered_reference(covered: np.ndarray, u: np.ndarray, v: np.ndarray, z: np.ndarray, cell: float) -> None:
+    """Obvious version of :func:`_mark_covered`: every kept triangle sampled."""
+    gh, gw = covered.shape
+    keep = (z > 0.05).all(axis=1) & np.isfinite(u).all(axis=1) & np.isfinite(v).all(axis=1)
+    uv = np.stack([u[keep], v[keep]], -1)
+    pts = sample_triangles(uv, _edge_extent(uv), cell * 0.5, max_level=64)
+    c = np.floor(pts[:, 0] / cell).astype(np.int64)
+    r = np.floor(pts[:, 1] / cell).astype(np.int64)
+    ok = (c >= 0) & (c < gw) & (r >= 0) & (r < gh)
+    covered[r[ok], c[ok]] = True
+
+
 @dataclass(frozen=True)
 class SceneSpace:
     """What effects know of a scene: camera, land depth range, height field, sky mask, volume."""
@@ -393,15 +430,7 @@ def _measure_space(scene: Scene, max_far: float, sky_grid: int) -> SceneSpace:
     gw, gh = int(math.ceil(cam.width / sky_cell)), int(math.ceil(cam.height / sky_cell))
     covered = np.zeros((gh, gw), dtype=bool)
     if len(tri):
-        u, v, zz = tri_u, tri_v, tri_z
-        front = (zz > 0.05).reshape(-1, 3).all(axis=1)
-        uv = np.stack([u, v], -1).reshape(-1, 3, 2)[front]
-        uv = uv[np.isfinite(uv).all(axis=(1, 2))]
-        pts = sample_triangles(uv, _edge_extent(uv), sky_cell * 0.5, max_level=64)
-        c = np.floor(pts[:, 0] / sky_cell).astype(np.int64)
-        r = np.floor(pts[:, 1] / sky_cell).astype(np.int64)
-        ok = (c >= 0) & (c < gw) & (r >= 0) & (r < gh)
-        covered[r[ok], c[ok]] = True
+        _mark_covered(covered, tri_u.reshape(-1, 3), tri_v.reshape(-1, 3), tri_z.reshape(-1, 3), sky_cell)
     open_ = ~covered
     sky = np.zeros_like(open_)
     sky[0] = open_[0]

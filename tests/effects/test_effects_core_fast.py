@@ -33,3 +33,20 @@ def test_min3_max3_match_axis_reductions():
     a = np.random.default_rng(5).normal(size=(50, 3))
     np.testing.assert_array_equal(core._min3(a), a.min(axis=1))
     np.testing.assert_array_equal(core._max3(a), a.max(axis=1))
+
+
+def test_mark_covered_matches_sampling_every_triangle():
+    rng = np.random.default_rng(9)
+    n = 1500
+    centre = np.stack([rng.uniform(-40, 680, (n, 1)), rng.uniform(200, 500, (n, 1))], -1)  # land below
+    size = np.where(rng.random((n, 1, 1)) < 0.02, 40.0, 3.0)  # mostly small, some large
+    uv = centre + rng.normal(size=(n, 3, 2)) * size
+    z = rng.uniform(-1.0, 30.0, (n, 3))
+    uv[5, 1, 0] = np.nan
+    for cell in (10.0, 37.5):
+        shape = (int(np.ceil(480 / cell)), int(np.ceil(640 / cell)))
+        fast, ref = np.zeros(shape, bool), np.zeros(shape, bool)
+        core._mark_covered(fast, uv[..., 0], uv[..., 1], z, cell)
+        core._mark_covered_reference(ref, uv[..., 0], uv[..., 1], z, cell)
+        assert fast.any() and not fast.all()
+        np.testing.assert_array_equal(fast, ref)
