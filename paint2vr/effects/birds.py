@@ -201,13 +201,17 @@ def birds(scene: Scene, options: BirdsOptions = DEFAULT_BIRDS, seed: int = 0) ->
                 states.append(rng.bit_generator.state)
             # Sparse keys first (every 16th, then every 4th): most candidates fail there, and
             # a pass must pass all, so these only skip candidates the full test would reject.
-            stacked = cands = _paths_batch(space, relaxed, t, draws)
-            rough = np.flatnonzero(flight_ok(space, stacked[:, :, ::16], relaxed).all(axis=(1, 2)))
+            # Paths are element-wise in time, so each is computed at the keys it is tested on
+            # only (the same values as the full path there; tested).
+            sparse = _paths_batch(space, relaxed, t[::16], draws)
+            rough = np.flatnonzero(flight_ok(space, sparse, relaxed).all(axis=(1, 2)))
             if len(rough):
-                rough = rough[flight_ok(space, stacked[rough][:, :, ::4], relaxed).all(axis=(1, 2))]
+                mid = _paths_batch(space, relaxed, t[::4], [draws[i] for i in rough])
+                rough = rough[flight_ok(space, mid, relaxed).all(axis=(1, 2))]
             for i in rough:
-                if flight_ok(space, cands[i], relaxed).all():
-                    pos = cands[i]
+                cand = _paths_batch(space, relaxed, t, [draws[i]])[0]
+                if flight_ok(space, cand, relaxed).all():
+                    pos = cand
                     rng.bit_generator.state = states[i]
                     break
             if pos is not None:

@@ -23,4 +23,7 @@ def test_paths_batch_equals_one_by_one_paths_and_stream():
             got = _paths_batch(space, o, t, [_draw_path(rng, space, o, laps, shrink) for laps, shrink in plan])
             assert got.shape == (len(plan), o.count, KEYS + 1, 3)
             np.testing.assert_array_equal(got, ref)
+            draws = [_draw_path(np.random.default_rng(seed), space, o, laps, shrink) for laps, shrink in plan[:1]]
+            for step in (4, 16):  # paths at a subset of the keys: the same values as the full path there
+                np.testing.assert_array_equal(_paths_batch(space, o, t[::step], draws), got[:1, :, ::step])
             assert rng.random() == ref_rng.random()  # both left the stream at the same place
