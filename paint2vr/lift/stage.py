@@ -405,11 +405,15 @@ def _plan_meshes(layer_data: list, covers: list[np.ndarray], budget: int, parall
             plans = [quadtree_plan(lat, e, tol_px / parallax, o.max_jump) for lat, e in zip(lats, errs)]
             fits = sum(count_triangles(lat, p, o.max_jump) for lat, p in zip(lats, plans)) <= budget
             return plans if fits else None
-        # A coarser tolerance never adds triangles: if the coarsest does not fit, no finer one
-        # will, so go straight to the next base step (same result, far fewer plans).
+        # A coarser tolerance never adds triangles: if the finest fits it is the answer (small
+        # paintings: one plan), and if the coarsest does not fit, no finer one will, so go
+        # straight to the next base step (same result, far fewer plans).
+        finest = fitting(MESH_TOLERANCES_PX[0])
+        if finest is not None:
+            return list(zip(lats, finest))
         coarsest = fitting(MESH_TOLERANCES_PX[-1])
         if coarsest is not None:
-            for tol_px in MESH_TOLERANCES_PX[:-1]:
+            for tol_px in MESH_TOLERANCES_PX[1:-1]:
                 plans = fitting(tol_px)
                 if plans is not None:
                     return list(zip(lats, plans))
