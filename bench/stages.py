@@ -106,7 +106,11 @@ def run_in_subprocess(source: str, megapixels: float, effects: str = "", profile
                       timeout: float = 1800) -> dict:
     env = dict(os.environ, **ONE_CORE_ENV)
     cmd = [sys.executable, "-m", "bench.stages", "--worker", source, str(megapixels), effects, profile]
+    label = Path(source).name if not source.startswith("synthetic:") else f"{source} {megapixels:g} MP"
+    print(f"[bench] {label} ...", end="", file=sys.stderr, flush=True)  # progress: runs take minutes
+    t0 = time.perf_counter()
     out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    print(f" {time.perf_counter() - t0:.1f} s" + ("" if out.returncode == 0 else " (failed)"), file=sys.stderr)
     if out.returncode != 0:
         return {"source": source, "megapixels": megapixels, "error": out.stderr.strip().splitlines()[-1:]}
     return json.loads(out.stdout.strip().splitlines()[-1])
