@@ -20,6 +20,39 @@ def _upload(t, device):
     return t.to(device)
 
 
+def row_quantiles(values, qs: Sequence[float], *, ignore_nan: bool = False) -> list:
+    """(G, N) float -> one (G,) tensor per q: ``torch.quantile`` (``nanquantile`` with
+    ``ignore_nan``), linear interpolation along dim 1, bit for bit (tested), from one sort.
+
+    torch's own quantile costs about 55 small ops per call (argument checks, dtype round
+    trips, a device copy of q); on a GPU each is a launch on the main thread. Here the ranks
+    are Python numbers or come from a count on the device: one sort, then a gather (or an
+    index) pair and a lerp per q, and no host-to-device copy. As torch: a row holding NaN
+    gives NaN (without ``ignore_nan``); an all-NaN row gives NaN.
+    """
+    import torch
+    srt = values.sort(dim=1).values  # NaN sorts last
+    out = []
+    if not ignore_nan:
+        n = values.shape[1]
+        has_nan = srt[:, -1].isnan()
+        for q in qs:
+            rank = q * (n - 1)
+            below, above = math.floor(rank), math.ceil(rank)
+            v = srt[:, below].lerp(srt[:, above], rank - below)
+            out.append(torch.where(has_nan, srt[:, -1], v))
+        return out
+    last = (~values.isnan()).sum(1).to(values.dtype) - 1  # -1 for an all-NaN row
+    for q in qs:
+        rank = last * q
+        below = rank.floor()
+        i_lo = below.long().clamp_min(0)[:, None]
+        i_hi = rank.ceil().long().clamp_min(0)[:, None]
+        # An all-NaN row gathers NaN at index 0, so its result is NaN, as torch's.
+        out.append(srt.gather(1, i_lo)[:, 0].lerp(srt.gather(1, i_hi)[:, 0], rank - below))
+    return out
+
+
 _SWEEPS = 6
 """Rounds of the four directional sweeps in the device's top-connected sky before it reports
 whether it converged (a round follows any path with one turn per direction: real skies need
@@ -50,7 +83,9 @@ def top_connected_torch(cand, sweeps: int = _SWEEPS, until_converged: bool = Fal
             prev = reached
             for side in runs:
                 for dim, c, run in side:
-                    reached = c & (torch.cummax(torch.where(reached, run, -1), dim).values == run)
+                    # No "& c": a non-candidate's run id exceeds every id before it, and it is
+                    # never reached itself, so the running max can never equal it.
+                    reached = torch.cummax(torch.where(reached, run, -1), dim).values == run
                 reached = reached.flip((1, 2))
         done += sweeps
         converged = (reached == prev).flatten(1).all(1)
@@ -79,11 +114,11 @@ def fit_depth_torch(small, kind: str, near, far, prior_sky, sky_depth: float, *,
         near_t, far_t = near.to(f64), far.to(f64)
     # derive_sky: low disparity (and the prior's sky where below the median), top-connected
     lo = flat.amin(1)
-    hi = torch.quantile(flat, 0.98, dim=1)
+    hi, med = row_quantiles(flat, (0.98, 0.5))
     low = disp <= (lo + 0.03 * (hi - lo).clamp_min(1e-12))[:, None, None]
     cand = low
     if prior_sky is not None:
-        cand = low | (prior_sky & (disp < torch.quantile(flat, 0.5, dim=1)[:, None, None]))
+        cand = low | (prior_sky & (disp < med[:, None, None]))
     sky, converged = top_connected_torch(cand, sweeps, until_converged)
     frac = sky.flatten(1).sum(1).to(f64) / (h * w)
     none = (frac < 0.005) | sky.flatten(1).all(1)
@@ -94,7 +129,7 @@ def fit_depth_torch(small, kind: str, near, far, prior_sky, sky_depth: float, *,
     zero = torch.zeros((G,), dtype=f64, device=raw.device)
     if relative:
         land_d = torch.where(land, disp, float("nan")).reshape(G, h * w)
-        d_lo, d_hi = torch.nanquantile(land_d, 0.02, dim=1), torch.nanquantile(land_d, 0.98, dim=1)
+        d_lo, d_hi = row_quantiles(land_d, (0.02, 0.98), ignore_nan=True)
         is_const = (d_hi - d_lo) < 1e-9
         a = torch.where(is_const, zero, (d_hi - d_lo) / (1.0 / near_t - 1.0 / far_t))
         b = torch.where(is_const, zero, d_lo - a / far_t)

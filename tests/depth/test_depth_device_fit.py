@@ -134,3 +134,26 @@ def test_device_fit_bad_input():
         tb.fit_depth_device([], "relative", [], 200.0)
     with pytest.raises(InputError):
         tb.fit_depth_device([np.ones(4)], "relative", [hint], 200.0)
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 64, 301])
+def test_row_quantiles_equal_torch_bit_for_bit(n):
+    import torch
+    from paint2vr.depth.device_fit import row_quantiles
+
+    g = torch.Generator().manual_seed(n)
+    x = torch.rand((9, n), generator=g, dtype=torch.float64) * 10
+    qs = (0.02, 0.5, 0.98, 0.0, 1.0)
+    got = row_quantiles(x, qs)
+    for q, v in zip(qs, got):
+        assert torch.equal(v, torch.quantile(x, q, dim=1))
+    xn = x.clone()
+    xn[torch.rand((9, n), generator=g) < 0.4] = float("nan")
+    xn[3] = float("nan")  # an all-NaN row
+    for q, v in zip(qs, row_quantiles(xn, qs, ignore_nan=True)):
+        assert torch.equal(v.isnan(), torch.nanquantile(xn, q, dim=1).isnan())
+        ok = ~v.isnan()
+        assert torch.equal(v[ok], torch.nanquantile(xn, q, dim=1)[ok])
+    for q, v in zip(qs, row_quantiles(xn, qs)):  # rows holding NaN give NaN, as torch.quantile
+        want = torch.quantile(xn, q, dim=1)
+        assert torch.equal(v.isnan(), want.isnan()) and torch.equal(v[~v.isnan()], want[~want.isnan()])
