@@ -1,0 +1,66 @@
+"""The import layering of ARCHITECTURE.md, checked on the source: imports point downwards only."""
+
+import ast
+from pathlib import Path
+
+PKG = Path(__file__).resolve().parents[2] / "paint2vr"
+
+LEVELS = {
+    "errors": 0, "config": 0, "color": 0, "painting": 0, "scene": 0, "texture": 0,
+    "depth": 1, "lift": 1, "effects": 1, "samples": 1,
+    "export": 2, "render": 2,
+    "pipeline": 3, "edit": 3, "preview": 3, "__init__": 3, "__main__": 4,
+    "cli": 4, "batch": 4, "viewer": 4,
+}
+# Documented exceptions: Scene.save / Scene._repr_png_ import export and render lazily.
+ALLOWED_UP = {("scene", "export"), ("scene", "render")}
+# Within the stages, lift reads depth's DepthMap and samples writes its true depth with
+# depth.files; no stage imports another otherwise.
+ALLOWED_SIDEWAYS = {("lift", "depth"), ("samples", "depth")}
+
+
+def _unit(path: Path) -> str:
+    rel = path.relative_to(PKG)
+    return rel.parts[0] if len(rel.parts) > 1 else rel.stem
+
+
+def _imported_units(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    rel = path.relative_to(PKG)
+    here = list(rel.parts[:-1])  # the module's package, relative to paint2vr
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = here[:len(here) - (node.level - 1)] if node.level > 1 else here
+                parts = base + (node.module.split(".") if node.module else [])
+                if not parts:  # "from . import x" at the top of the package
+                    parts = [a.name for a in node.names][:1]
+            elif node.module and node.module.split(".")[0] == "paint2vr":
+                parts = node.module.split(".")[1:] or [a.name for a in node.names][:1]
+            else:
+                continue
+            out.add(parts[0])
+        elif isinstance(node, ast.Import):
+            for a in node.names:
+                bits = a.name.split(".")
+                if bits[0] == "paint2vr" and len(bits) > 1:
+                    out.add(bits[1])
+    return {u for u in out if u in LEVELS}
+
+
+def test_every_module_has_a_level():
+    units = {_unit(p) for p in PKG.rglob("*.py")}
+    assert units <= set(LEVELS), f"modules missing from the layering table: {sorted(units - set(LEVELS))}"
+
+
+def test_imports_point_downwards():
+    bad = []
+    for path in sorted(PKG.rglob("*.py")):
+        me = _unit(path)
+        for other in _imported_units(path) - {me}:
+            if (me, other) in ALLOWED_UP or (me, other) in ALLOWED_SIDEWAYS:
+                continue
+            if LEVELS[other] > LEVELS[me] or (LEVELS[other] == LEVELS[me] and LEVELS[me] in (1, 2)):
+                bad.append(f"{path.relative_to(PKG.parent)} (level {LEVELS[me]}) imports {other} (level {LEVELS[other]})")
+    assert not bad, "imports against ARCHITECTURE.md's layering:\n" + "\n".join(bad)
