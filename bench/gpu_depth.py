@@ -17,7 +17,10 @@ checkpoint. We time, at the model's native input size (fp16 on CUDA):
   (``device_fit``: output packing, fit maps, sky and fit on the device; ``copy_back``: the
   batch's one copy to the host; ``build_lazy_maps_host``: slicing it into lazy maps);
 * syncs: device synchronisations inside one ``estimate`` call (CUDA's sync debug mode;
-  the fast path should have none).
+  the fast path should have none);
+* main thread: the calling thread's CPU time over the wall time of one ``estimate`` (near 1:
+  the device waits for kernel launches or the GIL), and the pipeline with 1, 2 and 4 host
+  threads (fewer threads, less GIL contention with the launching thread).
 
 ``python -m bench.gpu_depth --out gpu.json`` (CUDA). ``--device cpu --tiny --images 8`` runs
 the whole script on a tiny model in seconds (the test does that). Without CUDA and without
@@ -145,6 +148,18 @@ def time_pipeline(est, images, cuda: bool, repeats: int = 2, pool=None) -> tuple
         _sync(cuda)
         best = min(best, time.perf_counter() - t0)
     return len(images) / best, maps
+
+
+def main_thread_load(est, images, cuda: bool) -> dict:
+    """Wall time of one ``estimate`` call against the CPU time of the thread that calls it
+    (kernel launches, Python, waiting for the GIL does not count). A busy fraction near 1
+    means the device waits for the main thread (launch- or GIL-bound), not the other way."""
+    _sync(cuda)
+    c0, t0 = time.thread_time(), time.perf_counter()
+    est.estimate(images)
+    _sync(cuda)
+    wall, cpu = time.perf_counter() - t0, time.thread_time() - c0
+    return {"wall_s": round(wall, 4), "main_thread_cpu_s": round(cpu, 4), "busy_fraction": round(cpu / wall, 3)}
 
 
 def phases(est, tb, images, batch: list[int], plans, cuda: bool) -> dict:
@@ -293,7 +308,15 @@ def main(argv: list[str] | None = None) -> int:
         est.options = replace(default_opts, pinned_outputs=True)
         pipe_pin, maps = time_pipeline(est, images, cuda)
         del maps
+        # Fewer host threads: less contention for the GIL with the thread that launches kernels.
+        by_threads = {}
+        for n in sorted({1, 2, 4} - {est._threads()}):
+            est.options = replace(default_opts, host_threads=n)
+            rate, maps = time_pipeline(est, images, cuda)
+            del maps
+            by_threads[str(n)] = {"images_per_s": round(rate, 2), "ratio": round(rate / bare, 4)}
         est.options = default_opts
+        load = main_thread_load(est, images, cuda)
         ph = phases(est, tb, images, batches[0], plans, cuda)
         syncs = count_syncs(est, images[: 2 * args.batch_size], cuda)
         result.update({
@@ -307,6 +330,7 @@ def main(argv: list[str] | None = None) -> int:
             "ratio_pinned_outputs": round(pipe_pin / bare, 4),
             "outputs_ok": ok, "maps_lazy": lazy, "phases_ms": ph["ms"], "phases_ms_per_image": ph["ms_per_image"],
             "phase_batch_images": ph["batch_images"], "syncs_in_estimate": syncs,
+            "pipeline_by_host_threads": by_threads, "main_thread": load,
             "phase_batch_skies_fitted_on_host": ph["unconverged"],
             "phase_note": "one batch, each stage bracketed by a device synchronisation (no overlap); "
                           "host_* stages are CPU work that the pipeline runs in a thread pool",
