@@ -65,6 +65,7 @@ try {
       return b && /ENTER VR|NOT SUPPORTED|NOT ALLOWED|NOT AVAILABLE/i.test(b.textContent);
     }, null, { timeout: 10000 });
     result.buttonBefore = await button.textContent();
+    result.labelBefore = await page.evaluate(() => window.__paint2vr.label());
     await button.click();
     try {
       await page.waitForFunction(() => window.__paint2vr.presenting() && window.__paint2vr.xrFrames > 3,
@@ -75,6 +76,7 @@ try {
     result.presenting = await page.evaluate(() => window.__paint2vr.presenting());
     result.xrFrames = await page.evaluate(() => window.__paint2vr.xrFrames);
     result.buttonAfter = await button.textContent();
+    result.labelInVR = await page.evaluate(() => window.__paint2vr.label());
   }
 } finally {
   await browser.close();

@@ -107,3 +107,10 @@ def test_enter_vr_starts_an_immersive_session(report):
     assert report["buttonBefore"] == "ENTER VR"
     assert report["presenting"] is True and report["xrFrames"] > 3, report.get("xrWaitError")
     assert report["buttonAfter"] == "EXIT VR"
+
+
+def test_provenance_label_shown_in_vr(report):
+    # The HTML overlay is not drawn in a headset: the label in the scene carries the provenance.
+    assert report["labelBefore"]["visible"] is False
+    assert report["labelInVR"]["visible"] is True
+    assert report["labelInVR"]["lines"] == ["Test painting", "Nobody", "Licence: CC0", "\u00a9 Nobody, Test painting, CC0"]

@@ -16,6 +16,7 @@ const state = {
   loaded: false, error: null, frames: 0, xrFrames: 0, clips: [], walkRadius: DEFAULT_WALK_RADIUS,
   start: [0, 1.6, 0], provenance: {},
   mixerTime: () => 0, nodePositions: () => ({}), cameraPosition: () => [0, 0, 0], presenting: () => false,
+  label: () => ({ visible: false, lines: [] }),
 };
 window.__paint2vr = state;
 
@@ -57,6 +58,46 @@ function provenanceOf(gltf, config) {
     copyright: asset.copyright || '',
     walkRadius: radius || DEFAULT_WALK_RADIUS,
   };
+}
+
+// The provenance as a museum label in the scene: the HTML overlay is not drawn inside a
+// headset, so in VR the visitor finds title, artist and licence on a small card at waist
+// height in front of the start pose (tilted up to face the eye), as beside a painting.
+const LABEL_SIZE = [0.36, 0.15];    // metres
+const LABEL_PLACE = [0.5, 1.05];    // metres in front of the start pose, height above the floor
+
+function labelLines(prov) {
+  return [prov.title, prov.artist, prov.license && `Licence: ${prov.license}`,
+    prov.copyright && `\u00a9 ${prov.copyright}`].filter(Boolean);
+}
+
+function makeLabel(prov, startPos, startYaw) {
+  const canvas = document.createElement('canvas');
+  canvas.width = 1024;
+  canvas.height = Math.round(1024 * LABEL_SIZE[1] / LABEL_SIZE[0]);
+  const ctx = canvas.getContext('2d');
+  ctx.fillStyle = 'rgba(245, 240, 228, 0.96)';  // museum card
+  ctx.fillRect(0, 0, canvas.width, canvas.height);
+  ctx.fillStyle = '#1d1d1d';
+  const lines = labelLines(prov);
+  let y = 78;
+  lines.forEach((text, i) => {
+    ctx.font = i === 0 ? 'bold 60px serif' : '40px sans-serif';
+    ctx.fillText(text, 48, y, canvas.width - 96);
+    y += i === 0 ? 76 : 56;
+  });
+  const texture = new THREE.CanvasTexture(canvas);
+  texture.colorSpace = THREE.SRGBColorSpace;
+  const label = new THREE.Mesh(new THREE.PlaneGeometry(...LABEL_SIZE),
+    new THREE.MeshBasicMaterial({ map: texture, transparent: true, depthTest: false }));
+  label.name = 'provenance_label';
+  label.renderOrder = 10;  // over the scene: nothing may hide the licence
+  const forward = new THREE.Vector3(0, 0, -LABEL_PLACE[0]).applyAxisAngle(THREE.Object3D.DEFAULT_UP, startYaw);
+  label.position.set(startPos.x + forward.x, LABEL_PLACE[1], startPos.z + forward.z);
+  label.rotation.set(-0.7, startYaw, 0, 'YXZ');
+  label.visible = false;  // shown while presenting in a headset
+  label.userData.lines = lines;
+  return label;
 }
 
 function animatedNodeNames(clips) {
@@ -132,6 +173,9 @@ async function main() {
     }
   }
   resetPose();
+  const label = makeLabel(prov, startPos, startYaw);
+  scene.add(label);
+  state.label = () => ({ visible: label.visible, lines: label.userData.lines });
 
   const mixer = new THREE.AnimationMixer(gltf.scene);
   for (const clip of gltf.animations) mixer.clipAction(clip).play();
@@ -160,8 +204,8 @@ async function main() {
     yaw -= e.movementX * LOOK_SPEED;
     pitch = THREE.MathUtils.clamp(pitch - e.movementY * LOOK_SPEED, -MAX_PITCH, MAX_PITCH);
   });
-  renderer.xr.addEventListener('sessionstart', () => { state.xrFrames = 0; resetPose(); });
-  renderer.xr.addEventListener('sessionend', () => resetPose());
+  renderer.xr.addEventListener('sessionstart', () => { state.xrFrames = 0; label.visible = true; resetPose(); });
+  renderer.xr.addEventListener('sessionend', () => { label.visible = false; resetPose(); });
 
   addEventListener('resize', () => {
     camera.aspect = window.innerWidth / window.innerHeight;
