@@ -2,12 +2,17 @@
 
 The front face is the plane z = -R, on which the start camera's projection is affine, so the
 painted sky maps onto it exactly; the face's grid lines pass through the texture's edges.
-Every other direction takes the colour of the nearest texture edge (clamped projection), so
-turning the head or looking up shows the sky continuing instead of empty space.
+Every other direction keeps its elevation and takes its azimuth clamped to the frame: turning
+the head shows the texture's side edge at the same height (sky above, land below, one
+horizon all around), looking up or down its top or bottom edge. The texture's outer ring is
+made smooth and its left and right edges equal (:func:`smooth_border`), so the clamped colours
+form no streaks and meet behind the viewer without a seam; the box's vertices on that back
+seam are doubled (u = 0 on the left, u = 1 on the right) so no triangle sweeps the texture.
 """
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from ..scene import Camera
@@ -31,6 +36,7 @@ def sky_box(camera: Camera, rect: tuple[float, float, float, float], radius: flo
     R = float(radius)
     # Front face in camera-relative coordinates (x right, y up, z = -R).
     xs = _lines(-R, R, (u0 - cx) / f * R, (u1 - cx) / f * R, n, 4)
+    xs = np.unique(np.concatenate([xs, [0.0]]))  # the back seam (x = 0 behind) is a grid line
     ys = _lines(-R, R, -(v1 - cy) / f * R, -(v0 - cy) / f * R, n, 4)
     zs = np.linspace(-R, R, n + 1)
     # Every face uses the same lines per axis, so shared box edges have identical vertices
@@ -54,14 +60,74 @@ def sky_box(camera: Camera, rect: tuple[float, float, float, float], radius: flo
         pos.append(g.reshape(-1, 3))
         base += ny * nx
     p = np.concatenate(pos)
-    faces = np.concatenate(tri).astype(np.uint32)
-    # Clamped projection through the start camera; directions behind it go to the edge
-    # on their side.
-    z = -p[:, 2]
-    big = 1e6
-    with np.errstate(divide="ignore", invalid="ignore"):
-        px = np.where(z > 0, p[:, 0] / z * f + cx, np.sign(p[:, 0]) * big + cx)
-        py = np.where(z > 0, -p[:, 1] / z * f + cy, -np.sign(p[:, 1]) * big + cy)
-    uv = np.stack([np.clip((px - u0) / (u1 - u0), 0, 1), np.clip((py - v0) / (v1 - v0), 0, 1)], -1)
+    faces = np.concatenate(tri).astype(np.int64)
+    uv = direction_uv(p, camera, rect)
+    # Back seam: vertices straight behind (x = 0, z > 0) got u = 1; faces on its left side
+    # use copies with u = 0.
+    seam = (np.abs(p[:, 0]) < 1e-9 * R) & (p[:, 2] > 1e-9 * R)
+    if seam.any():
+        ids = np.flatnonzero(seam)
+        copy_of = np.full(len(p), -1)
+        copy_of[ids] = len(p) + np.arange(len(ids))
+        left = p[faces, 0].mean(axis=1) < 0
+        sub = faces[left]
+        hit = seam[sub]
+        sub[hit] = copy_of[sub[hit]]
+        faces[left] = sub
+        p = np.concatenate([p, p[ids]])
+        uv = np.concatenate([uv, np.stack([np.zeros(len(ids)), uv[ids, 1]], -1)])
     world = p + np.asarray(camera.position)[None, :]
-    return world.astype(np.float32), faces, uv.astype(np.float32)
+    return world.astype(np.float32), faces.astype(np.uint32), uv.astype(np.float32)
+
+
+def direction_uv(d: np.ndarray, camera: Camera, rect: tuple[float, float, float, float]) -> np.ndarray:
+    """Texture (u, v) seen in camera-relative directions ``d`` (N, 3) (x right, y up, -z ahead).
+
+    Inside the frame it is the start camera's projection. Outside, the azimuth is clamped to
+    the frame's left or right edge and the elevation kept (v of the same elevation on that
+    edge), so the edges continue around the viewer; straight behind counts as the right edge.
+    """
+    u0, v0, u1, v1 = rect
+    f, cx, cy = camera.focal, camera.width / 2.0, camera.height / 2.0
+    x, y, ahead = d[:, 0], d[:, 1], -d[:, 2]
+    flat = np.hypot(x, ahead)
+    theta = np.arctan2(x, ahead)  # azimuth, 0 ahead, + right, +-pi behind
+    th = np.clip(theta, np.arctan((u0 - cx) / f), np.arctan((u1 - cx) / f))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tan_el = np.where(flat > 0, y / flat, np.sign(y) * 1e6)
+    px = cx + f * np.tan(th)
+    py = cy - f * np.clip(tan_el, -1e6, 1e6) / np.cos(th)
+    return np.stack([np.clip((px - u0) / (u1 - u0), 0, 1), np.clip((py - v0) / (v1 - v0), 0, 1)], -1)
+
+
+BORDER_RAMP = 0.06
+"""Share of the texture's width over which its sides fade into the smooth ring."""
+POLE_RAMP = 0.15
+"""Share of the texture's height over which its top and bottom fade into one colour each
+(wider than the sides: every direction from about 45 degrees up to the zenith falls there)."""
+
+
+def smooth_border(tex: np.ndarray) -> np.ndarray:
+    """Make an (h, w, 3) float sky texture's outer ring smooth, for the clamped directions.
+
+    The top and bottom edges become one colour each (their median: straight up and straight
+    down all azimuths meet, so any pattern there would pinch into a streak); then the left
+    and right edges become one profile (their mean, blurred down the edge: no seam where they
+    meet behind the viewer, no horizontal streak from a dark feature at an edge). The texture
+    fades into them over POLE_RAMP of its height and BORDER_RAMP of its width. Returns a new
+    array.
+    """
+    out = np.asarray(tex, np.float32).copy()
+    h, w = out.shape[:2]
+    k = max(1, min(h // 2, int(round(POLE_RAMP * h))))
+    ramp = np.clip(1.0 - np.arange(k, dtype=np.float32) / k, 0, 1)[:, None, None]  # 1 at the edge
+    top, bottom = np.median(out[0], axis=0), np.median(out[-1], axis=0)
+    out[:k] = out[:k] * (1 - ramp) + top * ramp
+    out[h - k:] = out[h - k:] * (1 - ramp[::-1]) + bottom * ramp[::-1]
+    side = cv2.GaussianBlur(((out[:, :1] + out[:, -1:]) / 2).copy(), (0, 0), sigmaX=1e-6,
+                            sigmaY=max(1.0, h / 24), borderType=cv2.BORDER_REPLICATE)  # (h, 1, 3)
+    k = max(1, min(w // 2, int(round(BORDER_RAMP * w))))
+    ramp = np.clip(1.0 - np.arange(k, dtype=np.float32) / k, 0, 1)[None, :, None]
+    out[:, :k] = out[:, :k] * (1 - ramp) + side * ramp
+    out[:, w - k:] = out[:, w - k:] * (1 - ramp[:, ::-1]) + side * ramp[:, ::-1]
+    return out

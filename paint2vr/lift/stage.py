@@ -34,7 +34,7 @@ from .fill import FILL_GRAIN_SIGMA, add_fill_grain, extend_colour, extend_dispar
 from .layers import choose_cuts, label_layers
 from .mesh import max_pool_cells, uniform_grid_mesh
 from .quadtree import Lattice, Plan, count_triangles, make_lattice, planarity_errors, quadtree_mesh, quadtree_plan
-from .sky import sky_box
+from .sky import sky_box, smooth_border
 
 log = logging.getLogger(__name__)
 
@@ -348,9 +348,17 @@ def lift(painting: Painting, depth: DepthMap, options: LiftOptions = DEFAULT_LIF
         # Shrink the sky mask a little so that no land colour bleeds into the backdrop.
         core = cv2.erode(sky_s.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
         sky_rgb = push_pull(rgb_s, (core if core.any() else sky_s).astype(np.float32))
+        # Behind land above eye level (hills, trees) the sky continues; below it the backdrop
+        # is ground, seen past the layers' margins and all around when the head turns: fade
+        # land there into the painting's own blurred colours instead of sky.
+        row_h = cam.height / 2.0 * sg.sy + sg.my  # the level start camera's horizon
+        fade = np.clip((np.arange(sg.h, dtype=np.float32) - row_h) / (GROUND_FADE * sg.h), 0, 1)[:, None]
+        weight = (fade * ~sky_s)[..., None]
+        ground = cv2.GaussianBlur(rgb_s, (0, 0), max(2.0, sg.w / 32))
+        sky_rgb = sky_rgb * (1 - weight) + ground * weight
     else:
         sky_rgb = cv2.GaussianBlur(rgb_s, (0, 0), max(2.0, sg.w / 16))
-    sky_tex = cv2.convertScaleAbs(sky_rgb)  # rounded and saturated to uint8 (colours are >= 0)
+    sky_tex = cv2.convertScaleAbs(smooth_border(sky_rgb))  # rounded, saturated uint8 (colours >= 0)
     spos, sfaces, suv = sky_box(cam, sg.rect, R)
     smesh = Mesh(name="sky", positions=spos, faces=sfaces, uvs=suv, texture=sky_tex,
                  alpha_mode="OPAQUE", unlit=True)
@@ -370,6 +378,9 @@ def lift(painting: Painting, depth: DepthMap, options: LiftOptions = DEFAULT_LIF
     return scene
 
 
+GROUND_FADE = 0.08
+"""Share of the sky texture's height below the eye's horizon over which land in the backdrop
+turns from continued sky into the painting's blurred ground colours."""
 WORK_FRACTION = 0.25
 """Share of the (padded) painting's pixels the working grid has, before the work_pixels cap."""
 WORK_MIN_PIXELS = 40_000
