@@ -8,7 +8,9 @@ dataclass and a DEFAULT_* constant next to it; :data:`EFFECTS` lists them.
 """
 
 from .birds import DEFAULT_BIRDS, BirdsOptions, birds
-from .core import SceneSpace, effect_budget, eval_track, scene_space
+from .core import effect_budget
+from .space import SceneSpace, scene_space
+from .timeline import eval_track
 from .fireflies import DEFAULT_DUST, DEFAULT_FIREFLIES, FirefliesOptions, dust, fireflies
 from .leaves import DEFAULT_LEAVES, DEFAULT_PETALS, LeavesOptions, leaves, petals
 from .mist import DEFAULT_MIST, MistOptions, mist

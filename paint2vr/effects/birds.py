@@ -10,7 +10,9 @@ import numpy as np
 from ..config import options_to_dict
 from ..errors import InputError
 from ..scene import Clip, Effect, Mesh, Node, Scene, Track
-from .core import SceneSpace, check_options, close_loop, fourier_loop, loop_times, rgba, scene_space
+from .core import check_options, rgba
+from .space import SceneSpace, scene_space
+from .timeline import close_loop, fourier_loop, loop_times
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,9 @@ import numpy as np
 
 from ..config import options_to_dict
 from ..scene import Effect, Scene, Track
-from .core import GroupMotion, ParticleSpec, bake_particles, check_options, rgba, scene_space, tetra_mesh
+from .core import check_options, rgba
+from .particles import GroupMotion, ParticleSpec, bake_particles, tetra_mesh
+from .space import scene_space
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..color import srgb_to_linear
 from ..config import options_to_dict
 from ..scene import Effect, Scene
-from .core import (GroupMotion, ParticleSpec, bake_particles, check_options, falls_per_loop, quad_mesh,
-                   random_rotations, scene_space, srgb_to_linear, wind_xz)
+from .core import check_options
+from .particles import (GroupMotion, ParticleSpec, bake_particles, falls_per_loop, quad_mesh, random_rotations,
+                        wind_xz)
+from .space import scene_space
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,10 @@ import numpy as np
 
 from ..config import options_to_dict
 from ..scene import Clip, Effect, Mesh, Node, Scene, Track
-from .core import check_options, close_loop, loop_times, rgba, scene_space, wind_xz
+from .core import check_options, rgba
+from .particles import wind_xz
+from .space import scene_space
+from .timeline import close_loop, loop_times
 
 
 @dataclass(frozen=True)

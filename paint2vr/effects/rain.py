@@ -8,8 +8,9 @@ import numpy as np
 
 from ..config import options_to_dict
 from ..scene import Effect, Scene
-from .core import (GroupMotion, ParticleSpec, bake_particles, check_options, falls_per_loop, quad_mesh, rgba,
-                   scene_space, wind_xz)
+from .core import check_options, rgba
+from .particles import GroupMotion, ParticleSpec, bake_particles, falls_per_loop, quad_mesh, wind_xz
+from .space import scene_space
 
 
 @dataclass(frozen=True)

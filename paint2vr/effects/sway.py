@@ -11,7 +11,10 @@ import numpy as np
 from ..config import options_to_dict
 from ..errors import InputError
 from ..scene import Clip, Effect, Mesh, Scene, Track
-from .core import check_options, close_loop, loop_times, node_matrix, wind_xz
+from .core import check_options
+from .particles import wind_xz
+from .space import node_matrix
+from .timeline import close_loop, loop_times
 
 log = logging.getLogger(__name__)
 

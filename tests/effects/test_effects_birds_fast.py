@@ -9,7 +9,7 @@ from effects_scenes import make_scene
 
 from paint2vr.effects import BirdsOptions, scene_space
 from paint2vr.effects.birds import KEYS, _draw_path, _paths, _paths_batch
-from paint2vr.effects.core import loop_times
+from paint2vr.effects.timeline import loop_times
 
 
 def test_paths_batch_equals_one_by_one_paths_and_stream():

@@ -1,4 +1,4 @@
-"""The effects core: timelines, track evaluation, height field, scene space, budgets."""
+"""The effects foundations: timelines, track evaluation, height field, scene space, budgets."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from effects_scenes import make_scene
 
-from paint2vr.effects import core
-from paint2vr.effects.core import (HeightField, eval_track, fill_holes_max, fourier_loop, loop_times,
-                                   sample_triangles, scatter_max, scene_space)
+from paint2vr.effects import core, space
+from paint2vr.effects.space import HeightField, fill_holes_max, sample_triangles, scatter_max, scene_space
+from paint2vr.effects.timeline import eval_track, fourier_loop, loop_times
 from paint2vr.errors import InputError
 from paint2vr.scene import Clip, Effect, Mesh, Node, Track
 
@@ -47,7 +47,7 @@ def test_scatter_max_matches_reference():
     rng = np.random.default_rng(3)
     pts = rng.uniform(-5, 5, (500, 3))
     fast = scatter_max(pts, -5.0, -5.0, 0.7, (16, 15))
-    ref = core.height_field_reference(pts, -5.0, -5.0, 0.7, (16, 15))
+    ref = space.height_field_reference(pts, -5.0, -5.0, 0.7, (16, 15))
     np.testing.assert_array_equal(fast, ref)
 
 

@@ -59,27 +59,27 @@ def test_effects_on_a_lifted_scene():
 def test_rasterised_height_field_bounds_the_dense_reference():
     """The exact rasteriser is never below dense samples of the lifted triangles (errors only
     upwards) and never above the old safe field (dense samples max-filtered over a cell)."""
-    from paint2vr.effects import core
+    from paint2vr.effects import space
 
     painting, depth = _painting_and_depth()
     scene = lift_mod.lift(painting, depth)
-    land = [lw for layer in scene.layers if layer.kind != "sky" for lw in core.world_meshes(layer.node)]
+    land = [lw for layer in scene.layers if layer.kind != "sky" for lw in space.world_meshes(layer.node)]
     tri = np.concatenate([w[m.faces.astype(np.int64)] for m, w in land])
     rng = np.random.default_rng(0)
     tri = tri[rng.choice(len(tri), min(len(tri), 1500), replace=False)]
     lo, hi = tri.reshape(-1, 3).min(0), tri.reshape(-1, 3).max(0)
     cell = max(hi[0] - lo[0], hi[2] - lo[2]) / 40.0
     shape = (int(np.ceil((hi[2] - lo[2]) / cell)) + 1, int(np.ceil((hi[0] - lo[0]) / cell)) + 1)
-    fast = core.rasterise_max(tri, lo[0], lo[2], cell, shape)
-    ref = core.rasterise_max_reference(tri, lo[0], lo[2], cell, shape, spacing=cell / 4)
+    fast = space.rasterise_max(tri, lo[0], lo[2], cell, shape)
+    ref = space.rasterise_max_reference(tri, lo[0], lo[2], cell, shape, spacing=cell / 4)
     got = np.isfinite(ref)
     assert got.sum() > 50 and (np.isfinite(fast) >= got).all()
     assert (fast[got] >= ref[got] - 1e-9).all()
-    safe = core._max_filter3(core.fill_holes_max(ref))
+    safe = space._max_filter3(space.fill_holes_max(ref))
     assert (np.where(np.isfinite(fast), fast, -np.inf) <= safe + 1e-9).all()
     # A single sloped triangle: exact per cell.
     one = np.array([[[0.1, 0.0, 0.1], [3.9, 2.0, 0.2], [0.2, 1.0, 3.9]]])
-    g = core.rasterise_max(one, 0.0, 0.0, 1.0, (4, 4))
+    g = space.rasterise_max(one, 0.0, 0.0, 1.0, (4, 4))
     assert g[0, 3] == 2.0 and g[3, 3] == -np.inf
     # Row 3, column 0: highest where the long edge crosses x = 1 (0.8 / 3.7 of the way up).
     np.testing.assert_allclose(g[3, 0], 1.0 + 0.8 / 3.7, rtol=1e-12)
