@@ -12,10 +12,14 @@ seam are doubled (u = 0 on the left, u = 1 on the right) so no triangle sweeps t
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 
-from ..scene import Camera
+from ..scene import Camera, Layer, Mesh, Node
+from .fill import extend_colour, push_pull
+from .raster import FrameRaster, frame_raster, resize
 
 
 def _lines(lo: float, hi: float, a: float, b: float, n_in: int, n_out: int) -> np.ndarray:
@@ -131,3 +135,51 @@ def smooth_border(tex: np.ndarray) -> np.ndarray:
     out[:, :k] = out[:, :k] * (1 - ramp) + side * ramp
     out[:, w - k:] = out[:, w - k:] * (1 - ramp[:, ::-1]) + side * ramp[:, ::-1]
     return out
+
+
+GROUND_FADE = 0.08
+"""Share of the sky texture's height below the eye's horizon over which land in the backdrop
+turns from continued sky into the painting's blurred ground colours."""
+
+
+def sky_texture(painting_rgb: np.ndarray, sky: np.ndarray, rgb_t: np.ndarray, tg: FrameRaster,
+                camera: Camera, max_side: int, margin: float) -> tuple[np.ndarray, FrameRaster]:
+    """(uint8 (h, w, 3) sky texture, its raster) at most ``max_side`` long.
+
+    ``sky`` is the sky mask on any raster of the padded frame, ``rgb_t`` the layers' extended
+    painting on raster ``tg``. The texture is the painting's sky, push-pulled over the land
+    above eye level (the sky continues behind hills and trees) and fading below it into the
+    painting's blurred colours (the ground seen past the layers' margins and all around); or
+    the blurred painting when there is (almost) no sky; its outer ring smoothed by
+    :func:`smooth_border`.
+    """
+    H, W = painting_rgb.shape[:2]
+    sg = frame_raster(W, H, min(1.0, max_side / (max(W, H) * (1 + 2 * margin))), margin)
+    if sg.w <= tg.w and sg.h <= tg.h:
+        # The layers' extended raster, downsampled: the same margins to within a texel of
+        # rounding, without extending the painting a second time (a tenth of lift at 1 MP).
+        rgb_s = resize(rgb_t, sg.w, sg.h, cv2.INTER_AREA).astype(np.float32)
+    else:
+        siw, sih = sg.inner
+        rgb_s = extend_colour(resize(painting_rgb, siw, sih, cv2.INTER_AREA).astype(np.float32), sg.mx, sg.my)
+    sky_s = resize(sky.astype(np.uint8), sg.w, sg.h, cv2.INTER_NEAREST) > 0
+    if sky_s.mean() > 0.005:
+        # Shrink the sky mask a little so that no land colour bleeds into the backdrop.
+        core = cv2.erode(sky_s.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+        sky_rgb = push_pull(rgb_s, (core if core.any() else sky_s).astype(np.float32))
+        row_h = camera.height / 2.0 * sg.sy + sg.my  # the level start camera's horizon
+        fade = np.clip((np.arange(sg.h, dtype=np.float32) - row_h) / (GROUND_FADE * sg.h), 0, 1)[:, None]
+        weight = (fade * ~sky_s)[..., None]
+        ground = cv2.GaussianBlur(rgb_s, (0, 0), max(2.0, sg.w / 32))
+        sky_rgb = sky_rgb * (1 - weight) + ground * weight
+    else:
+        sky_rgb = cv2.GaussianBlur(rgb_s, (0, 0), max(2.0, sg.w / 16))
+    return cv2.convertScaleAbs(smooth_border(sky_rgb)), sg  # rounded, saturated uint8 (colours >= 0)
+
+
+def sky_layer(texture: np.ndarray, sg: FrameRaster, camera: Camera, radius: float) -> Layer:
+    """The backdrop layer: :func:`sky_box` of half-size ``radius`` carrying ``texture``."""
+    pos, faces, uv = sky_box(camera, sg.rect, radius)
+    mesh = Mesh(name="sky", positions=pos, faces=faces, uvs=uv, texture=texture, alpha_mode="OPAQUE", unlit=True)
+    return Layer(name="sky", node=Node(name="sky", mesh=mesh), depth_range=(radius, radius * math.sqrt(3)),
+                 kind="sky")

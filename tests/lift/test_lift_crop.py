@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 import pytest
 
-from paint2vr.lift.stage import nearest_index
+from paint2vr.lift.raster import nearest_index
 
 
 @pytest.mark.parametrize("src,dst", [(5, 5), (7, 3), (3, 7), (640, 1467), (1021, 2903), (421, 1600),
