@@ -64,3 +64,29 @@ def test_imports_point_downwards():
             if LEVELS[other] > LEVELS[me] or (LEVELS[other] == LEVELS[me] and LEVELS[me] in (1, 2)):
                 bad.append(f"{path.relative_to(PKG.parent)} (level {LEVELS[me]}) imports {other} (level {LEVELS[other]})")
     assert not bad, "imports against ARCHITECTURE.md's layering:\n" + "\n".join(bad)
+
+
+# Heavy libraries stay at the edge (ARCHITECTURE.md): the only modules that may import them.
+HEAVY = {
+    "torch": {"depth/transformers_backend.py", "depth/device_fit.py"},
+    "transformers": {"depth/transformers_backend.py"},
+    "huggingface_hub": {"depth/registry.py", "depth/transformers_backend.py"},
+    "open3d": {"lift/points.py"},
+    "ray": {"batch/ray_runner.py"},
+    "pygltflib": {"export/gltf.py"},
+}
+
+
+def test_heavy_libraries_only_where_documented():
+    bad = []
+    for path in sorted(PKG.rglob("*.py")):
+        rel = path.relative_to(PKG).as_posix()
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level
+                     else [])
+            for name in names:
+                top = name.split(".")[0]
+                if top in HEAVY and rel not in HEAVY[top]:
+                    bad.append(f"paint2vr/{rel} imports {name}")
+    assert not bad, "heavy imports outside their documented modules:\n" + "\n".join(bad)
