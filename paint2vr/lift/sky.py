@@ -124,7 +124,9 @@ def smooth_border(tex: np.ndarray) -> np.ndarray:
     out = np.asarray(tex, np.float32).copy()
     h, w = out.shape[:2]
     k = max(1, min(h // 2, int(round(POLE_RAMP * h))))
-    ramp = np.clip(1.0 - np.arange(k, dtype=np.float32) / k, 0, 1)[:, None, None]  # 1 at the edge
+    # Fully one colour over the outer third of the band: near the poles the texture is
+    # sampled from coarse mip levels, which average that many rows.
+    ramp = np.clip((k - np.arange(k, dtype=np.float32)) / (k * 2 / 3), 0, 1)[:, None, None]  # 1 at the edge
     top, bottom = np.median(out[0], axis=0), np.median(out[-1], axis=0)
     out[:k] = out[:k] * (1 - ramp) + top * ramp
     out[h - k:] = out[h - k:] * (1 - ramp[::-1]) + bottom * ramp[::-1]
