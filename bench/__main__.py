@@ -99,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         result["scaling"] = stages.scaling(rows)
         print("## Stages (one core, built-in depth)\n")
         print(stages.stage_table(rows))
+        print("\n" + "\n".join(stages.target_lines(rows)))
         print("\nscaling, s/MP at the largest over the smallest size (1.0 = linear): "
               + ", ".join(f"{k} {v:.2f}" for k, v in result["scaling"].items()))
     if "profiles" not in skip:

@@ -131,6 +131,29 @@ def stage_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+TARGET_S_PER_MP = 2.0
+"""Full conversion on one core, built-in depth (issue #11)."""
+TARGET_PEAK_MB_16MP = 3072.0
+"""Peak memory of a 16 MP conversion (issues #4 and #11)."""
+
+
+def target_lines(rows: list[dict]) -> list[str]:
+    """One line per measured input against the CPU targets: met or missed, with the number."""
+    out = []
+    for r in rows:
+        if "error" in r:
+            continue
+        total = r["total_seconds_per_mp"]
+        name = Path(r["source"]).name if not r["source"].startswith("synthetic:") else "synthetic"
+        line = (f"{'met   ' if total <= TARGET_S_PER_MP else 'MISSED'} {name} {r['megapixels']:.2f} MP: "
+                f"{total:.2f} s/MP (target <= {TARGET_S_PER_MP:g})")
+        if r["megapixels"] >= 15.5:
+            peak = r["max_rss_mb"]
+            line += f"; peak {peak:.0f} MB ({'met' if peak <= TARGET_PEAK_MB_16MP else 'MISSED'}, target <= 3 GB)"
+        out.append(line)
+    return out
+
+
 def scaling(rows: list[dict]) -> dict[str, float]:
     """Per stage, s/MP at the largest size over s/MP at the smallest (1.0 = linear in pixels)."""
     syn = [r for r in rows if r["source"].startswith("synthetic:") and "error" not in r]
@@ -160,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
             if p.suffix.lower() in (".jpg", ".jpeg", ".png", ".webp"):
                 rows.append(run_in_subprocess(str(p), 0.0, args.effects))
     print(stage_table(rows))
+    print("\n".join(target_lines(rows)))
     sc = scaling(rows)
     if sc:
         print("scaling (s/MP at largest / smallest size; 1.0 = linear): "
