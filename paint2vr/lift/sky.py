@@ -170,13 +170,27 @@ def sky_texture(painting_rgb: np.ndarray, sky: np.ndarray, rgb_t: np.ndarray, tg
         core = cv2.erode(sky_s.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
         sky_rgb = push_pull(rgb_s, (core if core.any() else sky_s).astype(np.float32))
         row_h = camera.height / 2.0 * sg.sy + sg.my  # the level start camera's horizon
-        fade = np.clip((np.arange(sg.h, dtype=np.float32) - row_h) / (GROUND_FADE * sg.h), 0, 1)[:, None]
-        weight = (fade * ~sky_s)[..., None]
-        ground = cv2.GaussianBlur(rgb_s, (0, 0), max(2.0, sg.w / 32))
-        sky_rgb = sky_rgb * (1 - weight) + ground * weight
+        r0 = min(sg.h, max(0, int(math.floor(row_h))))  # rows above the horizon keep the sky
+        fade = np.clip((np.arange(r0, sg.h, dtype=np.float32) - row_h) / (GROUND_FADE * sg.h), 0, 1)[:, None]
+        weight = (fade * ~sky_s[r0:])[..., None]
+        ground = wide_blur(rgb_s, max(2.0, sg.w / 32))[r0:]
+        sky_rgb[r0:] = sky_rgb[r0:] * (1 - weight) + ground * weight
     else:
-        sky_rgb = cv2.GaussianBlur(rgb_s, (0, 0), max(2.0, sg.w / 16))
+        sky_rgb = wide_blur(rgb_s, max(2.0, sg.w / 16))
     return cv2.convertScaleAbs(smooth_border(sky_rgb)), sg  # rounded, saturated uint8 (colours >= 0)
+
+
+def wide_blur(img: np.ndarray, sigma: float) -> np.ndarray:
+    """A Gaussian blur of large ``sigma`` (pixels), computed at 1/4 of the scale or less and
+    upsampled: the same smooth result for a fraction of the cost (a direct sigma-32 blur of a
+    1024 px float texture took 0.25 s)."""
+    h, w = img.shape[:2]
+    f = int(max(1, min(8, sigma // 4)))
+    if f == 1:
+        return cv2.GaussianBlur(img, (0, 0), sigma)
+    small = cv2.resize(img, (max(1, w // f), max(1, h // f)), interpolation=cv2.INTER_AREA)
+    small = cv2.GaussianBlur(small, (0, 0), sigma / f, borderType=cv2.BORDER_REPLICATE)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 def sky_layer(texture: np.ndarray, sg: FrameRaster, camera: Camera, radius: float) -> Layer:

@@ -63,3 +63,20 @@ def test_smooth_border_ring():
     assert out[0].std(axis=0).max() < 1.0 and out[-1].std(axis=0).max() < 1.0  # poles: one colour
     assert np.abs(np.diff(out[:, 0], axis=0)).max() < 6.0  # no streak down the side
     np.testing.assert_array_equal(out[30:90, 20:180], tex[30:90, 20:180])  # the inside is untouched
+
+
+def test_wide_blur_close_to_a_direct_gaussian():
+    import cv2
+
+    from paint2vr.lift.sky import wide_blur
+
+    rng = np.random.default_rng(2)
+    yy, xx = np.mgrid[0:300, 0:400]
+    img = np.stack([128 + 100 * np.sin(xx / 40.0), 128 + 100 * np.cos(yy / 30.0), rng.uniform(0, 255, (300, 400))],
+                   -1).astype(np.float32)
+    for sigma in (2.0, 12.0, 32.0):
+        got = wide_blur(img, sigma)
+        want = cv2.GaussianBlur(img, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
+        assert got.shape == img.shape and got.dtype == np.float32
+        inner = (slice(40, -40), slice(40, -40))
+        assert np.abs(got[inner] - want[inner]).mean() < 2.0 and np.abs(got[inner] - want[inner]).max() < 12.0
