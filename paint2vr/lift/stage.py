@@ -255,36 +255,55 @@ class _Fill(NamedTuple):
 
 
 def _layer_fills(wk: _Work, labels: np.ndarray, present: list[int], o: LiftOptions) -> list[_Fill]:
-    """Each present layer, filled in a band behind nearer layers sized for walk_radius."""
+    """Each present layer, filled in a band behind nearer layers sized for walk_radius.
+
+    The fill is computed inside the layer's own extent grown by the band (every known pixel
+    and every filled one lie there; the meshes and textures read nothing outside), so a
+    layer that is a strip of the picture costs a strip.
+    """
     dep, disp, sky, rgb_w = wk.dep, wk.disp, wk.sky, wk.rgb
+    H, W = dep.shape
     out = []
     highpass = None
     for k in present:
-        own = labels == k
-        front = (labels < k) & ~sky
-        if front.any():
-            z_front = float(dep[front].min())
-            z_own = float(dep[own].min())
+        own_full = labels == k
+        front_full = (labels < k) & ~sky
+        band = 0.0
+        if front_full.any():
+            z_front = float(dep[front_full].min())
+            z_own = float(dep[own_full].min())
             band = wk.f_w * o.walk_radius * max(0.0, 1.0 / z_front - 1.0 / z_own) + 3.0
+        ys, xs = np.nonzero(own_full.any(axis=1))[0], np.nonzero(own_full.any(axis=0))[0]
+        m = int(math.ceil(band)) + 4  # the band, the cover's dilation and the lattice's extra pixel
+        box = (slice(max(0, ys[0] - m), min(H, ys[-1] + 1 + m)), slice(max(0, xs[0] - m), min(W, xs[-1] + 1 + m)))
+        own, front = own_full[box], front_full[box]
+        if front.any():
             dist, nearest = cv2.distanceTransformWithLabels((~own).astype(np.uint8), cv2.DIST_L2, 5,
                                                             labelType=cv2.DIST_LABEL_PIXEL)
             fill = front & (dist <= band)
         else:
             fill = np.zeros_like(own)
         if fill.any():
-            stack = np.concatenate([disp[..., None], rgb_w], axis=2)
+            stack = np.concatenate([disp[box][..., None], rgb_w[box]], axis=2)
             filled = push_pull(stack, own.astype(np.float32))
             if highpass is None:
                 highpass = rgb_w - cv2.GaussianBlur(rgb_w, (0, 0), FILL_GRAIN_SIGMA)
-            add_fill_grain(filled[..., 1:], highpass, own, fill, dist, nearest)
+            add_fill_grain(filled[..., 1:], highpass[box], own, fill, dist, nearest)
         else:  # no fill is shown: only the extended depth is needed (channels are independent)
-            filled = push_pull(disp, own.astype(np.float32))[..., None]
-        ext_k = (1.0 / np.clip(filled[..., 0], 1.0 / wk.zmax, 1.5 / wk.dmin)).astype(np.float32)
-        ext_k[own] = dep[own]
+            filled = push_pull(disp[box], own.astype(np.float32))[..., None]
+        ext_k = dep.copy()  # outside the box nothing reads it
+        ext_k[box] = 1.0 / np.clip(filled[..., 0], 1.0 / wk.zmax, 1.5 / wk.dmin)
+        ext_k[own_full] = dep[own_full]
         # The layer's own and farther pixels keep their true depth (seams between layers
         # then lie on the same surface); nearer pixels take the fill, kept behind them.
         d_k = np.where(labels < k, np.maximum(ext_k, dep * 1.001), dep).astype(np.float32)
-        out.append(_Fill(k, own, fill, d_k, ext_k, filled[..., 1:] if fill.any() else None))
+        fill_full = np.zeros_like(own_full)
+        fill_full[box] = fill
+        colour = None
+        if fill.any():
+            colour = np.zeros(rgb_w.shape, np.float32)
+            colour[box] = filled[..., 1:]
+        out.append(_Fill(k, own_full, fill_full, d_k, ext_k, colour))
     return out
 
 
