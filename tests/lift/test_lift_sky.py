@@ -80,3 +80,21 @@ def test_wide_blur_close_to_a_direct_gaussian():
         assert got.shape == img.shape and got.dtype == np.float32
         inner = (slice(40, -40), slice(40, -40))
         assert np.abs(got[inner] - want[inner]).mean() < 2.0 and np.abs(got[inner] - want[inner]).max() < 12.0
+
+
+def test_lifted_backdrop_has_the_smooth_ring_and_ground_below():
+    from paint2vr.depth import estimate_depth
+    from paint2vr.lift import lift
+    from paint2vr.painting import Painting
+    from paint2vr.samples import make_scene
+
+    rgb, _, _ = make_scene("landscape", 240, 160, seed=1)
+    painting = Painting.from_array(rgb)
+    scene = lift(painting, estimate_depth(painting))
+    sky = [layer for layer in scene.layers if layer.kind == "sky"][0].node.mesh
+    tex = sky.texture.astype(int)
+    assert np.abs(tex[:, 0] - tex[:, -1]).max() <= 1  # sides meet behind the viewer
+    assert np.ptp(tex[0], axis=0).max() <= 1 and np.ptp(tex[-1], axis=0).max() <= 1  # one colour at each pole
+    # Below the horizon the backdrop is the painting's ground (green), above it the sky (blue).
+    top, bottom = tex[: tex.shape[0] // 4].mean(axis=(0, 1)), tex[-tex.shape[0] // 4:].mean(axis=(0, 1))
+    assert top[2] > top[1] and bottom[1] > bottom[2]
