@@ -104,16 +104,22 @@ def flight_ok(space: SceneSpace, pos: np.ndarray, o: BirdsOptions) -> np.ndarray
     return ok.reshape(probes.shape[:-1]).all(axis=-1)
 
 
-def _paths(rng: np.random.Generator, space: SceneSpace, o: BirdsOptions, t: np.ndarray, laps: int,
-           shrink: float) -> np.ndarray:
-    """(count, K+1, 3) candidate positions: a flock centre on a tilted loop plus wanderers."""
-    cam = space.camera
+def _draw_centre(rng: np.random.Generator, space: SceneSpace, o: BirdsOptions) -> tuple[float, float, float]:
+    """A flock centre: a random point of an open-sky cell (pixels) and a view depth, nearer
+    depths likelier (the first draws of every candidate path)."""
     rows, cols = np.nonzero(space.sky_mask)
     i = rng.integers(0, len(rows))
     u = (cols[i] + rng.random()) * space.sky_cell
     v = (rows[i] + rng.random()) * space.sky_cell
     lo, hi = o.min_distance, min(o.max_distance, 0.8 * space.sky_depth)
-    z = lo + (hi - lo) * rng.random() ** 1.5
+    return u, v, lo + (hi - lo) * rng.random() ** 1.5
+
+
+def _paths(rng: np.random.Generator, space: SceneSpace, o: BirdsOptions, t: np.ndarray, laps: int,
+           shrink: float) -> np.ndarray:
+    """(count, K+1, 3) candidate positions: a flock centre on a tilted loop plus wanderers."""
+    cam = space.camera
+    u, v, z = _draw_centre(rng, space, o)
     centre = cam.unproject(np.array(u), np.array(v), np.array(z)).astype(np.float64)
     # More laps of a smaller loop keep the speed where the sky is small.
     radius = o.speed * o.loop_seconds / (2 * math.pi * laps) * shrink
@@ -130,12 +136,7 @@ def _paths(rng: np.random.Generator, space: SceneSpace, o: BirdsOptions, t: np.n
 
 def _draw_path(rng: np.random.Generator, space: SceneSpace, o: BirdsOptions, laps: int, shrink: float) -> tuple:
     """The random draws of one :func:`_paths` candidate, in its order (same stream)."""
-    rows, cols = np.nonzero(space.sky_mask)
-    i = rng.integers(0, len(rows))
-    u = (cols[i] + rng.random()) * space.sky_cell
-    v = (rows[i] + rng.random()) * space.sky_cell
-    lo, hi = o.min_distance, min(o.max_distance, 0.8 * space.sky_depth)
-    z = lo + (hi - lo) * rng.random() ** 1.5
+    u, v, z = _draw_centre(rng, space, o)
     direction = rng.choice([-1.0, 1.0])
     bzy = rng.uniform(-0.15, 0.15)
     ell = rng.uniform(0.5, 0.8)

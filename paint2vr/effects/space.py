@@ -13,6 +13,7 @@ import math
 import weakref
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from ..errors import InputError
@@ -104,8 +105,6 @@ def _max_filter3(a: np.ndarray) -> np.ndarray:
     """3x3 maximum with edges replicated: OpenCV's dilation (exact; 3x faster than pairwise
     numpy maxima, measured). Replicated borders keep -inf cells -inf (its default border
     value is -DBL_MAX)."""
-    import cv2
-
     return cv2.dilate(a, _K3, borderType=cv2.BORDER_REPLICATE)
 
 

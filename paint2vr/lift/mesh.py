@@ -73,20 +73,24 @@ def uniform_grid_mesh(depth: np.ndarray, extended: np.ndarray, cover: np.ndarray
     vz = [z]
     if jump.any():
         jc = corners[jump]
-        lo, hi = zmin[jump, None], zmax[jump, None]
-        cz_j = cz[jump]
-        near_ok = cz_j <= lo * (1.0 + max_jump)
-        far_ok = cz_j >= hi / (1.0 + max_jump)
-        ext = gx.ravel()[jc]
-        near_z = np.where(near_ok, cz_j, np.clip(ext, lo, lo * (1.0 + max_jump)))
-        far_z = np.where(far_ok, cz_j, hi)
-        add_jump_copies(faces, vr, vc, vz, len(z), (near_z, far_z), rows[jc.ravel() // (nx + 1)],
-                        cols[jc.ravel() % (nx + 1)])
+        add_jump_copies(faces, vr, vc, vz, len(z), jump_copy_depths(cz[jump], gx.ravel()[jc], max_jump),
+                        rows[jc.ravel() // (nx + 1)], cols[jc.ravel() % (nx + 1)])
     allz = np.concatenate(vz)
     f = np.concatenate(faces, axis=0)
     f = f[no_jump(allz, f, max_jump)]
     used, inv = compact_vertices(f, len(allz))
     return np.concatenate(vr)[used], np.concatenate(vc)[used], allz[used], inv.astype(np.uint32)
+
+
+def jump_copy_depths(cz: np.ndarray, ext: np.ndarray, max_jump: float) -> tuple[np.ndarray, np.ndarray]:
+    """(near, far) corner depths (n, 4) of the copies of cells spanning a depth jump, from
+    their corners' depths ``cz`` and the layer's extended depth ``ext`` there: the near copy
+    keeps the near corners and puts the others just behind them (on the extended surface),
+    the far copy keeps the far corners and pulls the others back to the farthest."""
+    lo, hi = cz.min(axis=1, keepdims=True), cz.max(axis=1, keepdims=True)
+    near_z = np.where(cz <= lo * (1.0 + max_jump), cz, np.clip(ext, lo, lo * (1.0 + max_jump)))
+    far_z = np.where(cz >= hi / (1.0 + max_jump), cz, hi)
+    return near_z, far_z
 
 
 def add_jump_copies(faces: list, vr: list, vc: list, vz: list, base: int, copies: tuple,

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .mesh import _split, add_jump_copies, compact_vertices, no_jump
+from .mesh import _split, add_jump_copies, compact_vertices, jump_copy_depths, no_jump
 
 
 @dataclass
@@ -259,14 +259,8 @@ def quadtree_mesh(depth: np.ndarray, extended: np.ndarray, lat: Lattice, plan: P
             faces.append(_split(quads[~jump], np.log(cz[~jump])))
             if jump.any():
                 jc = quads[jump]
-                lo, hi = zmin[jump, None], zmax[jump, None]
-                cz_j = cz[jump]
-                near_ok = cz_j <= lo * (1.0 + max_jump)
-                far_ok = cz_j >= hi / (1.0 + max_jump)
-                ext = extended[lat.rows[jc // W1], lat.cols[jc % W1]]
-                near_z = np.where(near_ok, cz_j, np.clip(ext, lo, lo * (1.0 + max_jump)))
-                far_z = np.where(far_ok, cz_j, hi)
-                base = add_jump_copies(faces, vr, vc, vz, base, (near_z, far_z), lat.rows[jc.ravel() // W1],
+                copies = jump_copy_depths(cz[jump], extended[lat.rows[jc // W1], lat.cols[jc % W1]], max_jump)
+                base = add_jump_copies(faces, vr, vc, vz, base, copies, lat.rows[jc.ravel() // W1],
                                        lat.cols[jc.ravel() % W1])
             continue
         mids = [m[ci, cj] for m in _mid_flags(ex[lv] & plan.split[lv])]
