@@ -1,0 +1,144 @@
+"""The scenes paintings become, byte for byte: geometry, textures and animation hashed apart.
+
+``scene_hashes.json`` (next to this file) holds the hashes of what :func:`paint2vr.convert`
+gives, with the default options, for the sample painting and the shared paintings, with a
+fixed effect set (snow,birds) and with ``effects="auto"``. Refactors must leave them alone.
+
+A change that is meant to change a scene (a better depth estimator, a new world) regenerates
+the file and says, in its commit message, which hashes changed and why:
+
+    P2V_UPDATE_SCENE_HASHES=1 PYTHONPATH=$PWD .venv/bin/python -m pytest -q tests/api/test_scene_hashes.py
+
+(writes only the cases that ran; a shared painting that is absent is skipped, never dropped).
+
+The big shared paintings are first resized in the test itself (deterministically, Pillow's
+area filter to about 0.5 MP, saved as PNG), so the same reduced input is hashed before and
+after a change, and the test stays fast.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import paint2vr
+from p2v_testing import PAINTINGS, ROOT
+
+HASHES = Path(__file__).with_name("scene_hashes.json")
+UPDATE = os.environ.get("P2V_UPDATE_SCENE_HASHES", "") not in ("", "0")
+TARGET_PIXELS = 500_000
+PROVENANCE_SKIP = frozenset({"options", "paint2vr_version"})
+"""Provenance keys left out of the provenance hash: 'options' is the record of the options
+tree, whose layout issue #15 rewrites (it is hashed alone, as 'options', for information);
+the version changes with every release."""
+
+SOURCES = {
+    "sample": ROOT / "assets" / "sample_painting.png",
+    "breezing_up": PAINTINGS / "breezing_up.jpg",
+    "hunters_in_the_snow": PAINTINGS / "hunters_in_the_snow.webp",
+    "landscape_with_an_aqueduct": PAINTINGS / "landscape_with_an_aqueduct.jpg",
+}
+EFFECT_SETS = {"snow_birds": "snow,birds", "auto": "auto"}
+
+
+def _h() -> "hashlib._Hash":
+    return hashlib.sha256()
+
+
+def _arr(h, a: np.ndarray | None) -> None:
+    if a is None:
+        h.update(b"<none>")
+        return
+    a = np.ascontiguousarray(a)
+    h.update(f"{a.dtype.str}{a.shape}".encode())
+    h.update(a.tobytes())
+
+
+def _walk(nodes):
+    for node in nodes:
+        yield node
+        yield from _walk(node.children)
+
+
+def scene_hashes(scene: paint2vr.Scene) -> dict[str, str]:
+    """sha256 of the scene's geometry, textures, animation and provenance, each alone."""
+    geo, tex, anim = _h(), _h(), _h()
+    cam = scene.camera
+    geo.update(repr((cam.width, cam.height, round(cam.yfov, 12), cam.position,
+                     float(scene.walkable_radius))).encode())
+    for layer in scene.layers:
+        geo.update(repr((layer.name, layer.kind, tuple(float(x) for x in layer.depth_range))).encode())
+        if layer.points is not None:
+            _arr(geo, layer.points.positions)
+            _arr(geo, layer.points.colors)
+    for node in _walk(scene.nodes()):
+        geo.update(repr((node.name, node.translation, node.rotation, node.scale, node.weights)).encode())
+        m = node.mesh
+        if m is None:
+            continue
+        geo.update(repr((m.name, m.alpha_mode, m.unlit, m.double_sided, m.base_color)).encode())
+        for a in (m.positions, m.faces, m.uvs, m.colors, m.normals, *m.morph_targets):
+            _arr(geo, a)
+        tex.update(m.name.encode())
+        _arr(tex, m.texture)
+    for effect in scene.effects:
+        anim.update(effect.name.encode())
+        for clip in effect.clips:
+            anim.update(clip.name.encode())
+            for t in clip.tracks:
+                anim.update(repr((t.node.name, t.path, t.interpolation)).encode())
+                _arr(anim, t.times)
+                _arr(anim, t.values)
+    prov = {k: v for k, v in scene.provenance.items() if k not in PROVENANCE_SKIP}
+    dump = lambda v: json.dumps(v, sort_keys=True, default=str).encode()  # noqa: E731
+    return {"geometry": geo.hexdigest(), "textures": tex.hexdigest(), "animation": anim.hexdigest(),
+            "provenance": hashlib.sha256(dump(prov)).hexdigest(),
+            "options": hashlib.sha256(dump(scene.provenance.get("options"))).hexdigest(),
+            "effects": ",".join(e.name for e in scene.effects)}
+
+
+def reduced_input(name: str, tmp: Path) -> Path:
+    """The painting as converted by the test: itself when small, else resized to ~0.5 MP."""
+    src = SOURCES[name]
+    if not src.exists():
+        pytest.skip(f"{src} is absent")
+    with Image.open(src) as im:
+        w, h = im.size
+        if w * h <= 1.5 * TARGET_PIXELS:
+            return src
+        k = math.sqrt(TARGET_PIXELS / (w * h))
+        small = im.convert("RGB").resize((round(w * k), round(h * k)), Image.Resampling.BOX)
+    out = tmp / f"{name}.png"
+    small.save(out)
+    return out
+
+
+def _recorded() -> dict:
+    return json.loads(HASHES.read_text()) if HASHES.exists() else {}
+
+
+@pytest.mark.parametrize("effects", sorted(EFFECT_SETS))
+@pytest.mark.parametrize("name", sorted(SOURCES))
+def test_scene_hashes_unchanged(name: str, effects: str, tmp_path: Path) -> None:
+    path = reduced_input(name, tmp_path)
+    scene = paint2vr.convert(path, effects=EFFECT_SETS[effects])
+    got = scene_hashes(scene)
+    key = f"{name}/{effects}"
+    if UPDATE:
+        recorded = _recorded()
+        recorded[key] = got
+        HASHES.write_text(json.dumps(recorded, indent=1, sort_keys=True) + "\n")
+        return
+    want = _recorded().get(key)
+    assert want is not None, f"no recorded hashes for {key}: run with P2V_UPDATE_SCENE_HASHES=1"
+    for part in ("geometry", "textures", "animation", "provenance", "effects"):
+        assert got[part] == want[part], (
+            f"{key}: the scene's {part} changed ({want[part]} -> {got[part]}); if that is meant, "
+            "regenerate with P2V_UPDATE_SCENE_HASHES=1 and justify it in the commit")
