@@ -63,3 +63,28 @@ def sample_pairs(n_pixels: int, n_pairs: int, seed: int = 0) -> np.ndarray:
     b = rng.integers(0, n_pixels, n_pairs)
     keep = a != b
     return np.stack([a[keep], b[keep]], 1)
+
+
+def point_depth(depth: np.ndarray, x: float, y: float, window_frac: float = 0.004) -> float:
+    """Median depth in a square window around (x, y) (fractions of width/height, origin
+    top-left): the window is about ``window_frac`` of the long side across (the point's pixel
+    and half that, at least one pixel, to each side)."""
+    d = np.asarray(depth, np.float64)
+    if d.ndim != 2 or d.size == 0:
+        raise InputError(f"depth must be a non-empty (H, W) array, got shape {d.shape}")
+    if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):
+        raise InputError(f"point must lie in [0, 1] x [0, 1], got ({x}, {y})")
+    h, w = d.shape
+    r = max(1, int(round(0.5 * window_frac * max(h, w))))
+    cx, cy = min(int(x * w), w - 1), min(int(y * h), h - 1)
+    return float(np.median(d[max(0, cy - r):cy + r + 1, max(0, cx - r):cx + r + 1]))
+
+
+def pair_wrong(depth: np.ndarray, pairs, window_frac: float = 0.004) -> np.ndarray:
+    """For hand-marked ordinal pairs ``[near_x, near_y, far_x, far_y]`` (fractions): True
+    where the depth at the near point is not smaller than at the far point (ties are wrong).
+    The mean of the result is the pairs' WHDR."""
+    p = np.asarray(pairs, np.float64).reshape(-1, 4) if len(pairs) else np.zeros((0, 4))
+    near = np.array([point_depth(depth, a, b, window_frac) for a, b in p[:, :2]])
+    far = np.array([point_depth(depth, a, b, window_frac) for a, b in p[:, 2:]])
+    return ~(near < far) if len(p) else np.zeros(0, bool)
