@@ -27,8 +27,8 @@ from ..errors import InputError
 log = logging.getLogger(__name__)
 
 WEB_ROOT = Path(__file__).resolve().parent / "web"
-"""The viewer's own page (index.html, viewer.js, style.css)."""
-WEB_FILES = ("index.html", "viewer.js", "style.css")
+"""The viewer's own page (index.html, viewer.js, locomotion.js, style.css)."""
+WEB_FILES = ("index.html", "viewer.js", "locomotion.js", "style.css")
 SCENE_SUFFIXES = (".glb", ".gltf")
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 

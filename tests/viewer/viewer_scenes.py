@@ -56,3 +56,45 @@ def painting_scene(title: str = "Test painting", animated: bool = True, sid: str
         flap = Track(node, "weights", times, np.array([[0.0], [1.0], [0.0]], np.float32))
         scene.effects.append(Effect("birds", nodes=[node], clips=[Clip("birds", [move, flap])]))
     return scene
+
+
+# -- a walkable world: navmesh, collider and walk zone as world-scene writes them ----------
+
+MAGENTA = np.array([1.0, 0.0, 1.0, 1.0], np.float32)
+WALL_Z = 1.0
+"""The collider wall stands across the zone behind the start pose, at z = WALL_Z."""
+NAV_HALF_X = 1.5
+"""The navmesh spans x in [-NAV_HALF_X, NAV_HALF_X] (narrower than the zone)."""
+ZONE_RADIUS = 2.0
+
+
+def ground_height(z: np.ndarray | float) -> np.ndarray:
+    """The navmesh's height: flat near the start, rising 15 % beyond z = -0.5."""
+    return 0.15 * np.maximum(0.0, -np.asarray(z, np.float64) - 0.5)
+
+
+def grid_mesh(name: str, xs: np.ndarray, zs: np.ndarray, ys: np.ndarray) -> Mesh:
+    gx, gz = np.meshgrid(xs, zs)
+    pos = np.stack([gx, ys, gz], -1).reshape(-1, 3).astype(np.float32)
+    idx = np.arange(gx.size).reshape(gx.shape)
+    a, b, c, d = idx[:-1, :-1], idx[:-1, 1:], idx[1:, :-1], idx[1:, 1:]
+    faces = np.concatenate([np.stack([a, c, b], -1).reshape(-1, 3), np.stack([b, c, d], -1).reshape(-1, 3)])
+    return Mesh(name=name, positions=pos, faces=faces.astype(np.uint32),
+                colors=np.tile(MAGENTA, (len(pos), 1)))
+
+
+def walkable_scene() -> Scene:
+    """The painting scene plus a sloped navmesh, a wall collider behind the start and a walk
+    zone of ZONE_RADIUS, both walk nodes magenta (they must never be drawn)."""
+    scene = painting_scene(animated=False)
+    zs = np.arange(-3.0, 2.0001, 0.25)
+    xs = np.linspace(-NAV_HALF_X, NAV_HALF_X, 13)
+    nav = grid_mesh("paint2vr_navmesh", xs, zs, np.broadcast_to(ground_height(zs)[:, None], (len(zs), len(xs))))
+    wall = grid_mesh("paint2vr_collider", xs, np.array([WALL_Z, WALL_Z]), np.zeros((2, len(xs))))
+    wall.positions[len(xs):, 1] = 2.5  # the second row stands up: a vertical wall
+    wall.positions[len(xs):, 2] = WALL_Z
+    sky = scene.layers[0].node
+    sky.children.append(Node("paint2vr_navmesh", nav, extras={"paint2vr_role": "navmesh"}))
+    sky.children.append(Node("paint2vr_collider", wall, extras={"paint2vr_role": "collider"}))
+    scene.provenance["walk_zone"] = {"navmesh": "paint2vr_navmesh", "radius_m": ZONE_RADIUS, "start": [0.0, 0.0, 0.0]}
+    return scene

@@ -3,6 +3,7 @@
 import * as THREE from 'three';
 import { GLTFLoader } from 'three/addons/loaders/GLTFLoader.js';
 import { VRButton } from 'three/addons/webxr/VRButton.js';
+import { Locomotion, addResetButton } from './locomotion.js';
 
 const DEFAULT_WALK_RADIUS = 0.75;  // metres around the start pose when the scene does not say
 const MOVE_SPEED = 1.0;            // metres per second (Shift doubles it)
@@ -160,19 +161,25 @@ async function main() {
   }
   camera.updateProjectionMatrix();
   state.start = startPos.toArray();
+  // Walking: zone, ground, colliders, sticks and teleport live in locomotion.js.
+  const record = (gltf.asset && gltf.asset.extras && gltf.asset.extras.paint2vr) || {};
+  const loco = new Locomotion({ renderer, scene, rig, camera, root: gltf.scene, record,
+    fallbackRadius: prov.walkRadius, startPos, startYaw });
+  state.walkRadius = loco.zone.radius;
+  state.locomotion = () => loco.report();
   let yaw = 0;
   let pitch = startPitch;
   function resetPose() {
-    rig.position.set(startPos.x, 0, startPos.z);
-    rig.rotation.set(0, startYaw, 0);
+    loco.reset();
     yaw = 0;
     pitch = renderer.xr.isPresenting ? 0 : startPitch;
     if (!renderer.xr.isPresenting) {
-      camera.position.set(0, startPos.y, 0);
+      camera.position.set(0, loco.eyeHeight, 0);
       camera.rotation.set(pitch, yaw, 0);
     }
   }
   resetPose();
+  addResetButton(resetPose);
   const label = makeLabel(prov, startPos, startYaw);
   scene.add(label);
   state.label = () => ({ visible: label.visible, lines: label.userData.lines });
@@ -204,6 +211,12 @@ async function main() {
     yaw -= e.movementX * LOOK_SPEED;
     pitch = THREE.MathUtils.clamp(pitch - e.movementY * LOOK_SPEED, -MAX_PITCH, MAX_PITCH);
   });
+  // Double-click on the ground: teleport there (when it is inside the walkable zone).
+  canvas.addEventListener('dblclick', (e) => {
+    if (renderer.xr.isPresenting) return;
+    const r = canvas.getBoundingClientRect();
+    loco.teleport(loco.aimAtScreen(((e.clientX - r.left) / r.width) * 2 - 1, 1 - ((e.clientY - r.top) / r.height) * 2));
+  });
   renderer.xr.addEventListener('sessionstart', () => { state.xrFrames = 0; label.visible = true; resetPose(); });
   renderer.xr.addEventListener('sessionend', () => { label.visible = false; resetPose(); });
 
@@ -214,21 +227,18 @@ async function main() {
   });
 
   const move = new THREE.Vector3();
-  const offset = new THREE.Vector3();
   function step(dt) {
     const forward = (keys.has('KeyW') || keys.has('ArrowUp') ? 1 : 0) - (keys.has('KeyS') || keys.has('ArrowDown') ? 1 : 0);
     const right = (keys.has('KeyD') || keys.has('ArrowRight') ? 1 : 0) - (keys.has('KeyA') || keys.has('ArrowLeft') ? 1 : 0);
     if (!renderer.xr.isPresenting) camera.rotation.set(pitch, yaw, 0);
+    move.set(0, 0, 0);
     if (forward || right) {
       const heading = rig.rotation.y + (renderer.xr.isPresenting ? 0 : yaw);
       const speed = MOVE_SPEED * (keys.has('ShiftLeft') || keys.has('ShiftRight') ? 2 : 1) * dt;
       move.set(right, 0, -forward).normalize().multiplyScalar(speed).applyAxisAngle(THREE.Object3D.DEFAULT_UP, heading);
-      rig.position.add(move);
     }
-    // Keep the eye within the walkable zone: beyond it the lifted layers show their seams.
-    camera.getWorldPosition(offset).sub(startPos).setY(0);
-    const dist = offset.length();
-    if (dist > prov.walkRadius) rig.position.sub(offset.multiplyScalar(1 - prov.walkRadius / dist));
+    // Sticks, teleport and the visitor's own steps; kept in the zone, on the ground, out of objects.
+    loco.update(dt, move);
   }
 
   let last = null;
