@@ -55,6 +55,13 @@ try {
     await page.locator('canvas').click();
     await page.keyboard.down('KeyW');
     await page.waitForTimeout(1500);
+    // Software rendering under load draws few frames (each moves at most 0.1 s worth): keep
+    // walking until the eye reaches the zone's edge, or stops short of it for good.
+    await page.waitForFunction(() => {
+      const [x, , z] = window.__paint2vr.cameraPosition();
+      return Math.hypot(x, z) >= window.__paint2vr.walkRadius - 0.005;
+    }, null, { timeout: 10000 }).catch(() => {});
+    await page.waitForTimeout(300);
     await page.keyboard.up('KeyW');
     result.cameraWalked = await page.evaluate(() => window.__paint2vr.cameraPosition());
     result.walkRadius = await page.evaluate(() => window.__paint2vr.walkRadius);
