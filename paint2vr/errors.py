@@ -81,3 +81,11 @@ class BatchError(Paint2VRError):
     """A batch job that cannot start or continue (for example a locked output folder)."""
 
     exit_code = 7
+
+
+class UnsupportedExtensionError(InputError):
+    """A glTF file that needs an extension paint2vr cannot decode (``extension`` names it)."""
+
+    def __init__(self, message: str, *, extension: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.extension = extension

@@ -3,16 +3,13 @@ animations, and how it compares with an export profile's budgets."""
 
 from __future__ import annotations
 
-import io
-import json
 import os
-import struct
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
 
-from ..errors import InputError
+from ..errors import InputError, UnsupportedExtensionError
+from ..io.gltf_read import GltfFile, read_gltf
 from .profiles import PROFILES, get_profile
 from .provenance import PROVENANCE_KEY
 
@@ -138,80 +135,64 @@ def _num(v: float) -> str:
     return f"{v:,.1f}" if isinstance(v, float) and not v.is_integer() else f"{int(v):,}"
 
 
-def _read_document(path: Path) -> tuple[dict[str, Any], bytes | None, str]:
-    data = path.read_bytes()
-    if data[:4] == b"glTF":
-        if len(data) < 20:
-            raise InputError(f"{path}: truncated GLB ({len(data)} bytes)")
-        _, _, total = struct.unpack_from("<4sII", data, 0)
-        jlen, jtype = struct.unpack_from("<II", data, 12)
-        if jtype != 0x4E4F534A or 20 + jlen > len(data):
-            raise InputError(f"{path}: corrupt GLB (no JSON chunk)")
-        doc = json.loads(data[20:20 + jlen])
-        off = 20 + jlen
-        blob = None
-        if off + 8 <= len(data):
-            blen, btype = struct.unpack_from("<II", data, off)
-            if btype == 0x004E4942:
-                blob = data[off + 8:off + 8 + blen]
-        return doc, blob, "glb"
-    try:
-        return json.loads(data), None, "gltf"
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise InputError(f"{path}: not a glTF file (neither GLB nor JSON)",
-                         hint="inspect reads .glb and .gltf files") from None
-
-
-def _external(path: Path, uri: str) -> Path:
-    if uri.startswith("data:") or "://" in uri:
-        raise InputError(f"{path}: external resource {uri[:40]!r} is not a local file")
-    return path.parent / unquote(uri)
-
-
-def _buffer_bytes(path: Path, doc: dict[str, Any], blob: bytes | None, index: int) -> bytes:
-    buf = doc["buffers"][index]
-    if "uri" in buf:
-        return _external(path, buf["uri"]).read_bytes()
-    return blob or b""
-
-
-def _image_bytes(path: Path, doc: dict[str, Any], blob: bytes | None, image: dict[str, Any]) -> bytes:
-    if "uri" in image:
-        return _external(path, image["uri"]).read_bytes()
-    view = doc["bufferViews"][image["bufferView"]]
-    data = _buffer_bytes(path, doc, blob, view["buffer"])
-    start = view.get("byteOffset", 0)
-    return data[start:start + view["byteLength"]]
-
-
-def _accessor_max(path: Path, doc: dict[str, Any], blob: bytes | None, index: int) -> float:
-    acc = doc["accessors"][index]
-    if acc.get("max"):
-        return float(acc["max"][0])
-    if acc.get("componentType") != 5126 or "bufferView" not in acc or not acc.get("count"):
+def _accessor_max(doc: GltfFile, index: int) -> float:
+    """An animation's last key time: the accessor's declared max, else read from its data."""
+    acc = doc.gltf.accessors[index]
+    if acc.max:
+        return float(acc.max[0])
+    if acc.componentType != 5126 or acc.bufferView is None or not acc.count:
         return 0.0
-    import numpy as np
-    view = doc["bufferViews"][acc["bufferView"]]
-    data = _buffer_bytes(path, doc, blob, view["buffer"])
-    start = view.get("byteOffset", 0) + acc.get("byteOffset", 0)
-    return float(np.frombuffer(data, "<f4", count=acc["count"], offset=start).max())
+    try:
+        return float(doc.accessor(index).max())
+    except UnsupportedExtensionError:  # meshopt-compressed keys: the duration stays unknown
+        return 0.0
 
 
-def _morph_stats(doc: dict[str, Any]) -> tuple[int, int]:
+def _morph_stats(doc: GltfFile) -> tuple[int, int]:
     """(morph targets, bytes of their buffer views) over the stored meshes."""
-    views = doc.get("bufferViews", [])
+    views = doc.gltf.bufferViews
     targets, used = 0, set()
-    for mesh in doc.get("meshes", []):
-        for prim in mesh.get("primitives", []):
-            for target in prim.get("targets", []):
+    for mesh in doc.gltf.meshes:
+        for prim in mesh.primitives:
+            for target in prim.targets or []:
                 targets += 1
-                for index in target.values():
-                    acc = doc["accessors"][index]
-                    used.update(v for v in (acc.get("bufferView"),
-                                            (acc.get("sparse") or {}).get("indices", {}).get("bufferView"),
-                                            (acc.get("sparse") or {}).get("values", {}).get("bufferView"))
-                                if v is not None)
-    return targets, sum(views[v]["byteLength"] for v in used)
+                indices = target.values() if isinstance(target, dict) else \
+                    [v for v in vars(target).values() if isinstance(v, int)]
+                for index in indices:
+                    acc = doc.gltf.accessors[index]
+                    sparse = acc.sparse
+                    used.update(v for v in (acc.bufferView, sparse and sparse.indices.bufferView,
+                                            sparse and sparse.values.bufferView) if v is not None)
+    return targets, sum(views[v].byteLength for v in used)
+
+
+def _draws(doc: GltfFile, report: FileReport) -> None:
+    """Count layers, draw calls, triangles and points over every node instance of the default scene."""
+    gltf = doc.gltf
+    scene = gltf.scenes[gltf.scene or 0] if gltf.scenes else None
+    stack = [(i, False) for i in reversed(scene.nodes or [])] if scene is not None else []
+    while stack:  # depth first
+        index, in_layer = stack.pop()
+        node = gltf.nodes[index]
+        info = (node.extras or {}).get(PROVENANCE_KEY)
+        if isinstance(info, dict) and "layer" in info:
+            report.layers.append(str(info["layer"]))
+            in_layer = True
+        if node.mesh is not None:
+            for prim in gltf.meshes[node.mesh].primitives:
+                report.draw_calls += 1
+                if in_layer:
+                    report.layer_draw_calls += 1
+                else:
+                    report.effect_draw_calls += 1
+                mode = 4 if prim.mode is None else prim.mode
+                n = gltf.accessors[prim.indices].count if prim.indices is not None else \
+                    gltf.accessors[prim.attributes.POSITION].count
+                if mode == 0:
+                    report.points += n
+                elif mode in _TRIANGLE_MODES:
+                    report.triangles += _TRIANGLE_MODES[mode](n)
+        stack.extend((c, in_layer) for c in reversed(node.children or []))
 
 
 def inspect_file(path: str | os.PathLike[str], profile: str | None = None) -> FileReport:
@@ -223,61 +204,30 @@ def inspect_file(path: str | os.PathLike[str], profile: str | None = None) -> Fi
     Raises:
         InputError: the file is missing or not glTF; an unknown profile name.
     """
-    from PIL import Image
-
     p = Path(path)
     if not p.is_file():
         raise InputError(f"{p}: no such file")
-    doc, blob, fmt = _read_document(p)
-    asset = doc.get("asset", {})
-    record = (asset.get("extras") or {}).get(PROVENANCE_KEY) or {}
-    size = p.stat().st_size
-    if fmt == "gltf":
-        uris = [b["uri"] for b in doc.get("buffers", []) if "uri" in b]
-        uris += [i["uri"] for i in doc.get("images", []) if "uri" in i]
-        size += sum(_external(p, u).stat().st_size for u in sorted(set(uris)))
-    report = FileReport(path=str(p), format=fmt, file_bytes=size, copyright=asset.get("copyright", ""),
-                        provenance=record, extensions=sorted(doc.get("extensionsUsed", [])),
-                        cameras=len(doc.get("cameras", [])))
-    nodes = doc.get("nodes", [])
-    meshes = doc.get("meshes", [])
-    accessors = doc.get("accessors", [])
-    scene = doc.get("scenes", [{}])[doc.get("scene", 0)] if doc.get("scenes") else {"nodes": []}
-    report.meshes = len(meshes)
-    report.morph_targets, report.morph_bytes = _morph_stats(doc)
-    stack = [(i, False) for i in reversed(scene.get("nodes", []))]
-    while stack:  # every node instance in the default scene, depth first
-        index, in_layer = stack.pop()
-        node = nodes[index]
-        info = (node.get("extras") or {}).get(PROVENANCE_KEY)
-        if isinstance(info, dict) and "layer" in info:
-            report.layers.append(str(info["layer"]))
-            in_layer = True
-        if "mesh" in node:
-            for prim in meshes[node["mesh"]].get("primitives", []):
-                report.draw_calls += 1
-                if in_layer:
-                    report.layer_draw_calls += 1
-                else:
-                    report.effect_draw_calls += 1
-                mode = prim.get("mode", 4)
-                n = accessors[prim["indices"]]["count"] if "indices" in prim else \
-                    accessors[prim["attributes"]["POSITION"]]["count"]
-                if mode == 0:
-                    report.points += n
-                elif mode in _TRIANGLE_MODES:
-                    report.triangles += _TRIANGLE_MODES[mode](n)
-        stack.extend((c, in_layer) for c in reversed(node.get("children", [])))
-    for image in doc.get("images", []):
-        data = _image_bytes(p, doc, blob, image)
-        with Image.open(io.BytesIO(data)) as im:
-            w, h = im.size
-            mime = image.get("mimeType") or Image.MIME.get(im.format or "", "")
-        report.textures.append(TextureReport(width=w, height=h, mime=mime, bytes=len(data)))
-    for anim in doc.get("animations", []):
-        duration = max((_accessor_max(p, doc, blob, s["input"]) for s in anim.get("samplers", [])), default=0.0)
-        report.animations.append(AnimationReport(name=anim.get("name", ""), duration=duration,
-                                                 channels=len(anim.get("channels", []))))
+    doc = read_gltf(p)
+    record = doc.asset_extras.get(PROVENANCE_KEY) or {}
+    size = doc.file_bytes
+    report = FileReport(path=str(p), format=doc.format, file_bytes=size,
+                        copyright=doc.gltf.asset.copyright or "", provenance=record,
+                        extensions=sorted(doc.extensions_used), cameras=len(doc.gltf.cameras))
+    report.meshes = len(doc.gltf.meshes)
+    try:
+        report.morph_targets, report.morph_bytes = _morph_stats(doc)
+        _draws(doc, report)
+        for i in range(len(doc.gltf.images)):
+            info = doc.image_info(i)
+            report.textures.append(TextureReport(width=info.width, height=info.height, mime=info.mime,
+                                                 bytes=info.bytes))
+        for anim in doc.gltf.animations:
+            duration = max((_accessor_max(doc, s.input) for s in anim.samplers), default=0.0)
+            report.animations.append(AnimationReport(name=anim.name or "", duration=duration,
+                                                     channels=len(anim.channels)))
+    except (KeyError, IndexError, TypeError, AttributeError) as exc:
+        raise InputError(f"{p}: malformed glTF ({type(exc).__name__}: {exc})",
+                         hint="check it with the Khronos glTF-Validator") from exc
     name = profile or ((record.get("export") or {}).get("profile") if isinstance(record, dict) else None)
     if name:
         prof = get_profile(name) if profile else PROFILES.get(name)

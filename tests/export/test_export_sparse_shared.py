@@ -2,7 +2,6 @@
 texture samplers: written files checked against the Khronos validator and decoded back."""
 
 import json
-import struct
 
 import numpy as np
 import pytest
@@ -13,6 +12,7 @@ from paint2vr.export.fit import fit_scene
 from paint2vr.export.gltf import SPARSE_OVERHEAD
 from paint2vr.export.inspect import inspect_file
 from paint2vr.export.profiles import PROFILES, Profile
+from paint2vr.io.gltf_read import GltfFile, parse_gltf
 from paint2vr.scene import Clip, Effect, Node, Track
 
 from scene_factory import grid_mesh, grid_scene, quad, small_scene
@@ -20,37 +20,21 @@ from scene_factory import grid_mesh, grid_scene, quad, small_scene
 CLAMP_TO_EDGE = 33071
 
 
-def _glb_doc(data: bytes) -> tuple[dict, bytes]:
-    jlen = struct.unpack_from("<I", data, 12)[0]
-    doc = json.loads(data[20:20 + jlen])
-    blen = struct.unpack_from("<I", data, 20 + jlen)[0]
-    return doc, data[28 + jlen:28 + jlen + blen]
+def _glb_doc(data: bytes) -> tuple[dict, GltfFile]:
+    """The JSON as written, and the project's reader over it (one reader for the tests too)."""
+    doc = parse_gltf(data)
+    return doc.raw, doc
 
 
-def _view(doc: dict, blob: bytes, index: int) -> bytes:
-    v = doc["bufferViews"][index]
-    return blob[v.get("byteOffset", 0):v.get("byteOffset", 0) + v["byteLength"]]
-
-
-def _decode_vec3(doc: dict, blob: bytes, index: int) -> np.ndarray:
-    """Reference decoder of a float VEC3 accessor: zeros or the dense view, then sparse rows."""
-    acc = doc["accessors"][index]
-    n = acc["count"]
-    if "bufferView" in acc:
-        out = np.frombuffer(_view(doc, blob, acc["bufferView"]), "<f4", n * 3,
-                            acc.get("byteOffset", 0)).reshape(n, 3).copy()
-    else:
-        out = np.zeros((n, 3), np.float32)
-    sp = acc.get("sparse")
+def _decode_vec3(doc: dict, gltf: GltfFile, index: int) -> np.ndarray:
+    """A VEC3 accessor decoded by the reader; sparse indices must ascend strictly."""
+    sp = doc["accessors"][index].get("sparse")
     if sp:
+        view = gltf.view(sp["indices"]["bufferView"])[0]
         itype = {5121: "<u1", 5123: "<u2", 5125: "<u4"}[sp["indices"]["componentType"]]
-        idx = np.frombuffer(_view(doc, blob, sp["indices"]["bufferView"]), itype, sp["count"],
-                            sp["indices"].get("byteOffset", 0))
+        idx = np.frombuffer(view, itype, sp["count"], sp["indices"].get("byteOffset", 0))
         assert (np.diff(idx.astype(np.int64)) > 0).all(), "sparse indices must ascend strictly"
-        vals = np.frombuffer(_view(doc, blob, sp["values"]["bufferView"]), "<f4", sp["count"] * 3,
-                             sp["values"].get("byteOffset", 0)).reshape(-1, 3)
-        out[idx] = vals
-    return out
+    return gltf.accessor(index)
 
 
 def _sway_targets(n: int, moved: np.ndarray, k: int) -> list[np.ndarray]:
