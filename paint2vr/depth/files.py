@@ -36,6 +36,7 @@ import cv2
 import numpy as np
 
 from ..errors import DepthFileError, InputError
+from ..io.atomic import write_atomic
 from .base import DepthMap, ModelInfo
 
 log = logging.getLogger(__name__)
@@ -223,7 +224,4 @@ def write_depth(depth_map: DepthMap, path: str | os.PathLike[str]) -> Path:
         raise InputError(f"cannot write depth as {ext or '(no extension)'!r}", hint="use .npy or .png")
     if not p.parent.is_dir():
         raise InputError(f"{p.parent}: no such folder")
-    tmp = p.with_name(f".{p.name}.tmp{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, p)
-    return p
+    return write_atomic(p, data)

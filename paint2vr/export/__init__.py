@@ -17,7 +17,7 @@ from typing import Any, Literal
 from ..config import options_to_dict
 from ..errors import BudgetError, InputError
 from ..scene import Scene
-from .files import write_atomic, write_atomic_group
+from ..io.atomic import write_atomic, write_atomic_group
 from .fit import Fitted, draw_call_split, draw_calls_over, fit_scene, written_meshes
 from .gltf import (DEFAULT_GLTF_OPTIONS, GltfFiles, GltfOptions, build_gltf, texture_size, to_glb_bytes,
                    to_gltf_files)

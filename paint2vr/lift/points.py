@@ -14,6 +14,7 @@ import numpy as np
 
 from ..color import srgb_to_linear
 from ..errors import ExportError, InputError
+from ..io.atomic import atomic_path
 from ..scene import Layer, Mesh, Scene
 
 log = logging.getLogger(__name__)
@@ -146,9 +147,7 @@ def write_ply(scene_or_points: Scene | Mesh, path: str | os.PathLike[str]) -> Pa
     out = Path(path)
     if not out.parent.is_dir():
         raise ExportError(f"cannot write {out}: folder {out.parent} does not exist")
-    tmp = out.with_name(f".{out.stem}.tmp{os.getpid()}.ply")
-    if not o3d.io.write_point_cloud(str(tmp), pc, write_ascii=False):
-        tmp.unlink(missing_ok=True)
-        raise ExportError(f"open3d could not write {out}")
-    os.replace(tmp, out)
+    with atomic_path(out, ".ply") as tmp:
+        if not o3d.io.write_point_cloud(str(tmp), pc, write_ascii=False):
+            raise ExportError(f"open3d could not write {out}")
     return out

@@ -5,13 +5,13 @@ from __future__ import annotations
 import io
 import logging
 import os
-import tempfile
 from pathlib import Path
 from typing import Iterable
 
 import numpy as np
 
 from ..errors import ExportError, InputError
+from ..io.atomic import atomic_path, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -68,12 +68,10 @@ def encode_gif(frames: Iterable[np.ndarray], fps: int) -> bytes:
 def write_mp4(frames: Iterable[np.ndarray], path: Path, fps: int) -> Path:
     """H.264 MP4 (yuv420p, so every player opens it); odd sizes lose their last row/column."""
     import imageio.v2 as imageio
-    folder = _folder(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part.mp4", dir=folder)
-    os.close(fd)
+    _folder(path)
     count = 0
-    try:
-        writer = imageio.get_writer(tmp, format="FFMPEG", mode="I", fps=fps, codec="libx264",
+    with atomic_path(path, ".mp4") as tmp:
+        writer = imageio.get_writer(str(tmp), format="FFMPEG", mode="I", fps=fps, codec="libx264",
                                     pixelformat="yuv420p", macro_block_size=1, ffmpeg_log_level="error",
                                     output_params=["-preset", "veryfast", "-crf", "23"])
         try:
@@ -85,19 +83,11 @@ def write_mp4(frames: Iterable[np.ndarray], path: Path, fps: int) -> Path:
             writer.close()
         if count == 0:
             raise InputError("no frames to write")
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
     return path
 
 
 def write_clip(frames: Iterable[np.ndarray], path: str | os.PathLike[str], fps: int) -> Path:
     """Write frames to ``path``: .mp4 or .gif (chosen by the suffix)."""
-    from ..export.files import write_atomic
     target = Path(path)
     suffix = target.suffix.lower()
     if suffix == ".mp4":
@@ -110,7 +100,6 @@ def write_clip(frames: Iterable[np.ndarray], path: str | os.PathLike[str], fps: 
 
 def write_still(frame: np.ndarray, path: str | os.PathLike[str]) -> Path:
     """Write one frame to ``path`` (.png or .jpg)."""
-    from ..export.files import write_atomic
     target = Path(path)
     if target.suffix.lower() not in STILL_SUFFIXES:
         raise InputError(f"{target}: unsupported image type {target.suffix!r}", hint="use .png or .jpg")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 
 from ..errors import InputError
+from ..io.atomic import write_atomic
 from .scenes import KINDS, MAX_GROUND, SKY_DEPTH, make_scene
 
 SAMPLE_SIZE = (1024, 683)
@@ -20,12 +21,6 @@ SAMPLE_KIND = "landscape"
 SAMPLE_SEED = 7
 
 __all__ = ["KINDS", "MAX_GROUND", "SKY_DEPTH", "SAMPLE_SIZE", "make_scene", "write_sample"]
-
-
-def _atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 def write_sample(assets_dir: str | os.PathLike[str]) -> dict[str, Path]:
@@ -45,7 +40,7 @@ def write_sample(assets_dir: str | os.PathLike[str]) -> dict[str, Path]:
     Image.fromarray(rgb).save(buf, format="PNG", optimize=False)
     out = {"painting": d / "sample_painting.png", "depth_npy": d / "sample_depth.npy",
            "depth_png": d / "sample_depth.png"}
-    _atomic(out["painting"], buf.getvalue())
+    write_atomic(out["painting"], buf.getvalue())
     dm = DepthMap(depth=depth, sky=sky, metric=True,
                   model=ModelInfo(name=f"samples:{SAMPLE_KIND}:{SAMPLE_SEED}", license="Apache-2.0"))
     write_depth(dm, out["depth_npy"])
