@@ -3,13 +3,12 @@
 Coordinates are paint2vr's world frame (glTF's): right-handed, Y up, metres, the painter's
 eye at the start camera's position looking down -Z; layer node transforms are applied.
 Vertex properties: ``x y z`` (float32), ``red green blue alpha`` (uint8 sRGB, as PLY readers
-expect), ``layer`` (uint8 index into the ``comment layers`` header line). The provenance
-record is a one-line JSON ``comment paint2vr ...`` in the header.
+expect), ``layer`` (uint8 index into the ``comment layers`` header lines). The provenance
+record is JSON cut into short ``comment paint2vr_record i/n ...`` lines (:mod:`paint2vr.io.ply`).
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import numpy as np
@@ -17,6 +16,7 @@ import numpy as np
 from ..errors import ExportError
 from ..scene import Node, Scene
 from ..color import linear_to_srgb
+from ..io.ply import encode_ply
 from .points import layer_points
 
 
@@ -54,21 +54,6 @@ def scene_point_arrays(scene: Scene) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
 
 def ply_bytes(scene: Scene, record: dict[str, Any] | None = None) -> bytes:
-    """The scene's layered point cloud as binary little-endian PLY bytes."""
+    """The scene's layered point cloud as binary little-endian PLY bytes (:mod:`paint2vr.io.ply`)."""
     pos, col, ids, names = scene_point_arrays(scene)
-    vertex = np.zeros(len(pos), dtype=[("x", "<f4"), ("y", "<f4"), ("z", "<f4"), ("red", "u1"),
-                                       ("green", "u1"), ("blue", "u1"), ("alpha", "u1"), ("layer", "u1")])
-    vertex["x"], vertex["y"], vertex["z"] = pos[:, 0], pos[:, 1], pos[:, 2]
-    for i, ch in enumerate(("red", "green", "blue", "alpha")):
-        vertex[ch] = col[:, i]
-    vertex["layer"] = ids
-    header = ["ply", "format binary_little_endian 1.0",
-              "comment paint2vr world frame: right-handed, Y up, metres, start camera looks down -Z",
-              "comment layers " + " ".join(n.replace(" ", "_") for n in names)]
-    if record is not None:
-        header.append("comment paint2vr " + json.dumps(record, sort_keys=True, separators=(",", ":"),
-                                                       ensure_ascii=True))
-    header += [f"element vertex {len(vertex)}", "property float x", "property float y", "property float z",
-               "property uchar red", "property uchar green", "property uchar blue", "property uchar alpha",
-               "property uchar layer", "end_header"]
-    return ("\n".join(header) + "\n").encode("ascii") + vertex.tobytes()
+    return encode_ply(pos, col, layer_ids=ids, layer_names=names, record=record)

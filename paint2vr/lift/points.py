@@ -1,4 +1,5 @@
-"""Layered point clouds (open3d): one coloured, oriented, cleaned cloud per layer, and PLY output.
+"""Layered point clouds (open3d): one coloured, oriented, cleaned cloud per layer, and PLY output
+(the one PLY layout, :mod:`paint2vr.io.ply`).
 
 This is the only module that imports open3d, and only inside its functions.
 """
@@ -12,9 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..color import srgb_to_linear
+from ..color import linear_to_srgb, srgb_to_linear
 from ..errors import ExportError, InputError
-from ..io.atomic import atomic_path
+from ..io.atomic import write_atomic
+from ..io.ply import encode_ply
 from ..scene import Layer, Mesh, Scene
 
 log = logging.getLogger(__name__)
@@ -121,33 +123,32 @@ def add_layer_points(scene: Scene, options: PointsOptions = DEFAULT_POINTS_OPTIO
 
 
 def write_ply(scene_or_points: Scene | Mesh, path: str | os.PathLike[str]) -> Path:
-    """Write points (a points Mesh, or every layer's points of a Scene) as binary PLY.
+    """Write points (a points Mesh, or every layer's points of a Scene) as binary PLY, in the
+    one PLY layout of :mod:`paint2vr.io.ply` (with normals when every cloud has them).
 
     Colours are written as 8-bit sRGB, as PLY readers expect. Returns the path.
     """
-    import open3d as o3d
-
     if isinstance(scene_or_points, Scene):
-        clouds = [l.points for l in scene_or_points.layers if l.points is not None]
-        if not clouds:
+        named = [(l.name, l.points) for l in scene_or_points.layers if l.points is not None]
+        if not named:
             raise InputError("the scene has no layer points", hint="call add_layer_points(scene) first")
     elif isinstance(scene_or_points, Mesh):
-        clouds = [scene_or_points]
+        named = [(scene_or_points.name, scene_or_points)]
     else:
         raise InputError(f"write_ply expects a Scene or a points Mesh, got {type(scene_or_points).__name__}")
-    pos = np.concatenate([c.positions for c in clouds]).astype(np.float64)
-    col = np.concatenate([c.colors[:, :3] if c.colors is not None else np.ones((len(c.positions), 3))
-                          for c in clouds]).astype(np.float64)
-    col = np.where(col <= 0.0031308, col * 12.92, 1.055 * np.clip(col, 0, 1) ** (1 / 2.4) - 0.055)
-    pc = o3d.geometry.PointCloud()
-    pc.points = o3d.utility.Vector3dVector(pos)
-    pc.colors = o3d.utility.Vector3dVector(np.clip(col, 0, 1))
-    if all(c.normals is not None for c in clouds):
-        pc.normals = o3d.utility.Vector3dVector(np.concatenate([c.normals for c in clouds]).astype(np.float64))
+    if len(named) > 255:
+        raise ExportError(f"PLY output holds at most 255 layers, the scene has {len(named)}")
+    clouds = [c for _, c in named]
+    pos = np.concatenate([c.positions for c in clouds]).astype(np.float32)
+    rgba = np.concatenate([c.colors if c.colors is not None else np.ones((len(c.positions), 4), np.float32)
+                           for c in clouds]).astype(np.float64)
+    srgb = np.concatenate([linear_to_srgb(np.clip(rgba[:, :3], 0, 1)), np.clip(rgba[:, 3:4], 0, 1)], axis=1)
+    normals = np.concatenate([c.normals for c in clouds]).astype(np.float32) \
+        if all(c.normals is not None for c in clouds) else None
+    ids = np.concatenate([np.full(len(c.positions), i, np.uint8) for i, c in enumerate(clouds)])
+    data = encode_ply(pos, np.round(srgb * 255.0).astype(np.uint8), normals=normals, layer_ids=ids,
+                      layer_names=[name for name, _ in named])
     out = Path(path)
     if not out.parent.is_dir():
         raise ExportError(f"cannot write {out}: folder {out.parent} does not exist")
-    with atomic_path(out, ".ply") as tmp:
-        if not o3d.io.write_point_cloud(str(tmp), pc, write_ascii=False):
-            raise ExportError(f"open3d could not write {out}")
-    return out
+    return write_atomic(out, data)
