@@ -10,7 +10,7 @@ LEVELS = {
     "depth": 1, "lift": 1, "effects": 1, "samples": 1,
     "export": 2, "render": 2,
     "pipeline": 3, "edit": 3, "preview": 3, "__init__": 3, "__main__": 4,
-    "cli": 4, "batch": 4, "viewer": 4,
+    "cli": 4, "batch": 4, "viewer": 4, "studio": 4,
 }
 # Documented exceptions: Scene.save / Scene._repr_png_ import export and render lazily.
 ALLOWED_UP = {("scene", "export"), ("scene", "render")}

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .depth.base import DepthMap
-from .errors import InputError
-from .scene import Layer, Mesh, Node, Scene
+from ..depth.base import DepthMap
+from ..errors import InputError
+from ..scene import Layer, Mesh, Node, Scene
 
 
 def load_mask(path: str | os.PathLike[str], shape: tuple[int, int]) -> np.ndarray:

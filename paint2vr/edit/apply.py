@@ -1,0 +1,185 @@
+"""Apply an edits document to a depth map and a scene (docs/studio.md).
+
+Order: horizon, sky and not-sky, ground, regions, pins; then the scene's layer edits. Depth
+edits work in log depth, so a region's relief (its depth ratios) is kept when its median
+moves, and a pin's correction is a factor that fades edge-aware (:mod:`.spread`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+
+import cv2
+import numpy as np
+
+from ..depth.base import DepthMap
+from ..depth.prior import DEFAULT_EYE_HEIGHT, DEFAULT_FOV_DEG
+from ..scene import Scene
+from .document import Edits, EditsError, Polygon
+from .operations import drop_layer, mark_sky, merge_layers
+from .spread import edge_cost, pin_weights, soft_mask
+
+log = logging.getLogger("paint2vr.edits")
+
+WORK_SIDE = 192
+"""Long side (pixels) at which pin weights are computed (then upsampled)."""
+PIN_REACH = 0.12
+"""A pin's reach: the width of its fall-off, as a fraction of the long side in flat-paint steps."""
+BAND = 0.004
+"""Half-width of a region's soft edge, as a fraction of the long side."""
+MIN_GROUND_DEPTH = 0.5
+"""Nearest depth (m) a marked ground may take."""
+
+
+def polygon_mask(polygon: Polygon, shape: tuple[int, int]) -> np.ndarray:
+    """(H, W) bool: pixels whose centres lie inside ``polygon`` (fractions of width, height)."""
+    h, w = shape
+    pts = np.array([[x * w - 0.5, y * h - 0.5] for x, y in polygon], np.float64)
+    mask = np.zeros((h, w), np.uint8)
+    shift = 4  # sub-pixel vertices: OpenCV's fixed-point polygon fill
+    cv2.fillPoly(mask, [np.round(pts * (1 << shift)).astype(np.int32)], 1, lineType=cv2.LINE_8, shift=shift)
+    return mask.astype(bool)
+
+
+def _union(polygons: tuple[Polygon, ...], shape: tuple[int, int]) -> np.ndarray:
+    out = np.zeros(shape, bool)
+    for p in polygons:
+        out |= polygon_mask(p, shape)
+    return out
+
+
+def horizon_row(depth: DepthMap) -> float:
+    """The map's horizon row in pixels: the estimator's, else just below the sky, else 35 %."""
+    row = depth.extras.get("horizon_row")
+    if isinstance(row, (int, float)) and math.isfinite(row):
+        return float(row)
+    rows = np.nonzero(depth.sky.any(axis=1))[0]
+    return float(rows.max() + 1) if rows.size else 0.35 * depth.shape[0]
+
+
+def _focal(shape: tuple[int, int]) -> float:
+    return 0.5 * max(shape) / math.tan(math.radians(DEFAULT_FOV_DEG) / 2)
+
+
+def _land_range(depth: DepthMap) -> tuple[float, float]:
+    land = depth.depth[~depth.sky]
+    return (float(land.min()), float(land.max())) if land.size else (1.0, float(depth.depth.max()))
+
+
+def move_horizon(depth: DepthMap, new_row: float) -> DepthMap:
+    """Re-scale each land row by the ground plane's ratio ``(v - old) / (v - new)``: a ground seen
+    from eye height lies at ``h f / (v - horizon)``, so moving the horizon scales each row."""
+    old = horizon_row(depth)
+    h, _ = depth.shape
+    v = np.arange(h, dtype=np.float64) + 0.5
+    lo = max(old, new_row) + 0.02 * h  # rows right at a horizon would divide by ~0
+    factor = np.where(v > lo, (v - old) / np.maximum(v - new_row, 1e-6), (lo - old) / max(lo - new_row, 1e-6))
+    near, far = _land_range(depth)
+    d = depth.depth.astype(np.float64) * factor[:, None]
+    d = np.where(depth.sky, depth.depth, np.clip(d, min(near, MIN_GROUND_DEPTH), far * 4))
+    extras = {**depth.extras, "horizon_row": float(new_row)}
+    return dataclasses.replace(depth, depth=d.astype(np.float32), extras=extras)
+
+
+def mark_ground(depth: DepthMap, mask: np.ndarray) -> DepthMap:
+    """The ground plane's depth under ``mask`` (from the horizon and the default camera)."""
+    if not mask.any():
+        return depth
+    h = depth.shape[0]
+    v = np.arange(h, dtype=np.float64)[:, None] + 0.5
+    hz = horizon_row(depth)
+    _, far = _land_range(depth)
+    ground = np.where(v > hz, DEFAULT_EYE_HEIGHT * _focal(depth.shape) / np.maximum(v - hz, 1e-6), far)
+    ground = np.clip(np.broadcast_to(ground, depth.shape), MIN_GROUND_DEPTH, far)
+    d = np.where(mask, ground, depth.depth).astype(np.float32)
+    return dataclasses.replace(depth, depth=d, sky=depth.sky & ~mask)
+
+
+def set_region(depth: DepthMap, rgb: np.ndarray, mask: np.ndarray, *, depth_m: float | None,
+               scale: float | None) -> DepthMap:
+    """Scale the land under ``mask`` so its median becomes ``depth_m`` (or by ``scale``); the
+    factor fades over a thin, edge-following band at the region's border."""
+    land = mask & ~depth.sky
+    if not land.any():
+        log.warning("a region covers no land (only sky); it changes nothing")
+        return depth
+    factor = scale if scale is not None else depth_m / float(np.median(depth.depth[land]))
+    radius = max(1, round(BAND * max(depth.shape)))
+    alpha = np.maximum(soft_mask(mask, rgb, radius), mask.astype(np.float32))
+    logd = np.log(depth.depth) + alpha * np.float32(math.log(factor))
+    d = np.where(depth.sky, depth.depth, np.exp(logd)).astype(np.float32)
+    return dataclasses.replace(depth, depth=d)
+
+
+def _small(rgb: np.ndarray) -> tuple[np.ndarray, float]:
+    h, w = rgb.shape[:2]
+    s = min(1.0, WORK_SIDE / max(h, w))
+    size = (max(1, round(w * s)), max(1, round(h * s)))
+    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), s
+
+
+def apply_pins(depth: DepthMap, rgb: np.ndarray, pins: tuple) -> DepthMap:
+    """Each pin's depth holds at its point; its log-depth correction spreads edge-aware."""
+    if not pins:
+        return depth
+    h, w = depth.shape
+    small, s = _small(rgb)
+    sh, sw = small.shape[:2]
+    at = [(min(h - 1, int(p.y * h)), min(w - 1, int(p.x * w))) for p in pins]
+    small_at = [(min(sh - 1, int(y * s)), min(sw - 1, int(x * s))) for y, x in at]
+    weights = pin_weights(edge_cost(small), small_at, PIN_REACH * max(sh, sw))
+    delta = np.array([math.log(p.depth) - math.log(float(depth.depth[y, x])) for p, (y, x) in zip(pins, at)],
+                     np.float32)
+    total = weights.sum(axis=0)
+    corr = np.tensordot(delta, weights, axes=1) / np.maximum(total, 1.0)
+    corr = cv2.resize(corr, (w, h), interpolation=cv2.INTER_LINEAR)
+    d = np.exp(np.log(depth.depth) + corr)
+    sky = depth.sky.copy()
+    for p, (y, x) in zip(pins, at):
+        d[y, x] = p.depth  # exact at the pin (the blend above is only approximately so)
+        sky[y, x] = False
+    return dataclasses.replace(depth, depth=d.astype(np.float32), sky=sky)
+
+
+def apply_depth_edits(depth: DepthMap, rgb: np.ndarray, edits: Edits) -> DepthMap:
+    """``depth`` with the edits' horizon, sky, ground, regions and pins applied.
+
+    Args:
+        depth: the painting's depth map, (H, W).
+        rgb: the painting, (H, W, 3) uint8 (edges stop regions and pins).
+        edits: the parsed edits document.
+    """
+    if rgb.shape[:2] != depth.shape:
+        raise EditsError(f"edits: painting is {rgb.shape[1]}x{rgb.shape[0]}, depth {depth.shape[1]}x{depth.shape[0]}")
+    shape = depth.shape
+    if edits.horizon is not None:
+        depth = move_horizon(depth, edits.horizon * shape[0])
+    if edits.sky:
+        depth = mark_sky(depth, _union(edits.sky, shape), True)
+    if edits.not_sky:
+        depth = mark_sky(depth, _union(edits.not_sky, shape), False)
+    if edits.ground:
+        depth = mark_ground(depth, _union(edits.ground, shape))
+    for region in edits.regions:
+        depth = set_region(depth, rgb, polygon_mask(region.polygon, shape), depth_m=region.depth, scale=region.scale)
+    return apply_pins(depth, rgb, edits.pins)
+
+
+def apply_scene_edits(scene: Scene, edits: Edits) -> Scene:
+    """Drop and merge the layers the edits name (an unknown name is an :class:`EditsError`)."""
+    names = {layer.name for layer in scene.layers}
+    for key, name in [("layers.drop", n) for n in edits.drop_layers] + \
+                     [("layers.merge", n) for g in edits.merge_layers for n in g]:
+        if name not in names:
+            raise EditsError(f"{key}: no layer {name!r} in the scene (it has: {', '.join(sorted(names))})")
+    for name in edits.drop_layers:
+        drop_layer(scene, name)
+    for group in edits.merge_layers:
+        merge_layers(scene, list(group))
+    return scene
+
+
+__all__ = ["apply_depth_edits", "apply_pins", "apply_scene_edits", "horizon_row", "mark_ground", "move_horizon",
+           "polygon_mask", "set_region"]

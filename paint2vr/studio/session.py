@@ -1,0 +1,201 @@
+"""One painting open in the studio: its base depth, the edits, and what the page shows.
+
+The studio works on a copy of the painting at most :data:`WORK_PIXELS` in size, so a depth
+update stays within about a second; edits are fractions of the frame, so they apply
+unchanged to the full-size painting when a batch converts it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import json
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from ..depth.base import DepthMap
+from ..edit import DEFAULT_EDITS, Edits, apply_depth_edits, apply_scene_edits, dumps_edits, loads_edits, read_edits
+from ..edit.apply import horizon_row
+from ..export import ExportOptions, export_bytes
+from ..export.files import write_atomic
+from ..painting import Painting, load_painting
+from ..pipeline import DEFAULT_CONVERT_OPTIONS, ConvertOptions, convert_painting, estimate_or_read_depth
+
+log = logging.getLogger("paint2vr.studio")
+
+WORK_PIXELS = 1_000_000
+"""Largest working copy (pixels) the studio edits and previews."""
+PREVIEW_EXPORT = ExportOptions(profile="desktop")
+"""How the 3D view's scene is written."""
+SKY_COLOUR = (235, 245, 255)
+"""Sky in the depth overlay."""
+LAYER_PALETTE = ((230, 25, 75), (60, 180, 75), (255, 225, 25), (0, 130, 200), (245, 130, 48), (145, 30, 180),
+                 (70, 240, 240), (240, 50, 230), (210, 245, 60), (250, 190, 212))
+"""One hue per layer in the layers overlay, nearest first."""
+
+
+def _downscale(painting: Painting, pixels: int) -> Painting:
+    h, w = painting.rgb.shape[:2]
+    s = min(1.0, (pixels / (h * w)) ** 0.5)
+    if s >= 1.0:
+        return painting
+    size = (max(1, round(w * s)), max(1, round(h * s)))
+    rgb = cv2.resize(painting.rgb, size, interpolation=cv2.INTER_AREA)
+    return dataclasses.replace(painting, rgb=rgb, alpha=None)
+
+
+def png_bytes(rgb: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format="PNG", compress_level=1)
+    return buf.getvalue()
+
+
+def depth_colours(depth: DepthMap) -> np.ndarray:
+    """(H, W, 3) uint8: log depth as a colour map (near = warm, far = cool), sky pale."""
+    logd = np.log(np.maximum(depth.depth, 1e-3))
+    land = ~depth.sky
+    lo, hi = (np.percentile(logd[land], [1, 99]) if land.any() else (0.0, 1.0))
+    t = np.clip((logd - lo) / max(hi - lo, 1e-6), 0, 1)
+    code = np.round(255 * (1 - t)).astype(np.uint8)
+    rgb = cv2.cvtColor(cv2.applyColorMap(code, cv2.COLORMAP_TURBO), cv2.COLOR_BGR2RGB)
+    rgb[depth.sky] = SKY_COLOUR
+    return rgb
+
+
+def layer_colours(depth: DepthMap, ranges: list[tuple[float, float]]) -> np.ndarray:
+    """(H, W, 3) uint8: the layer each land pixel falls in by depth, one hue per layer."""
+    out = np.zeros(depth.shape + (3,), np.uint8)
+    for i, (near, far) in enumerate(sorted(ranges)):
+        m = (depth.depth >= near * 0.999) & (depth.depth <= far * 1.001) & ~depth.sky
+        out[m] = LAYER_PALETTE[i % len(LAYER_PALETTE)]
+    return out
+
+
+class StudioSession:
+    """One painting being edited: thread-safe (the server answers requests in threads)."""
+
+    def __init__(self, painting_path: str | os.PathLike[str], edits_path: str | os.PathLike[str],
+                 options: ConvertOptions = DEFAULT_CONVERT_OPTIONS) -> None:
+        self.painting_path = Path(painting_path)
+        self.edits_path = Path(edits_path)
+        self.options = dataclasses.replace(options, edits=None)
+        full = load_painting(self.painting_path, options=options.load)
+        self.painting = _downscale(full, WORK_PIXELS)
+        self.base_depth = estimate_or_read_depth(self.painting, self.options)
+        self.edits = read_edits(self.edits_path) if self.edits_path.is_file() else DEFAULT_EDITS
+        self._lock = threading.Lock()
+        self._cache: dict[str, Any] = {}
+        self.preview(self.edits)
+
+    # -- what the page reads -------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.painting.rgb.shape[:2]  # type: ignore[return-value]
+
+    def state(self) -> dict[str, Any]:
+        """The page's starting state: size, the saved edits, the estimator's horizon."""
+        h, w = self.shape
+        with self._lock:
+            layers = [name for name, _ in self._cache.get("layers", [])]
+            revision = self._cache["revision"]
+        return {"width": w, "height": h, "name": self.painting_path.name,
+                "edits": json.loads(dumps_edits(self.edits)),
+                "horizon_estimate": horizon_row(self.base_depth) / h,
+                "revision": revision, "layers": layers, "effects": effect_choices(),
+                "default_effects": [n for n in self.options.effects if n != "auto"]}
+
+    def preview(self, edits: Edits) -> dict[str, Any]:
+        """Re-run depth with ``edits`` (not saved); the overlays and the 3D scene follow it."""
+        t0 = time.perf_counter()
+        with self._lock:
+            depth = apply_depth_edits(self.base_depth, self.painting.rgb, edits) if edits.changes_depth \
+                else self.base_depth
+            revision = hashlib.sha256(dumps_edits(edits).encode()).hexdigest()[:16]
+            self._cache = {"edits": edits, "depth": depth, "revision": revision}
+        land = depth.depth[~depth.sky]
+        return {"revision": revision, "seconds": round(time.perf_counter() - t0, 3),
+                "horizon": horizon_row(depth) / self.shape[0],
+                "land_m": [float(land.min()), float(land.max())] if land.size else None,
+                "sky": float(depth.sky.mean())}
+
+    def depth_png(self) -> bytes:
+        with self._lock:
+            depth = self._cache["depth"]
+        return png_bytes(depth_colours(depth))
+
+    def sky_png(self) -> bytes:
+        """The sky mask as a grey image (white = sky)."""
+        with self._lock:
+            sky = self._cache["depth"].sky
+        return png_bytes(np.repeat((sky * 255).astype(np.uint8)[..., None], 3, axis=2))
+
+    def painting_png(self) -> bytes:
+        return png_bytes(self.painting.rgb)
+
+    def scene_glb(self) -> bytes:
+        """The lifted scene for the current preview edits, as a GLB (made on first request)."""
+        with self._lock:
+            if "glb" in self._cache:
+                return self._cache["glb"]
+            edits, depth = self._cache["edits"], self._cache["depth"]
+        names = list(edits.effects) if edits.effects is not None else list(self.options.effects)
+        opts = dataclasses.replace(self.options, effects=tuple(n for n in names if n != "auto"))
+        scene = convert_painting(self.painting, opts, depth=depth)
+        apply_scene_edits(scene, edits)
+        data = export_bytes(scene, PREVIEW_EXPORT)
+        layers = [(l.name, l.depth_range) for l in scene.layers if l.kind != "sky"]
+        with self._lock:
+            if self._cache.get("edits") is edits:
+                self._cache["glb"], self._cache["layers"] = data, layers
+        return data
+
+    def layers(self) -> list[str]:
+        """The lifted scene's layer names (nearest first) for the current edits."""
+        self.scene_glb()
+        with self._lock:
+            return [name for name, _ in self._cache.get("layers", [])]
+
+    def layers_png(self) -> bytes:
+        self.scene_glb()
+        with self._lock:
+            depth, layers = self._cache["depth"], self._cache.get("layers", [])
+        return png_bytes(layer_colours(depth, [r for _, r in layers]))
+
+    def save(self, edits: Edits) -> str:
+        """Write ``edits`` atomically to the session's edits file; returns its sha256."""
+        text = dumps_edits(edits).encode()
+        write_atomic(self.edits_path, text)
+        self.edits = edits
+        log.info("saved %s", self.edits_path)
+        return hashlib.sha256(text).hexdigest()
+
+    def parse(self, body: bytes) -> Edits:
+        return loads_edits(body, "request body")
+
+
+MAIN_OPTIONS = ("density", "count", "strength", "amplitude", "opacity")
+"""The option the studio shows beside each effect: the first of these it has."""
+
+
+def effect_choices() -> list[dict[str, Any]]:
+    """Each registered effect with its main option and that option's default."""
+    from ..effects.registry import EFFECTS
+    out = []
+    for name, entry in EFFECTS.items():
+        fields = {f.name for f in dataclasses.fields(entry.options_class)}
+        option = next((o for o in MAIN_OPTIONS if o in fields), None)
+        out.append({"name": name, "summary": entry.summary, "option": option,
+                    "default": getattr(entry.default, option) if option else None})
+    return out
+
+
+__all__ = ["PREVIEW_EXPORT", "StudioSession", "WORK_PIXELS", "depth_colours"]
