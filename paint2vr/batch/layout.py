@@ -4,6 +4,7 @@ Layout of an output folder DIR::
 
     DIR/<shard>/<id>.glb        shard = first 2 hex digits of sha1(id): 256 folders, so a
                                 3.5M-item run puts ~14k files in each
+    DIR/<shard>/<id>.edits.json a designer's edits saved in the studio's review queue
     DIR/report.json             the last run's report
     DIR/audit.jsonl             one line per finished item (see state.py)
     DIR/.paint2vr/jobs.sqlite   the job store (SQLite, WAL)
@@ -20,6 +21,8 @@ from pathlib import Path
 from ..errors import BatchError
 
 JOB_DIR = ".paint2vr"
+EDITS_SUFFIX = ".edits.json"
+"""A designer's edits of an item, saved by the studio's review queue as DIR/<shard>/<id>.edits.json."""
 SHARD_CHARS = 2
 
 

@@ -67,6 +67,8 @@ class ManifestItem:
     artist: str = ""
     options: dict[str, Any] = field(default_factory=dict)
     """Per-item overrides of ConvertOptions fields (see PER_ITEM_FIELDS)."""
+    edits: str = ""
+    """A designer's edits file (column 'edits', a local path resolved like 'path'); '' for none."""
 
 
 @dataclass(frozen=True)
@@ -212,6 +214,14 @@ def _item(line: int, row: dict[str, Any] | str, manifest: str) -> tuple[Manifest
         location = resolve_location(text("path"), manifest)
     except InputError as exc:
         problems.append(str(exc))
+    edits = ""
+    if text("edits").strip():
+        try:
+            edits = resolve_location(text("edits"), manifest)
+        except InputError as exc:
+            problems.append(f"edits: {exc}")
+        if scheme_of(edits) not in ("", "file"):
+            problems.append(f"edits: must be a local file, got {text('edits')!r}")
     opts = row.get("options")
     if opts is None or opts == "":
         opts = {}
@@ -231,7 +241,7 @@ def _item(line: int, row: dict[str, Any] | str, manifest: str) -> tuple[Manifest
         return None, problems
     return ManifestItem(line=line, id=item_id, location=location, license=text("license"),
                         attribution=text("attribution"), title=text("title"), artist=text("artist"),
-                        options=opts), []
+                        options=opts, edits=edits), []
 
 
 def _raw_rows(path: str, options: ManifestOptions) -> Iterator[tuple[int, dict[str, Any] | str]]:

@@ -9,6 +9,7 @@ the previous batches.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import multiprocessing
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Literal
 
 from ..errors import InputError
-from .layout import JOB_DIR, FolderLock, check_no_escaping_symlinks, output_relpath
+from .layout import EDITS_SUFFIX, JOB_DIR, FolderLock, check_no_escaping_symlinks, output_relpath
 from .manifest import DEFAULT_MANIFEST_OPTIONS, ManifestItem, ManifestOptions, check_manifest, iter_manifest
 from .state import JobStore
 from .worker import (ItemResult, SceneFn, Task, WorkerConfig, _output_ok, fetch, fingerprint, init_worker,
@@ -57,6 +58,8 @@ class BatchOptions:
     """Ray cluster address ('' = start a local Ray instance)."""
     ray_depth_actors: int = 1
     """Ray actors holding the depth model (each takes one GPU when the cluster has GPUs)."""
+    rerun_edited: bool = False
+    """Convert only the items whose edits changed since their scene was made (edits saved in the studio's review queue, or a manifest's 'edits' column)."""
     manifest: ManifestOptions = DEFAULT_MANIFEST_OPTIONS
     """Manifest reading and checking."""
 
@@ -89,6 +92,8 @@ class BatchReport:
     out: str
     engine: str
     workers: int
+    manifest: str = ""
+    """The manifest the run read (the studio's review queue finds its items through it)."""
     total: int = 0
     done: int = 0
     skipped: int = 0
@@ -182,10 +187,24 @@ class BatchJob:
                         if entry.is_file(follow_symlinks=False):
                             os.unlink(entry.path)
 
-    def hash_for(self, item: ManifestItem) -> str:
-        if not item.options:
-            return self.base_hash
-        return options_hash(item_options(self.convert_options, item.options), self.export_options)
+    def edits_for(self, item: ManifestItem) -> str:
+        """The item's edits file: the manifest's 'edits' column, else the one the studio saved
+        beside its scene (``<shard>/<id>.edits.json``), else ''."""
+        if item.edits:
+            return item.edits
+        saved = self.out / output_relpath(item.id, EDITS_SUFFIX)
+        return str(saved) if saved.is_file() else ""
+
+    def hash_for(self, item: ManifestItem, edits: str = "") -> str:
+        h = self.base_hash if not item.options else options_hash(
+            item_options(self.convert_options, item.options), self.export_options)
+        if not edits:
+            return h
+        try:
+            content = hashlib.sha256(Path(edits).read_bytes()).hexdigest()
+        except OSError:
+            content = "missing"  # the worker reports the unreadable file as the item's failure
+        return hashlib.sha256(f"{h}:edits:{content}".encode()).hexdigest()
 
     def tasks(self) -> Iterator[Task | ItemResult]:
         """Tasks to run, or ready 'skipped' results for items already done with the same input
@@ -193,10 +212,14 @@ class BatchJob:
         for chunk in iter_manifest(self.manifest, self.options.manifest):
             known = self.store.get_many([it.id for it in chunk])
             for item in chunk:
-                h = self.hash_for(item)
+                edits = self.edits_for(item)
+                h = self.hash_for(item, edits)
                 rec = known.get(item.id)
+                if self.options.rerun_edited and (not edits or (rec is not None and rec.options_hash == h)):
+                    yield ItemResult(id=item.id, line=item.line, status="skipped", options_hash=h, seconds=0.0)
+                    continue
                 if rec is None or rec.status != "done" or rec.options_hash != h:
-                    yield Task(item=item, options_hash=h)
+                    yield Task(item=item, options_hash=h, edits=edits)
                     continue
                 fp = fingerprint(item.location)
                 if fp and fp == rec.input_fingerprint and _output_ok(self.out / rec.output, rec):
@@ -205,7 +228,7 @@ class BatchJob:
                                      output=rec.output, output_sha256=rec.output_sha256,
                                      output_bytes=rec.output_bytes, seconds=0.0)
                 else:  # the worker compares the input's sha256 with the record
-                    yield Task(item=item, options_hash=h, expect=rec, fingerprint=fp)
+                    yield Task(item=item, options_hash=h, expect=rec, fingerprint=fp, edits=edits)
 
     def handle(self, res: ItemResult) -> None:
         if res.status in ("done", "failed"):
@@ -236,7 +259,7 @@ class BatchJob:
             elapsed = time.perf_counter() - self.t0
             p = self.progress
             report = BatchReport(
-                out=str(self.out), engine=engine, workers=workers, total=self.total, done=p.done,
+                out=str(self.out), engine=engine, workers=workers, manifest=self.manifest, total=self.total, done=p.done,
                 skipped=p.skipped, failed=p.failed, seconds=round(elapsed, 3),
                 items_per_second=round((p.done + p.failed) / elapsed, 3) if elapsed > 0 else 0.0,
                 stages={k: {"seconds": round(v[0], 4), "mean": round(v[0] / max(v[1], 1), 5), "count": int(v[1])}

@@ -13,7 +13,7 @@ import os
 import tempfile
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -66,6 +66,8 @@ class Task:
     fingerprint: str = ""
     pre_stages: dict[str, float] = field(default_factory=dict)
     """Stage times already spent on it in the main process (load, depth)."""
+    edits: str = ""
+    """The designer's edits file applied to it ('' for none)."""
 
 
 @dataclass
@@ -252,6 +254,8 @@ def run_item(task: Task, config: WorkerConfig | None = None) -> ItemResult:
     tmp: str | None = None
     try:
         options = item_options(config.convert_options, item.options)
+        if task.edits:
+            options = replace(options, edits=task.edits)
 
         def on_stage(name: str, seconds: float) -> None:
             res.stages[name] = res.stages.get(name, 0.0) + seconds

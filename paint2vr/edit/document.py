@@ -312,9 +312,23 @@ def read_edits(path: str | os.PathLike[str]) -> Edits:
     return loads_edits(data, str(p))
 
 
+def _rounded(value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value, 5)
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    return value
+
+
 def dumps_edits(edits: Edits) -> str:
-    """The canonical JSON text of ``edits`` (sorted keys, two-space indent, newline)."""
-    return json.dumps(edits_to_dict(edits), indent=2, sort_keys=True) + "\n"
+    """The canonical JSON text of ``edits``: one top-level key a line (sorted, the version
+    first), values compact, coordinates rounded to 1e-5 of the frame, a final newline."""
+    doc = _rounded(edits_to_dict(edits))
+    keys = ["paint2vr_edits"] + sorted(k for k in doc if k != "paint2vr_edits")
+    lines = [f"  {json.dumps(k)}: {json.dumps(doc[k], separators=(',', ':'), sort_keys=True)}" for k in keys]
+    return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
 def edits_sha256(path: str | os.PathLike[str]) -> str:

@@ -19,11 +19,11 @@ from typing import Any
 
 from PIL import Image
 
+from ..batch.layout import EDITS_SUFFIX
 from ..errors import InputError
 
 log = logging.getLogger("paint2vr.studio")
 
-EDITS_SUFFIX = ".edits.json"
 THUMB_SIDE = 256
 """Long side of a queue thumbnail, pixels."""
 

@@ -228,8 +228,9 @@ class _StudioHandler(_Handler):
             result = session.preview(edits)
             if save:
                 result["sha256"] = session.save(edits)
-                queue_item = self.server.workspace.items.get(item or self.server.workspace.order[0])
-                result["needs_rerun"] = queue_item.needs_rerun() if queue_item else False
+                ws = self.server.workspace
+                queue_item = ws.items.get(item or ws.order[0])
+                result["needs_rerun"] = bool(ws.queue_mode and queue_item and queue_item.needs_rerun())
         except EditsError as exc:
             self._error(HTTPStatus.UNPROCESSABLE_ENTITY, str(exc))
             return

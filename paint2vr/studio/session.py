@@ -116,11 +116,14 @@ class StudioSession:
     def preview(self, edits: Edits) -> dict[str, Any]:
         """Re-run depth with ``edits`` (not saved); the overlays and the 3D scene follow it."""
         t0 = time.perf_counter()
+        revision = hashlib.sha256(dumps_edits(edits).encode()).hexdigest()[:16]
         with self._lock:
-            depth = apply_depth_edits(self.base_depth, self.painting.rgb, edits) if edits.changes_depth \
-                else self.base_depth
-            revision = hashlib.sha256(dumps_edits(edits).encode()).hexdigest()[:16]
-            self._cache = {"edits": edits, "depth": depth, "revision": revision}
+            if self._cache.get("revision") == revision:  # e.g. saving what was just previewed
+                depth = self._cache["depth"]
+            else:
+                depth = apply_depth_edits(self.base_depth, self.painting.rgb, edits) if edits.changes_depth \
+                    else self.base_depth
+                self._cache = {"edits": edits, "depth": depth, "revision": revision}
         land = depth.depth[~depth.sky]
         return {"revision": revision, "seconds": round(time.perf_counter() - t0, 3),
                 "horizon": horizon_row(depth) / self.shape[0],

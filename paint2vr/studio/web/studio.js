@@ -240,6 +240,7 @@ function toEye() {
   const ahead = new THREE.Vector3(0, 0, -5).applyQuaternion(eye.quaternion);
   controls.target.copy(eye.position).add(ahead);
   controls.update();
+  render();
 }
 async function loadScene() {
   const gltf = await loader.loadAsync(q('/api/scene.glb', `rev=${revision}`));
@@ -253,12 +254,18 @@ async function loadScene() {
     cam.getWorldPosition(eye.position); cam.getWorldQuaternion(eye.quaternion);
     if (!document.body.dataset.sceneRevision) toEye();
   }
+  resize();
+  render();
   document.body.dataset.sceneRevision = revision;
   const layers = await (await fetch(q('/api/state'))).json();
   layerList(layers.layers);
 }
 const scene3d = new THREE.Scene();
-renderer.setAnimationLoop(() => { resize(); renderer.render(scene3d, camera); });
+// Drawn on demand (orbit, a new scene, a resize), not every frame: the page stays responsive
+// on software GL and laptops stay cool.
+const render = () => renderer.render(scene3d, camera);
+controls.addEventListener('change', render);
+addEventListener('resize', () => { resize(); render(); });
 
 // -- start ----------------------------------------------------------------------------------
 function refresh() { draw(); preview(); }
@@ -296,4 +303,5 @@ async function start() {
   await preview();
   document.body.dataset.ready = '1';
 }
+window.__studio = { edits: () => edits };
 start().catch((e) => { $('status').textContent = `error: ${e.message}`; });
