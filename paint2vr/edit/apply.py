@@ -25,7 +25,7 @@ log = logging.getLogger("paint2vr.edits")
 
 WORK_SIDE = 192
 """Long side (pixels) at which pin weights are computed (then upsampled)."""
-PIN_REACH = 0.12
+PIN_REACH = 0.3
 """A pin's reach: the width of its fall-off, as a fraction of the long side in flat-paint steps."""
 BAND = 0.004
 """Half-width of a region's soft edge, as a fraction of the long side."""
@@ -34,13 +34,25 @@ MIN_GROUND_DEPTH = 0.5
 
 
 def polygon_mask(polygon: Polygon, shape: tuple[int, int]) -> np.ndarray:
-    """(H, W) bool: pixels whose centres lie inside ``polygon`` (fractions of width, height)."""
+    """(H, W) bool: pixels whose centres lie inside ``polygon`` (fractions of width and height;
+    even-odd rule). Scanlines: per row, the edges' crossings of the row centre, counted left
+    of each pixel centre (OpenCV's fillPoly also paints pixels the outline merely touches)."""
     h, w = shape
-    pts = np.array([[x * w - 0.5, y * h - 0.5] for x, y in polygon], np.float64)
-    mask = np.zeros((h, w), np.uint8)
-    shift = 4  # sub-pixel vertices: OpenCV's fixed-point polygon fill
-    cv2.fillPoly(mask, [np.round(pts * (1 << shift)).astype(np.int32)], 1, lineType=cv2.LINE_8, shift=shift)
-    return mask.astype(bool)
+    pts = np.asarray(polygon, np.float64) * (w, h)
+    x0, y0 = pts[:, 0], pts[:, 1]
+    x1, y1 = np.roll(x0, -1), np.roll(y0, -1)
+    mask = np.zeros((h, w), bool)
+    centres = np.arange(w) + 0.5
+    lo, hi = max(0, int(np.floor(y0.min()))), min(h, int(np.ceil(y0.max())) + 1)
+    for row in range(lo, hi):
+        yc = row + 0.5
+        cross = ((y0 <= yc) & (yc < y1)) | ((y1 <= yc) & (yc < y0))
+        if not cross.any():
+            continue
+        t = (yc - y0[cross]) / (y1[cross] - y0[cross])
+        xs = np.sort(x0[cross] + t * (x1[cross] - x0[cross]))
+        mask[row] = np.searchsorted(xs, centres, side="right") % 2 == 1
+    return mask
 
 
 def _union(polygons: tuple[Polygon, ...], shape: tuple[int, int]) -> np.ndarray:
@@ -108,8 +120,8 @@ def set_region(depth: DepthMap, rgb: np.ndarray, mask: np.ndarray, *, depth_m: f
     factor = scale if scale is not None else depth_m / float(np.median(depth.depth[land]))
     radius = max(1, round(BAND * max(depth.shape)))
     alpha = np.maximum(soft_mask(mask, rgb, radius), mask.astype(np.float32))
-    logd = np.log(depth.depth) + alpha * np.float32(math.log(factor))
-    d = np.where(depth.sky, depth.depth, np.exp(logd)).astype(np.float32)
+    scaled = np.exp(np.log(depth.depth) + alpha * np.float32(math.log(factor)))
+    d = np.where(depth.sky | (alpha < 1e-3), depth.depth, scaled).astype(np.float32)
     return dataclasses.replace(depth, depth=d)
 
 

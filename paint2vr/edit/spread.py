@@ -18,6 +18,8 @@ from ..errors import InputError
 
 EDGE_COST = 40.0
 """Extra cost of crossing the strongest edge, in flat-pixel steps."""
+EDGE_FLOOR = 0.25
+"""Gradients below this share of the 99th percentile (brush texture) add no cost."""
 
 
 def edge_cost(rgb: np.ndarray) -> np.ndarray:
@@ -39,7 +41,9 @@ def edge_cost(rgb: np.ndarray) -> np.ndarray:
         gy = cv2.Sobel(lab[..., c], cv2.CV_32F, 0, 1, ksize=3)
         grad = np.maximum(grad, np.hypot(gx, gy))
     scale = float(np.percentile(grad, 99)) or 1.0
-    return 1.0 + EDGE_COST * np.clip(grad / scale, 0.0, 1.0).astype(np.float64)
+    # Brush texture (weak gradients) costs little; only strong edges hold a pin back.
+    strength = np.clip((grad / scale - EDGE_FLOOR) / (1.0 - EDGE_FLOOR), 0.0, 1.0)
+    return 1.0 + EDGE_COST * np.square(strength).astype(np.float64)
 
 
 def _row_pass(d: np.ndarray, c: np.ndarray) -> np.ndarray:

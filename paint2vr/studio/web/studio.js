@@ -184,9 +184,21 @@ function layerList(names) {
       const l = d.layers ||= { drop: [], merge: [] };
       l.drop = drop.checked ? [...new Set([...(l.drop || []), name])] : (l.drop || []).filter((n) => n !== name);
     }));
-    label.append(drop, ` drop ${name}`);
+    const pick = document.createElement('input');
+    pick.type = 'checkbox'; pick.dataset.merge = name; pick.title = 'select for merging';
+    label.append(drop, ' drop ', pick, ` merge · ${name}`);
     box.append(label);
   }
+  const merged = (layers.merge || []).map((g) => g.join(' + ')).join(', ');
+  const button = document.createElement('button');
+  button.id = 'merge'; button.textContent = 'Merge selected';
+  button.addEventListener('click', () => {
+    const group = [...box.querySelectorAll('input[data-merge]:checked')].map((i) => i.dataset.merge);
+    if (group.length < 2) { $('status').textContent = 'select two or more layers to merge'; return; }
+    commit((d) => { const l = d.layers ||= { drop: [], merge: [] }; l.merge = [...(l.merge || []), group]; });
+  });
+  box.append(button);
+  if (merged) box.append(` merged: ${merged}`);
 }
 function effectList(effects) {
   const box = $('effects');
