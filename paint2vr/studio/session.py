@@ -34,7 +34,9 @@ log = logging.getLogger("paint2vr.studio")
 
 WORK_PIXELS = 1_000_000
 """Largest working copy (pixels) the studio edits and previews."""
-PREVIEW_EXPORT = ExportOptions(profile="desktop")
+SCENE_PIXELS = 400_000
+"""Largest copy (pixels) the 3D view's scene is lifted from: a preview, made within seconds."""
+PREVIEW_EXPORT = ExportOptions(profile="desktop", texture_size=1024, jpeg_quality=85)
 """How the 3D view's scene is written."""
 SKY_COLOUR = (235, 245, 255)
 """Sky in the depth overlay."""
@@ -51,6 +53,15 @@ def _downscale(painting: Painting, pixels: int) -> Painting:
     size = (max(1, round(w * s)), max(1, round(h * s)))
     rgb = cv2.resize(painting.rgb, size, interpolation=cv2.INTER_AREA)
     return dataclasses.replace(painting, rgb=rgb, alpha=None)
+
+
+def _downscale_depth(depth: DepthMap, shape: tuple[int, int]) -> DepthMap:
+    if depth.shape == shape:
+        return depth
+    size = (shape[1], shape[0])
+    sky = cv2.resize(depth.sky.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST).astype(bool)
+    d = cv2.resize(depth.depth, size, interpolation=cv2.INTER_NEAREST)
+    return dataclasses.replace(depth, depth=d, sky=sky, confidence=None, edges=None)
 
 
 def png_bytes(rgb: np.ndarray) -> bytes:
@@ -152,7 +163,8 @@ class StudioSession:
             edits, depth = self._cache["edits"], self._cache["depth"]
         names = list(edits.effects) if edits.effects is not None else list(self.options.effects)
         opts = dataclasses.replace(self.options, effects=tuple(n for n in names if n != "auto"))
-        scene = convert_painting(self.painting, opts, depth=depth)
+        small = _downscale(self.painting, SCENE_PIXELS)
+        scene = convert_painting(small, opts, depth=_downscale_depth(depth, small.rgb.shape[:2]))
         apply_scene_edits(scene, edits)
         data = export_bytes(scene, PREVIEW_EXPORT)
         layers = [(l.name, l.depth_range) for l in scene.layers if l.kind != "sky"]

@@ -74,3 +74,15 @@ def test_bad_documents_are_refused_in_one_line(text, words):
 def test_missing_file_is_an_edits_error(tmp_path):
     with pytest.raises(EditsError, match="cannot read the edits file"):
         read_edits(tmp_path / "none.json")
+
+
+def test_cli_refuses_a_malformed_edits_file_in_one_line(tmp_path, small_sample, capsys):
+    from paint2vr.cli.main import main
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"paint2vr_edits": 1, "regions": [{"polygon": [[0, 0], [1, 0], [1, 1]], "depth": "near"}]}')
+    out = tmp_path / "x.glb"
+    assert main(["convert", str(small_sample), "--edits", str(bad), "-o", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "regions[0].depth" in err[0] and str(bad) in err[0]
+    assert not out.exists()
+    assert main(["depth", str(small_sample), "--edits", str(bad), "-o", str(tmp_path / "d.npy")]) == 2
