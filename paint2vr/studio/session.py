@@ -26,7 +26,7 @@ from ..depth.base import DepthMap
 from ..edit import DEFAULT_EDITS, Edits, apply_depth_edits, apply_scene_edits, dumps_edits, loads_edits, read_edits
 from ..edit.apply import horizon_row
 from ..export import ExportOptions, export_bytes
-from ..export.files import write_atomic
+from ..io.atomic import write_atomic
 from ..painting import Painting, load_painting
 from ..pipeline import DEFAULT_CONVERT_OPTIONS, ConvertOptions, convert_painting, estimate_or_read_depth
 
