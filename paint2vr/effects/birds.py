@@ -1,7 +1,12 @@
-"""Birds: a small flock flapping along smooth looping paths through the open sky."""
+"""Birds: small flocks flapping along smooth looping paths through the whole sky.
+
+The first flock flies in the painting's own open sky (seen from the start pose); the others
+fly all round the visitor, at headings spread round the circle, above the land and in the
+painting's open sky wherever their path crosses the frame."""
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass, replace
 
@@ -13,6 +18,8 @@ from ..scene import Clip, Effect, Mesh, Node, Scene, Track
 from .core import check_options, rgba
 from .space import SceneSpace, scene_space
 from .timeline import close_loop, fourier_loop, loop_times
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -39,12 +46,18 @@ class BirdsOptions:
     """Radius (metres) of the flock around its centre."""
     loop_seconds: float = 8.0
     """Length of the seamless animation loop in seconds."""
+    flocks: int = 3
+    """Flocks the birds are split into: the first in the painting's open sky, the others all
+    round the visitor (behind, beside), at headings spread round the circle."""
 
 
 DEFAULT_BIRDS = BirdsOptions()
 LIMITS = {"count": (1, 32), "size": (0.05, 10.0), "speed": (0.5, 40.0), "flap_hz": (0.0, 20.0),
           "min_distance": (1.0, 1000.0), "max_distance": (1.0, 2000.0), "clearance": (0.0, 100.0),
-          "spread": (0.0, 50.0), "loop_seconds": (1.0, 120.0)}
+          "spread": (0.0, 50.0), "loop_seconds": (1.0, 120.0), "flocks": (1, 8)}
+MIN_ELEVATION = math.radians(6.0)
+"""Flocks round the visitor fly at least this far above the eye's horizon (they read as sky)."""
+MAX_ELEVATION = math.radians(35.0)
 KEYS = 128
 
 
@@ -155,6 +168,12 @@ def _paths_batch(space: SceneSpace, o: BirdsOptions, t: np.ndarray, draws: list[
     (the same operations in the same order, so the same values)."""
     u, v, z, de, bzy, offs, amps, phases, radius, wl = (np.array(c) for c in zip(*draws))
     centre = space.camera.unproject(u, v, z).astype(np.float64)  # (B, 3)
+    return _loops(centre, o, t, de, bzy, offs, amps, phases, radius, wl)
+
+
+def _loops(centre: np.ndarray, o: BirdsOptions, t: np.ndarray, de: np.ndarray, bzy: np.ndarray, offs: np.ndarray,
+           amps: np.ndarray, phases: np.ndarray, radius: np.ndarray, wl: np.ndarray) -> np.ndarray:
+    """(B, count, K+1, 3) flock paths: a tilted loop round each centre (B, 3) plus wanderers."""
     w = wl[:, None] * t[None] / o.loop_seconds  # (B, K+1)
     bz = np.stack([np.zeros_like(bzy), bzy, np.ones_like(bzy)], -1)
     ax = np.array([1.0, 0.0, 0.0])
@@ -171,19 +190,8 @@ def _paths_batch(space: SceneSpace, o: BirdsOptions, t: np.ndarray, draws: list[
 _BATCH = 25  # candidate paths checked per vectorised flight test
 
 
-def birds(scene: Scene, options: BirdsOptions = DEFAULT_BIRDS, seed: int = 0) -> Effect:
-    """Bake a flock flying in ``scene``'s open sky; raises InputError if there is none."""
-    check_options(options, LIMITS)
-    o = options
-    if o.max_distance <= o.min_distance:
-        raise InputError(f"max_distance ({o.max_distance}) must exceed min_distance ({o.min_distance})")
-    space = scene_space(scene)
-    if not space.sky_mask.any():
-        raise InputError("birds need open sky, and no sky is visible in this scene",
-                         hint="leave birds out, or lift the painting with a sky mask")
-    rng = np.random.default_rng(seed)
-    t = loop_times(o.loop_seconds, KEYS).astype(np.float64)
-    pos = None
+def _frame_flock(space: SceneSpace, o: BirdsOptions, rng: np.random.Generator, t: np.ndarray) -> np.ndarray | None:
+    """(count, K+1, 3) paths of a flock in the painting's open sky, or None if none fits."""
     # If the asked-for distances leave no room (a small sky over far land), widen them
     # step by step towards the backdrop rather than failing: the flock flies farther away.
     far = 0.8 * space.sky_depth
@@ -214,16 +222,101 @@ def birds(scene: Scene, options: BirdsOptions = DEFAULT_BIRDS, seed: int = 0) ->
             for i in rough:
                 cand = _paths_batch(space, relaxed, t, [draws[i]])[0]
                 if flight_ok(space, cand, relaxed).all():
-                    pos = cand
                     rng.bit_generator.state = states[i]
-                    break
-            if pos is not None:
-                break
-        if pos is not None:
-            break
-    if pos is None:
+                    return cand
+    return None
+
+
+def around_ok(space: SceneSpace, pos: np.ndarray, o: BirdsOptions) -> np.ndarray:
+    """(..., 3) positions -> bool for a flock round the visitor: between min and max distance
+    from the eye (and short of the sky dome), above the land by the clearance and above the
+    eye's horizon; inside the painting's frame, only in its open sky (never over its land)."""
+    probes = bird_probe_points(pos, o.size)
+    flat = probes.reshape(-1, 3)
+    cam = space.camera
+    u, v, z = cam.project(flat)
+    with np.errstate(invalid="ignore"):
+        in_frame = (z > 0) & (u >= 0) & (u <= cam.width) & (v >= 0) & (v <= cam.height)
+    rel = flat - np.asarray(cam.position)[None]
+    dist = np.linalg.norm(rel, axis=1)
+    ok = ~in_frame | space.in_sky(flat)
+    ok &= (dist >= o.min_distance) & (dist <= min(o.max_distance, 0.8 * space.sky_depth))
+    ok &= flat[:, 1] >= space.height.at(flat[:, 0], flat[:, 2]) + o.clearance
+    ok &= rel[:, 1] >= math.tan(MIN_ELEVATION) * np.hypot(rel[:, 0], rel[:, 2])
+    return ok.reshape(probes.shape[:-1]).all(axis=-1)
+
+
+def _around_flock(space: SceneSpace, o: BirdsOptions, rng: np.random.Generator, t: np.ndarray,
+                  sector: tuple[float, float], attempts: int = 200) -> np.ndarray | None:
+    """(count, K+1, 3) paths of a flock whose centre lies at a heading in ``sector``
+    (radians from -Z, anticlockwise seen from above), or None if no candidate fits."""
+    px, py, pz = space.camera.position
+    lo, hi = o.min_distance, min(o.max_distance, 0.8 * space.sky_depth)
+    for start in range(0, attempts, _BATCH):
+        centres, rest = [], []
+        for attempt in range(start, min(start + _BATCH, attempts)):
+            laps = 1 + min(attempt // 50, 3)
+            shrink = 0.7 ** max(0, attempt // 50 - 2)
+            heading = rng.uniform(*sector)
+            elev = rng.uniform(MIN_ELEVATION, MAX_ELEVATION)
+            d = lo + (hi - lo) * rng.random() ** 1.5
+            horiz = d * math.cos(elev)
+            centres.append((px - horiz * math.sin(heading), py + d * math.sin(elev), pz - horiz * math.cos(heading)))
+            rest.append(_draw_path(rng, space, o, laps, shrink)[3:])
+        cand = _loops(np.array(centres), o, t, *(np.array(c) for c in zip(*rest)))
+        good = np.flatnonzero(around_ok(space, cand, o).all(axis=(1, 2)))
+        if len(good):
+            return cand[good[0]]
+    return None
+
+
+def _flock_sizes(o: BirdsOptions) -> list[int]:
+    """Birds per flock: as even as whole birds allow, the first flock the largest."""
+    n = min(o.flocks, o.count)
+    return [o.count // n + (1 if k < o.count % n else 0) for k in range(n)]
+
+
+def _flight_paths(space: SceneSpace, o: BirdsOptions, rng: np.random.Generator, t: np.ndarray) -> np.ndarray:
+    """(count, K+1, 3): the painting's flock, then the flocks round the visitor (a flock
+    with no room round the visitor joins the painting's)."""
+    sizes = _flock_sizes(o)
+    around, spare = [], 0
+    n_around = len(sizes) - 1
+    offset = rng.uniform(0.0, 2 * math.pi)
+    for k, n in enumerate(sizes[1:]):
+        sector = (offset + 2 * math.pi * k / n_around, offset + 2 * math.pi * (k + 1) / n_around)
+        pos = _around_flock(space, replace(o, count=n), rng, t, sector)
+        if pos is None:
+            log.info("birds: no room for a flock at headings %.0f-%.0f degrees; it joins the first",
+                     *np.degrees(sector))
+            spare += n
+        else:
+            around.append(pos)
+    first = _frame_flock(space, replace(o, count=sizes[0] + spare), rng, t)
+    if first is None:
         raise InputError("found no path for the birds that stays in the open sky",
                          hint="lower birds.speed or birds.spread, or change min/max_distance")
+    return np.concatenate([first] + around, axis=0)
+
+
+def birds(scene: Scene, options: BirdsOptions = DEFAULT_BIRDS, seed: int = 0) -> Effect:
+    """Bake flocks flying in ``scene``'s sky; raises InputError if the painting shows none."""
+    check_options(options, LIMITS)
+    o = options
+    if o.max_distance <= o.min_distance:
+        raise InputError(f"max_distance ({o.max_distance}) must exceed min_distance ({o.min_distance})")
+    space = scene_space(scene)
+    if not space.sky_mask.any():
+        raise InputError("birds need open sky, and no sky is visible in this scene",
+                         hint="leave birds out, or lift the painting with a sky mask")
+    rng = np.random.default_rng(seed)
+    t = loop_times(o.loop_seconds, KEYS).astype(np.float64)
+    pos = _flight_paths(space, o, rng, t)
+    return _bake_flock(pos, o, rng, t)
+
+
+def _bake_flock(pos: np.ndarray, o: BirdsOptions, rng: np.random.Generator, t: np.ndarray) -> Effect:
+    """Nodes and tracks of birds flying the paths ``pos`` (count, K+1, 3)."""
     # Headings from periodic central differences: the path is a closed loop.
     p = pos[:, :-1]
     vel = (np.roll(p, -1, axis=1) - np.roll(p, 1, axis=1)) / (2 * (t[1] - t[0]))

@@ -20,7 +20,7 @@ class LeavesOptions:
     """Options of the falling-leaves effect (and, with other defaults, of petals)."""
 
     density: float = 1.0
-    """Number of leaves relative to the default (600 leaves)."""
+    """Number of leaves relative to the default (1200 leaves, all round the visitor)."""
     size: float = 0.08
     """Leaf length in metres."""
     speed: float = 0.6
@@ -46,7 +46,7 @@ class LeavesOptions:
 DEFAULT_LEAVES = LeavesOptions()
 DEFAULT_PETALS = LeavesOptions(size=0.04, speed=0.45, color=(0.98, 0.78, 0.84), color_variation=0.15,
                                flutter=0.8, wind_speed=0.6)
-BASE_COUNT = 600
+BASE_COUNT = 1200
 LIMITS = {"density": (0.01, 20.0), "size": (0.005, 2.0), "speed": (0.05, 10.0), "color_variation": (0.0, 1.0),
           "wind_speed": (0.0, 30.0), "wind_direction_deg": (-360.0, 360.0), "flutter": (0.0, 5.0),
           "height": (1.0, 100.0), "groups": (1, 32), "loop_seconds": (1.0, 120.0)}

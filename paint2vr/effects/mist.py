@@ -61,6 +61,10 @@ def _value_noise(rng: np.random.Generator, n: int, cells: int) -> np.ndarray:
     return a * (1 - f)[:, None] + b * f[:, None]
 
 
+BACK_MIN = 3.0
+"""Metres the sheets reach behind the start pose when the land does not go on behind it."""
+
+
 def mist(scene: Scene, options: MistOptions = DEFAULT_MIST, seed: int = 0) -> Effect:
     """Bake drifting mist sheets over ``scene``'s land."""
     check_options(options, LIMITS)
@@ -69,9 +73,12 @@ def mist(scene: Scene, options: MistOptions = DEFAULT_MIST, seed: int = 0) -> Ef
     rng = np.random.default_rng(seed)
     px, _, pz = space.camera.position
     far = space.far
-    half = float(space.half_width(far))
+    # Over the land: in front out to the far land and, where the world goes on behind the
+    # visitor (an extended ground), as far behind and to the sides too.
+    back = min(max(space.behind, BACK_MIN), far)
+    half = max(float(space.half_width(far)), back)
     n = o.resolution
-    gx, gz = np.meshgrid(np.linspace(px - half, px + half, n), np.linspace(pz - far, pz + 3.0, n))
+    gx, gz = np.meshgrid(np.linspace(px - half, px + half, n), np.linspace(pz - far, pz + back, n))
     faces = []
     idx = np.arange(n * n).reshape(n, n)
     a, b, c, d = idx[:-1, :-1], idx[:-1, 1:], idx[1:, :-1], idx[1:, 1:]
@@ -81,7 +88,10 @@ def mist(scene: Scene, options: MistOptions = DEFAULT_MIST, seed: int = 0) -> Ef
     nodes, tracks = [], []
     # Distance from the viewer: fade in over the first 2 m so nobody stands inside a sheet.
     dist = np.hypot(gx - px, gz - pz)
-    edge = np.minimum.reduce([np.abs(gx - (px - half)), np.abs(gx - (px + half)), np.abs(gz - (pz - far))])
+    edges = [np.abs(gx - (px - half)), np.abs(gx - (px + half)), np.abs(gz - (pz - far))]
+    if back > BACK_MIN:
+        edges.append(np.abs(gz - (pz + back)))
+    edge = np.minimum.reduce(edges)
     fade = np.clip((dist - 1.0) / 4.0, 0, 1) * np.clip(edge / (0.15 * half), 0, 1)
     for k in range(o.layers):
         node = Node(f"mist_{k:02d}")

@@ -102,15 +102,39 @@ class ParticleSpec:
     """Fill only this far (m), e.g. fireflies near the viewer; None: the whole land."""
 
 
+def around_share(space: SceneSpace, max_depth: float | None = None) -> tuple[float, float, float]:
+    """(radius of the all-round disc, farthest depth in front, share of the particles in the
+    disc): the disc round the start pose, then the painting's wedge in front out to its far
+    land, each with particles in proportion to its ground area."""
+    far = space.far if max_depth is None else min(space.far, max_depth)
+    radius = min(space.around, far)
+    disc = math.pi * radius * radius
+    d = np.linspace(radius, far, 33)
+    wedge = float(np.trapezoid(2.0 * space.half_width(d), d)) if far > radius else 0.0
+    return radius, far, disc / (disc + wedge)
+
+
 def sample_volume_xz(space: SceneSpace, rng: np.random.Generator, n: int, bias: float,
                      max_depth: float | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Points (x, z) in front of and around the viewer, past the frame edges."""
-    far = space.far if max_depth is None else min(space.far, max_depth)
-    d = -2.0 + (far + 2.0) * rng.random(n) ** bias
-    hw = space.half_width(np.maximum(d, 0.0))
+    """Points (x, z) all round the viewer (a disc of ``space.around``, denser near the eye
+    for ``bias`` > 1, even in every direction), and in front out to the far land, past the
+    frame's edges (the wedge beyond the disc)."""
+    radius, far, share = around_share(space, max_depth)
     px, _, pz = space.camera.position
-    x = px + (rng.random(n) * 2 - 1) * hw
-    return x, pz - d
+    in_disc = rng.random(n) < share
+    k = int(in_disc.sum())
+    # Radii r = R u^bias, as the depths in front: the density falls as r^(1/bias - 2), many
+    # flakes near the eye (where they are seen one by one), fewer far off (drawn larger).
+    r = radius * rng.random(k) ** bias
+    a = rng.random(k) * (2.0 * math.pi)
+    x, z = np.empty(n), np.empty(n)
+    x[in_disc], z[in_disc] = px + r * np.sin(a), pz - r * np.cos(a)
+    m = n - k
+    d = radius + (far - radius) * rng.random(m) ** bias
+    hw = space.half_width(d)
+    x[~in_disc] = px + (rng.random(m) * 2 - 1) * hw
+    z[~in_disc] = pz - d
+    return x, z
 
 
 def bake_particles(space: SceneSpace, spec: ParticleSpec, rng: np.random.Generator,
@@ -145,7 +169,8 @@ def bake_particles(space: SceneSpace, spec: ParticleSpec, rng: np.random.Generat
         else:
             by = need + spec.hover[0] + rng.random(n) * (spec.hover[1] - spec.hover[0])
         centres = np.stack([bx, by, bz], -1)
-        depth = np.maximum(space.camera.position[2] - bz, 0.5)
+        px, _, pz = space.camera.position
+        depth = np.maximum(np.hypot(bx - px, bz - pz), 0.5)  # distance from the eye, all round
         node.mesh = make_mesh(node.name, centres.astype(np.float32), depth, rng)
         nodes.append(node)
         tracks.extend(trk)
@@ -183,6 +208,54 @@ def quad_mesh(name: str, centres: np.ndarray, axis_a: np.ndarray, axis_b: np.nda
              + 4 * np.arange(n, dtype=np.uint32)[:, None, None]).reshape(-1, 3)
     cols = None if colors is None else np.repeat(colors, 4, axis=0).astype(np.float32)
     return Mesh(name, v.reshape(-1, 3).astype(np.float32), faces, colors=cols, **mesh_kw)
+
+
+FLAKE_TEXELS = 32
+"""Side of the soft round flake texture (texels): enough for a flake a hand's width away."""
+
+
+def soft_disc_reference(texels: int = FLAKE_TEXELS) -> np.ndarray:
+    """Slow obvious (texels, texels, 4) RGBA of the flake: white, alpha (1 - r^2)^2 of the
+    distance r from the centre over the half side (0 at the rim and beyond)."""
+    out = np.zeros((texels, texels, 4), np.uint8)
+    for i in range(texels):
+        for j in range(texels):
+            r = math.hypot((j + 0.5) / texels * 2 - 1, (i + 0.5) / texels * 2 - 1)
+            a = max(0.0, 1.0 - r * r) ** 2
+            out[i, j] = (255, 255, 255, int(round(255 * a)))
+    return out
+
+
+def soft_disc_texture(texels: int = FLAKE_TEXELS) -> np.ndarray:
+    """:func:`soft_disc_reference`, vectorised: a soft round dot (no hard edge anywhere)."""
+    c = (np.arange(texels) + 0.5) / texels * 2 - 1
+    r2 = c[None, :] ** 2 + c[:, None] ** 2
+    out = np.full((texels, texels, 4), 255, np.uint8)
+    out[..., 3] = np.round(255 * np.clip(1.0 - r2, 0.0, None) ** 2).astype(np.uint8)
+    return out
+
+
+def facing_axes(centres: np.ndarray, eye: np.ndarray, half: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(right, up) half-axes (n, 3) of squares of half side ``half`` (n,) facing ``eye``:
+    a flake is a flat disc turned to the start pose (glTF has no camera-facing sprites; a
+    visitor walking a few metres sees the near ones slightly from the side)."""
+    w = eye[None] - centres
+    w /= np.maximum(np.linalg.norm(w, axis=1, keepdims=True), 1e-9)
+    right = np.cross(np.array([0.0, 1.0, 0.0])[None], w)
+    n = np.linalg.norm(right, axis=1, keepdims=True)
+    right = np.where(n > 1e-6, right / np.maximum(n, 1e-9), np.array([1.0, 0.0, 0.0]))  # straight above/below
+    up = np.cross(w, right)
+    return right * half[:, None], up * half[:, None]
+
+
+def disc_mesh(name: str, centres: np.ndarray, eye: np.ndarray, half: np.ndarray, texture: np.ndarray,
+              **mesh_kw) -> Mesh:
+    """One eye-facing textured square (2 triangles) per particle: with :func:`soft_disc_texture`
+    a soft round flake. ``texture`` should be one shared array (the exporter writes it once)."""
+    right, up = facing_axes(centres.astype(np.float64), np.asarray(eye, np.float64), half)
+    m = quad_mesh(name, centres, right + up, up - right, **mesh_kw)  # corners: c +- right +- up
+    uv = np.tile(np.array([[1, 0], [0, 0], [0, 1], [1, 1]], np.float32), (len(centres), 1))
+    return Mesh(m.name, m.positions, m.faces, uvs=uv, texture=texture, **mesh_kw)
 
 
 def wind_xz(speed: float, direction_deg: float) -> tuple[float, float]:

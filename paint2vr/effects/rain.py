@@ -18,7 +18,7 @@ class RainOptions:
     """Options of the rain effect."""
 
     density: float = 1.0
-    """Number of drops relative to the default (4000 drops)."""
+    """Number of drops relative to the default (8000 drops, all round the visitor)."""
     size: float = 0.5
     """Streak length in metres (streaks far away are drawn larger so they stay visible)."""
     speed: float = 7.0
@@ -40,7 +40,7 @@ class RainOptions:
 
 
 DEFAULT_RAIN = RainOptions()
-BASE_COUNT = 4000
+BASE_COUNT = 8000
 LIMITS = {"density": (0.01, 10.0), "size": (0.01, 5.0), "speed": (0.5, 40.0), "opacity": (0.0, 1.0),
           "wind_speed": (0.0, 30.0), "wind_direction_deg": (-360.0, 360.0), "height": (1.0, 100.0),
           "groups": (1, 32), "loop_seconds": (1.0, 120.0)}

@@ -1,4 +1,6 @@
-"""Snow: small white flakes drifting down with the wind and settling on the lifted surfaces."""
+"""Snow: soft round flakes drifting down with the wind all round the visitor, settling on the
+lifted surfaces. Each flake is a square turned to the start pose with a soft round alpha texture
+(shared by every group): round and soft near the eye, two triangles each."""
 
 from __future__ import annotations
 
@@ -9,7 +11,8 @@ import numpy as np
 from ..config import options_to_dict
 from ..scene import Effect, Scene
 from .core import check_options, rgba
-from .particles import GroupMotion, ParticleSpec, bake_particles, falls_per_loop, tetra_mesh, wind_xz
+from .particles import (GroupMotion, ParticleSpec, bake_particles, disc_mesh, falls_per_loop, soft_disc_texture,
+                        wind_xz)
 from .space import scene_space
 
 
@@ -18,7 +21,7 @@ class SnowOptions:
     """Options of the snow effect."""
 
     density: float = 1.0
-    """Number of flakes relative to the default (3000 flakes); 2 doubles them."""
+    """Number of flakes relative to the default (6000 flakes, all round the visitor); 2 doubles them."""
     size: float = 0.03
     """Flake size in metres (flakes far away are drawn larger so they stay visible)."""
     speed: float = 0.9
@@ -40,7 +43,7 @@ class SnowOptions:
 
 
 DEFAULT_SNOW = SnowOptions()
-BASE_COUNT = 3000
+BASE_COUNT = 6000
 LIMITS = {"density": (0.01, 10.0), "size": (0.001, 1.0), "speed": (0.05, 20.0), "wind_speed": (0.0, 30.0),
           "wind_direction_deg": (-360.0, 360.0), "flutter": (0.0, 5.0), "height": (1.0, 100.0),
           "groups": (1, 32), "loop_seconds": (1.0, 120.0)}
@@ -57,9 +60,14 @@ def snow(scene: Scene, options: SnowOptions = DEFAULT_SNOW, seed: int = 0) -> Ef
     spec = ParticleSpec(name="snow", count=max(o.groups, int(round(BASE_COUNT * o.density))), groups=o.groups,
                         motion=motion, top=o.height, clearance=o.size * 0.65 * (1.0 + space.far / 15.0))
 
+    texture = soft_disc_texture()
+    eye = np.asarray(scene.camera.position, np.float64)
+
     def mesh(name: str, centres: np.ndarray, depth: np.ndarray, rng: np.random.Generator):
         sizes = o.size * (1.0 + depth / 15.0) * rng.uniform(0.7, 1.3, len(centres))
-        return tetra_mesh(name, centres, sizes, rng, base_color=rgba(o.color))
+        # The texture's half-alpha disc is about half the square: a square of side 2 * size
+        # looks about ``size`` across, soft edge beyond.
+        return disc_mesh(name, centres, eye, sizes, texture, base_color=rgba(o.color), alpha_mode="BLEND")
     eff = bake_particles(space, spec, np.random.default_rng(seed), mesh)
     eff.options = options_to_dict(o)
     return eff

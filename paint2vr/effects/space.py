@@ -315,6 +315,12 @@ class SceneSpace:
     """(gh, gw) bool over the image, True where no land layer covers the cell."""
     sky_cell: float
     """Pixels per sky-mask cell."""
+    around: float = 20.0
+    """Radius (metres) of the volume filled all round the start pose (360 degrees): snow and
+    rain fall behind and beside the visitor too, not only in the painting's frustum."""
+    behind: float = 0.0
+    """How far (metres) the land reaches behind the start pose (0: nothing behind, the
+    painting alone; more when the world is continued all round, e.g. an extended ground)."""
 
     def half_width(self, depth: np.ndarray | float, margin: float = 1.3) -> np.ndarray:
         """Half the width (metres) of the filled volume at a view depth: past the frame edges."""
@@ -381,12 +387,13 @@ def _measure_space(scene: Scene, max_far: float, sky_grid: int) -> SceneSpace:
     near = float(np.percentile(z, 1)) if z.size else 2.0
     far = float(min(np.percentile(z, 99), max_far)) if z.size else 30.0
     far = max(far, near + 5.0)
+    around = float(np.clip(far, AROUND_MIN, AROUND_MAX))
 
-    # Height field over the volume's footprint and the layers' own.
-    hw = math.tan(cam.xfov / 2.0) * 1.3 * far + 3.0 + 10.0
+    # Height field over the volume's footprint (in front, and all round) and the layers' own.
     px, py, pz = cam.position
+    hw = max(math.tan(cam.xfov / 2.0) * 1.3 * far + 3.0, around) + 10.0
     xs = [px - hw, px + hw]
-    zs = [pz - far - 10.0, pz + 10.0]
+    zs = [pz - far - 10.0, pz + around + 10.0]
     if len(tri):
         flat = tri.reshape(-1, 3)
         xs += [float(flat[:, 0].min()), float(flat[:, 0].max())]
@@ -395,10 +402,14 @@ def _measure_space(scene: Scene, max_far: float, sky_grid: int) -> SceneSpace:
     z0, z1 = min(zs), max(zs)
     cell = max(0.25, max(x1 - x0, z1 - z0) / 256.0)
     shape = (int(math.ceil((z1 - z0) / cell)) + 1, int(math.ceil((x1 - x0) / cell)) + 1)
+    behind = 0.0
     if len(tri):
         # Exact per-cell maximum of the triangles (cells no triangle reaches are holes, and
         # fill_holes_max gives them their highest neighbour: errors only go upwards).
         grid = rasterise_max(tri, x0, z0, cell, shape)
+        land_back = float(tri[:, :, 2].max())
+        behind = max(0.0, land_back - pz)
+        floor_behind(grid, z0, cell, land_back)
     else:
         grid = np.zeros(shape)
     surface = HeightField(x0=x0, z0=z0, cell=cell, grid=fill_holes_max(grid).astype(np.float32))
@@ -438,4 +449,23 @@ def _measure_space(scene: Scene, max_far: float, sky_grid: int) -> SceneSpace:
     inview = (d > near) & (d < far) & (np.abs(gx - px) < d * math.tan(cam.xfov / 2.0))
     ground = float(np.percentile(grid[inview], 5)) if inview.any() else 0.0
     return SceneSpace(camera=cam, near=near, far=far, sky_depth=sky_depth, height=hf, surface=surface, ground=ground,
-                      sky_mask=er, sky_cell=sky_cell)
+                      sky_mask=er, sky_cell=sky_cell, around=around, behind=behind)
+
+
+AROUND_MIN, AROUND_MAX = 12.0, 30.0
+"""Bounds (metres) of the all-round volume's radius (the land's far depth, clipped)."""
+
+
+def floor_behind(grid: np.ndarray, z0: float, cell: float, land_back: float) -> None:
+    """Give the empty rows behind everything the land covers (a painting seen from its front
+    only has nothing behind the visitor) the ground's level, in place: left as holes they
+    would take the heights of whatever stands nearest (a tree card), and snow falling behind
+    the visitor would vanish in mid-air. The level is y = 0, the ground under the start pose
+    (ARCHITECTURE.md), or lower where the nearest land row is lower."""
+    first = int(math.floor((land_back - z0) / cell)) + 2  # a cell's margin past the land
+    if first >= grid.shape[0]:
+        return
+    near_row = grid[max(first - 3, 0):first]
+    level = min(0.0, float(near_row[np.isfinite(near_row)].min())) if np.isfinite(near_row).any() else 0.0
+    rows = grid[first:]
+    rows[~np.isfinite(rows)] = level

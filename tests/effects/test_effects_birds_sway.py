@@ -7,7 +7,7 @@ import pytest
 from effects_scenes import make_scene
 
 from paint2vr.effects import BirdsOptions, SwayOptions, add_effects, birds, eval_track, scene_space, sway
-from paint2vr.effects.birds import bird_probe_points
+from paint2vr.effects.birds import _flock_sizes, around_ok, bird_probe_points
 from paint2vr.errors import InputError
 
 
@@ -29,16 +29,24 @@ def test_birds_stay_in_sky_above_land(flock):
     s, eff = flock
     sp = scene_space(s)
     t = np.linspace(0, 8, 400)
-    for tr in eff.clips[0].tracks:
-        if tr.path != "translation":
-            continue
+    first = _flock_sizes(BirdsOptions())[0]
+    tracks = [tr for tr in eff.clips[0].tracks if tr.path == "translation"]
+    for b, tr in enumerate(tracks):
         p = eval_track(tr, t)
-        assert sp.in_sky(p).all(), "a bird left the open sky"
         assert (p[:, 1] >= sp.surface.at(p[:, 0], p[:, 2]) + 3.0 - 1e-3).all()
-        _, _, z = s.camera.project(p)
-        assert (z >= 15.0 - 1e-3).all() and (z <= 60.0 + 1e-3).all()
-        # Wing tips stay in the sky too, at the keys.
-        assert sp.in_sky(bird_probe_points(tr.values.astype(np.float64), 0.7).reshape(-1, 3)).all()
+        if b < first:  # the painting's flock: in its open sky, within the depths asked for
+            assert sp.in_sky(p).all(), "a bird left the open sky"
+            _, _, z = s.camera.project(p)
+            assert (z >= 15.0 - 1e-3).all() and (z <= 60.0 + 1e-3).all()
+            # Wing tips stay in the sky too, at the keys.
+            assert sp.in_sky(bird_probe_points(tr.values.astype(np.float64), 0.7).reshape(-1, 3)).all()
+        else:  # round the visitor: in range, above the horizon, in the open sky inside the frame
+            assert around_ok(sp, tr.values.astype(np.float64), BirdsOptions()).all()
+            d = np.linalg.norm(p - np.asarray(s.camera.position), axis=1)
+            assert (d >= 15.0 - 1e-3).all() and (d <= 60.0 + 1e-3).all()
+            u, v, z = s.camera.project(p)
+            inside = (z > 0) & (u >= 0) & (u <= s.camera.width) & (v >= 0) & (v <= s.camera.height)
+            assert sp.in_sky(p[inside]).all()
 
 
 def test_birds_rotation_and_flap_are_sane(flock):

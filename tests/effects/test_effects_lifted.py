@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from paint2vr.effects import add_effects, effect_budget, eval_track, scene_space
+from paint2vr.effects import BirdsOptions, add_effects, effect_budget, eval_track, scene_space
+from paint2vr.effects.birds import _flock_sizes, around_ok
 from paint2vr.painting import Painting
 from paint2vr.scene import camera_for_image
 
@@ -51,9 +52,14 @@ def test_effects_on_a_lifted_scene():
         vis = eval_track(tracks[(id(node), "scale")], t)[:, 0] > 0
         c = c[vis]
         assert (c[..., 1] >= sp.surface.at(c[..., 0], c[..., 2]) - 1e-4).all()
-    for tr in scene.effects[1].clips[0].tracks:
-        if tr.path == "translation":
-            assert sp.in_sky(eval_track(tr, t)).all()
+    first = _flock_sizes(BirdsOptions())[0]
+    moves = [tr for tr in scene.effects[1].clips[0].tracks if tr.path == "translation"]
+    for b, tr in enumerate(moves):
+        p = eval_track(tr, t)
+        # The painting's flock in its open sky; the others round the visitor (in its sky where
+        # they cross the frame), all above the land.
+        assert sp.in_sky(p).all() if b < first else around_ok(sp, tr.values.astype(np.float64), BirdsOptions()).all()
+        assert (p[:, 1] >= sp.surface.at(p[:, 0], p[:, 2])).all()
 
 
 def test_rasterised_height_field_bounds_the_dense_reference():

@@ -143,7 +143,7 @@ def test_density_scales_particle_count():
     two = add_effects(make_scene(), ["snow"], {"snow": {"density": 2.0}}, seed=0).effects[-1]
     n1 = sum(n.mesh.positions.shape[0] for n in one.nodes) // 4
     n2 = sum(n.mesh.positions.shape[0] for n in two.nodes) // 4
-    assert n1 == 3000 and n2 == 6000
+    assert n1 == 6000 and n2 == 12000
 
 
 def test_fireflies_blink_and_hover(baked):
