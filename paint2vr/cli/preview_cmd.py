@@ -1,4 +1,5 @@
-"""paint2vr preview scene.glb -o preview.mp4|.gif|.png ; paint2vr preview DIR -o sheet.png"""
+"""paint2vr preview scene.glb -o preview.mp4|.gif|.png [--motion walk] ; paint2vr preview DIR -o sheet.png ;
+paint2vr preview scene.glb|DIR --look-around -o sheet.png"""
 
 from __future__ import annotations
 
@@ -36,13 +37,14 @@ def _progress(quiet: bool):
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..preview import contact_sheet, preview
+    from ..preview import contact_sheet, look_around_sheet, preview
     t0 = time.perf_counter()
     options = options_from_args(args, PreviewOptions)
     source = Path(args.source)
-    if source.is_dir():
-        result = contact_sheet(source, args.output, options_from_args(args, SheetOptions), options,
-                               progress=_progress(args.quiet))
+    if source.is_dir() or options.look_around:
+        sheet = look_around_sheet if options.look_around else contact_sheet
+        result = sheet(source, args.output, options_from_args(args, SheetOptions), options,
+                       progress=_progress(args.quiet))
         for path, error in result.failures:
             print(f"paint2vr: warning: {path}: {error}", file=sys.stderr)
         print(f"{result.path}  {result.count} scenes  {len(result.failures)} failed  "

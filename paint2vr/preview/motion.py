@@ -28,11 +28,17 @@ class PreviewOptions:
     """Frames per second of the clip."""
     duration: float = 4.0
     """Length of the clip in seconds (the camera move loops over it)."""
-    motion: Literal["dolly", "circle", "still"] = "dolly"
+    motion: Literal["dolly", "circle", "still", "walk"] = "dolly"
     """Camera move: 'dolly' sways side to side while pushing in, 'circle' walks a small circle,
-    'still' stays at the start pose (animations only)."""
+    'still' stays at the start pose (animations only), 'walk' walks in walk_distance metres
+    and turns round to look back (a clip that shows the world, not a loop)."""
     amplitude: float = 0.6
-    """How far the camera moves, as a fraction of the scene's walkable radius."""
+    """How far the camera moves, as a fraction of the scene's walkable radius (dolly, circle)."""
+    walk_distance: float = 2.0
+    """Metres the 'walk' motion goes in along the start heading before it turns round."""
+    look_around: bool = False
+    """Write a look-around sheet instead (.png/.jpg): 8 level headings every 45 degrees, then
+    60 degrees down and up, from the start pose; for a folder, one row per scene."""
     start_time: float = 0.0
     """Animation time (seconds) of the first frame."""
     still_time: float = 0.5
@@ -51,8 +57,10 @@ def check_preview_options(o: PreviewOptions) -> None:
         raise bad("fps", "in [1, 120]")
     if not 0.0 < o.duration <= 600.0:
         raise bad("duration", "in (0, 600] seconds")
-    if o.motion not in ("dolly", "circle", "still"):
-        raise bad("motion", "'dolly', 'circle' or 'still'")
+    if o.motion not in ("dolly", "circle", "still", "walk"):
+        raise bad("motion", "'dolly', 'circle', 'still' or 'walk'")
+    if not (math.isfinite(o.walk_distance) and 0.0 <= o.walk_distance <= 100.0):
+        raise bad("walk_distance", "in [0, 100] metres")
     if not 0.0 <= o.amplitude <= 1.0:
         raise bad("amplitude", "in [0, 1] (a fraction of the walkable radius)")
     if not (math.isfinite(o.start_time) and math.isfinite(o.still_time)):
@@ -91,12 +99,16 @@ def preview_frames(scene: Scene, options: PreviewOptions = DEFAULT_PREVIEW_OPTIO
                    progress: Progress | None = None) -> Iterator[np.ndarray]:
     """Yield the clip's frames, (h, w, 3) uint8 each, rendered offscreen (no display, no GPU)."""
     from ..render import render_scene
+    from .walk import walk_poses
     check_preview_options(options)
     n = frame_count(options)
-    path = camera_path(n, scene.walkable_radius * options.amplitude, options.motion)
+    if options.motion == "walk":
+        path, yaws = walk_poses(scene, n, options.walk_distance)
+    else:
+        path, yaws = camera_path(n, scene.walkable_radius * options.amplitude, options.motion), np.zeros(n)
     for i in range(n):
         rgb, _ = render_scene(scene, width=options.width, eye_offset=tuple(path[i]),
-                              time=options.start_time + i / options.fps)
+                              time=options.start_time + i / options.fps, yaw_deg=float(yaws[i]))
         if progress is not None:
             progress(i + 1, n)
         yield rgb

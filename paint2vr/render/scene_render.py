@@ -83,8 +83,14 @@ def _animated(clips: Iterable[Clip], time: float | None) -> dict[int, dict[str, 
     return out
 
 
+HIDDEN_ROLES = frozenset({"navmesh", "collider"})
+"""Node roles (extras ``paint2vr_role``) that say where a visitor may walk: never drawn."""
+
+
 def _walk(node: Node, parent: np.ndarray, anim: dict[int, dict[str, np.ndarray]],
           out: list[tuple[Mesh, np.ndarray, list[float] | None]]) -> None:
+    if node.extras.get("paint2vr_role") in HIDDEN_ROLES:
+        return
     a = anim.get(id(node), {})
     m = parent @ trs_matrix(a.get("translation", node.translation), a.get("rotation", node.rotation),
                             a.get("scale", node.scale))
@@ -97,14 +103,16 @@ def _walk(node: Node, parent: np.ndarray, anim: dict[int, dict[str, np.ndarray]]
 
 def render_scene(scene: Scene, width: int | None = None, eye_offset: Sequence[float] = (0.0, 0.0, 0.0),
                  time: float | None = None, *, layers: Sequence[str] | None = None,
-                 reference: bool = False, yaw_deg: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+                 reference: bool = False, yaw_deg: float = 0.0,
+                 pitch_deg: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """Render every mesh of ``scene`` from its start camera moved by ``eye_offset`` (metres).
 
     The image has the camera's aspect ratio and field of view; ``width`` defaults to the
     camera's. ``time`` (seconds) poses animated nodes (clips loop); None uses rest poses.
     ``layers`` limits drawing to the named layers (effects are drawn only when it is None).
     ``reference`` uses the slow per-triangle rasteriser (for tests). ``yaw_deg`` turns the
-    head about the vertical axis (positive = to the left).
+    head about the vertical axis (positive = to the left), then ``pitch_deg`` tilts it
+    (positive = up). Walk nodes (navmesh, collider) are not drawn.
 
     Returns:
         rgb: (h, w, 3) uint8 sRGB; black where nothing was drawn.
@@ -150,6 +158,10 @@ def render_scene(scene: Scene, width: int | None = None, eye_offset: Sequence[fl
             # World -> view: undo the head's turn (a rotation by +yaw about Y).
             c, s_ = np.cos(np.radians(yaw_deg)), np.sin(np.radians(yaw_deg))
             rel = np.stack([c * rel[:, 0] - s_ * rel[:, 2], rel[:, 1], s_ * rel[:, 0] + c * rel[:, 2]], 1)
+        if pitch_deg:
+            # Then undo the tilt (a rotation by +pitch about the head's X axis).
+            c, s_ = np.cos(np.radians(pitch_deg)), np.sin(np.radians(pitch_deg))
+            rel = np.stack([rel[:, 0], c * rel[:, 1] + s_ * rel[:, 2], -s_ * rel[:, 1] + c * rel[:, 2]], 1)
         z = -rel[:, 2]
         with np.errstate(divide="ignore", invalid="ignore"):
             sx = rel[:, 0] / z * f + w / 2.0
