@@ -11,7 +11,7 @@ from typing import Sequence
 
 from ..errors import Paint2VRError
 
-COMMANDS = ("convert", "depth", "models", "inspect", "view", "studio", "preview", "batch", "bench")
+COMMANDS = ("convert", "depth", "models", "inspect", "view", "viewer", "studio", "preview", "batch", "bench")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -7,7 +7,7 @@ import argparse
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("models", help="list the depth models paint2vr knows, or download one",
-                       description="The registry of depth checkpoints (models/registry.toml) with the "
+                       description="The registry of depth checkpoints (registry.toml, shipped with paint2vr) with the "
                                    "licence each model card states and whether it allows commercial use.")
     msub = p.add_subparsers(dest="models_command", metavar="ACTION", required=True)
     ls = msub.add_parser("list", help="print the registry")
@@ -15,7 +15,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     ls.set_defaults(run=run_list)
     pull = msub.add_parser("pull", help="download a model's safetensors weights (needs a network)")
     pull.add_argument("name", help="registry name, see 'paint2vr models list'")
-    pull.add_argument("--dest", default=None, help="target folder (default: models/weights/NAME)")
+    pull.add_argument("--dest", default=None, help="target folder (default: the user cache, $PAINT2VR_CACHE or ~/.cache/paint2vr/models/NAME)")
     pull.set_defaults(run=run_pull)
 
 

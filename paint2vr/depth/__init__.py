@@ -33,7 +33,7 @@ def get_estimator(name_or_path: str | os.PathLike[str] | None = None, *, device:
     """The estimator for a name.
 
     - None or 'prior': the built-in :class:`PriorEstimator` (no weights).
-    - a registry name (``models/registry.toml``): its pulled folder under models/weights/NAME,
+    - a registry name (``paint2vr/depth/registry.toml``): its pulled folder under the user cache (``registry.weights_dir()/NAME``),
       else its hub id at the pinned revision (from the cache; offline fails fast).
     - an existing folder: that transformers checkpoint (safetensors only).
     - 'org/name': a hub id not in the registry (licence unknown: refused in commercial runs).
@@ -65,7 +65,7 @@ def get_estimator(name_or_path: str | os.PathLike[str] | None = None, *, device:
     if name.count("/") == 1 and not p.exists() and not name.startswith((".", "/")):
         if commercial:
             raise LicenseError(f"hub model {name!r} is not in the registry, so its licence is unknown",
-                               hint="add it to models/registry.toml with its licence, or drop --commercial")
+                               hint="add it to paint2vr/depth/registry.toml with its licence, or drop --commercial")
         return TransformersEstimator(name, info=ModelInfo(name=name, revision="main", license="unknown",
                                                           commercial=False), options=opts)
     raise ModelNotFoundError(f"no depth model {name!r}: not 'prior', not in the registry and not a folder",

@@ -1,9 +1,12 @@
-"""The registry of depth checkpoints (``models/registry.toml``) and pulling their weights."""
+"""The registry of depth checkpoints (``registry.toml``, shipped inside the package) and pulling
+their weights into a user cache (never the source tree or the installed package)."""
 
 from __future__ import annotations
 
 import logging
 import os
+import shutil
+import tempfile
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,11 +15,8 @@ from ..errors import InputError, LicenseError, ModelError, ModelNotFoundError
 
 log = logging.getLogger(__name__)
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_REGISTRY = REPO_ROOT / "models" / "registry.toml"
-"""The registry file shipped with paint2vr (override with ``PAINT2VR_REGISTRY``)."""
-DEFAULT_WEIGHTS_DIR = REPO_ROOT / "models" / "weights"
-"""Where :func:`pull` stores checkpoints (override with ``PAINT2VR_WEIGHTS``)."""
+DEFAULT_REGISTRY = Path(__file__).resolve().with_name("registry.toml")
+"""The registry file shipped with paint2vr as package data (override with ``PAINT2VR_REGISTRY``)."""
 ALLOW_PATTERNS = ("*.safetensors", "*.json", "*.txt")
 """The only files :func:`pull` downloads: never pickled weights."""
 _REQUIRED = {"hub_id": str, "revision": str, "input_size": int, "kind": str, "license": str,
@@ -53,8 +53,20 @@ def registry_path() -> Path:
     return Path(os.environ.get("PAINT2VR_REGISTRY", DEFAULT_REGISTRY))
 
 
+def cache_dir() -> Path:
+    """paint2vr's user cache: ``$PAINT2VR_CACHE``, else ``$XDG_CACHE_HOME/paint2vr``, else
+    ``~/.cache/paint2vr``."""
+    env = os.environ.get("PAINT2VR_CACHE")
+    if env:
+        return Path(env).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "paint2vr"
+
+
 def weights_dir() -> Path:
-    return Path(os.environ.get("PAINT2VR_WEIGHTS", DEFAULT_WEIGHTS_DIR))
+    """Where :func:`pull` stores checkpoints: ``$PAINT2VR_WEIGHTS``, else ``cache_dir()/models``."""
+    env = os.environ.get("PAINT2VR_WEIGHTS")
+    return Path(env).expanduser() if env else cache_dir() / "models"
 
 
 def load_registry(path: str | os.PathLike[str] | None = None) -> dict[str, ModelEntry]:
@@ -63,7 +75,7 @@ def load_registry(path: str | os.PathLike[str] | None = None) -> dict[str, Model
     try:
         data = tomllib.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise RegistryError(f"{p}: registry file not found", hint="set PAINT2VR_REGISTRY or restore models/registry.toml") from None
+        raise RegistryError(f"{p}: registry file not found", hint="set PAINT2VR_REGISTRY, or reinstall paint2vr (registry.toml ships with it)") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise RegistryError(f"{p}: not valid TOML ({exc})") from None
     models = data.get("models")
@@ -108,9 +120,18 @@ def check_license(entry: ModelEntry, commercial: bool) -> None:
                                 "or drop --commercial")
 
 
+def _reason(exc: BaseException) -> str:
+    """An exception as one short line (huggingface_hub's messages span several)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return f"{type(exc).__name__}: {lines[0] if lines else ''}"[:300]
+
+
 def pull(name: str, dest: str | os.PathLike[str] | None = None) -> Path:
     """Download a registry model's safetensors/json/txt files into ``dest`` (default
-    ``models/weights/NAME``); returns the folder.
+    ``weights_dir()/NAME``, in the user cache); returns the folder.
+
+    The files go to a temporary folder beside the target first, renamed into place when
+    complete: a failed pull leaves nothing behind (no empty or half-filled folder).
 
     Raises:
         ModelNotFoundError: unknown name, offline (``HF_HUB_OFFLINE``), or no network.
@@ -123,19 +144,45 @@ def pull(name: str, dest: str | os.PathLike[str] | None = None) -> Path:
     try:
         from huggingface_hub import snapshot_download
         from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
+        from huggingface_hub.utils import logging as hf_logging
     except ImportError as exc:  # pragma: no cover - dependency of the package
         raise ModelError(f"huggingface_hub is needed to pull models ({exc})") from None
-    target.mkdir(parents=True, exist_ok=True)
+    made = [p for p in [target.parent, *target.parent.parents] if not p.exists()]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent))
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()  # its retry warnings would print beside our one error line
     try:
-        snapshot_download(repo_id=entry.hub_id, revision=entry.revision, local_dir=str(target),
+        snapshot_download(repo_id=entry.hub_id, revision=entry.revision, local_dir=str(staging),
                           allow_patterns=list(ALLOW_PATTERNS))
+        if not any(staging.glob("*.safetensors")):
+            raise ModelNotFoundError(f"{entry.hub_id} has no safetensors weights",
+                                     hint="this model cannot be used safely")
+        shutil.rmtree(staging / ".cache", ignore_errors=True)  # huggingface_hub's download state
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(staging, target)
     except (LocalEntryNotFoundError, HfHubHTTPError, OSError) as exc:
-        raise ModelNotFoundError(f"could not download {name!r} ({entry.hub_id}@{entry.revision}): {exc}",
+        _cleanup(staging, made)
+        raise ModelNotFoundError(f"could not download {name!r} ({entry.hub_id}@{entry.revision}): {_reason(exc)}",
                                  hint=f"check the network and run 'paint2vr models pull {name}' again") from None
-    if not any(target.glob("*.safetensors")):
-        raise ModelNotFoundError(f"{entry.hub_id} has no safetensors weights", hint="this model cannot be used safely")
+    except BaseException:
+        _cleanup(staging, made)
+        raise
+    finally:
+        hf_logging.set_verbosity(verbosity)
     log.info("pulled %s into %s", name, target)
     return target
+
+
+def _cleanup(staging: Path, made: list[Path]) -> None:
+    """Remove the staging folder and the (now empty) folders this pull created."""
+    shutil.rmtree(staging, ignore_errors=True)
+    for folder in made:  # deepest first
+        try:
+            folder.rmdir()
+        except OSError:
+            break
 
 
 def local_folder(name: str) -> Path | None:
@@ -150,4 +197,4 @@ def describe(name: str) -> str:
 
 
 __all__ = ["ModelEntry", "RegistryError", "load_registry", "get_entry", "check_license", "pull",
-           "local_folder", "ALLOW_PATTERNS", "InputError"]
+           "local_folder", "cache_dir", "weights_dir", "ALLOW_PATTERNS", "InputError"]

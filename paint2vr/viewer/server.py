@@ -69,11 +69,14 @@ DEFAULT_SERVE_OPTIONS = ServeOptions()
 
 
 def default_node_modules() -> Path:
-    """Where three.js is installed: $PAINT2VR_NODE_MODULES, else the source tree's node_modules."""
+    """Where three.js is installed: $PAINT2VR_NODE_MODULES, else a source checkout's
+    node_modules, else the user data folder ``paint2vr viewer install-assets`` fills."""
     env = os.environ.get("PAINT2VR_NODE_MODULES")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[2] / "node_modules"
+    from .assets import user_node_modules
+    checkout = Path(__file__).resolve().parents[2] / "node_modules"
+    return checkout if (checkout / "three" / "package.json").is_file() else user_node_modules()
 
 
 def is_loopback(host: str) -> bool:
@@ -312,7 +315,7 @@ def serve(scene_path: str | os.PathLike[str], host: str = DEFAULT_SERVE_OPTIONS.
     three = modules / "three"
     if not (three / "build" / "three.module.js").is_file():
         raise InputError(f"three.js is not installed in {modules}",
-                         hint="run scripts/setup.sh (npm ci), or set PAINT2VR_NODE_MODULES")
+                         hint="run 'paint2vr viewer install-assets' (or set PAINT2VR_NODE_MODULES)")
 
     files: dict[str, Path | bytes] = {f"/{name}": WEB_ROOT / name for name in WEB_FILES}
     files.update(scene_routes(scene))
