@@ -59,6 +59,7 @@ def installed(tmp_path_factory):
 def test_wheel_holds_the_package_data(installed):
     names = zipfile.ZipFile(installed["wheel"]).namelist()
     for want in ("paint2vr/depth/registry.toml", "paint2vr/viewer/web/index.html", "paint2vr/viewer/web/viewer.js",
+                 "paint2vr/studio/web/studio.html",
                  "paint2vr/py.typed"):
         assert want in names
     assert not any("node_modules" in n or n.endswith("three.module.js") for n in names)  # third-party: not shipped
