@@ -89,3 +89,12 @@ class UnsupportedExtensionError(InputError):
     def __init__(self, message: str, *, extension: str, hint: str | None = None) -> None:
         super().__init__(message, hint=hint)
         self.extension = extension
+
+
+class Interrupted(KeyboardInterrupt):
+    """A run stopped by a signal (SIGINT or SIGTERM): handled like Ctrl+C; ``signum`` says
+    which, and the CLI exits with 128 + signum (130 for SIGINT, 143 for SIGTERM)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum

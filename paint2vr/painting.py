@@ -17,7 +17,6 @@ import hashlib
 import io
 import logging
 import os
-import stat
 import threading
 import warnings
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from typing import Any, BinaryIO, Iterator
 import numpy as np
 
 from .errors import ImageLoadError, InputError
+from .io.reading import open_regular, sha256_at_most
 
 log = logging.getLogger(__name__)
 
@@ -169,45 +169,15 @@ def _check_options(options: LoadOptions) -> None:
 
 
 def _open_regular_file(p: Path, options: LoadOptions) -> BinaryIO:
-    """Open ``p`` for reading, refusing non-regular and oversized files.
-
-    O_NONBLOCK keeps a FIFO from hanging the open; the checks use fstat on the opened
-    descriptor, so a file swapped after the check is not the one read.
-    """
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
-    try:
-        fd = os.open(p, flags)
-    except FileNotFoundError:
-        raise _fail(p, "no such file", "check the path") from None
-    except IsADirectoryError:
-        raise _fail(p, "is a directory, not an image file", "give the path of an image file") from None
-    except PermissionError:
-        raise _fail(p, "permission denied", "check the file's permissions") from None
-    except OSError as exc:
-        raise _fail(p, f"cannot open ({_one_line(exc)})", "check the path") from None
-    try:
-        st = os.fstat(fd)
-        if stat.S_ISDIR(st.st_mode):
-            raise _fail(p, "is a directory, not an image file", "give the path of an image file")
-        if not stat.S_ISREG(st.st_mode):
-            raise _fail(p, "not a regular file (a device, pipe or socket)", "give the path of an image file")
-        if st.st_size == 0:
-            raise _fail(p, "the file is empty (0 bytes)", "re-export or re-download it")
-        if st.st_size > options.max_file_bytes:
-            raise _fail(p, f"the file is {st.st_size} bytes, over the limit of {options.max_file_bytes}",
-                        "raise --max-file-bytes (LoadOptions.max_file_bytes) if the file is trusted")
-        return os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
+    """Open ``p`` for reading, refusing non-regular and oversized files (see :mod:`.io.reading`:
+    O_NONBLOCK, fstat on the open descriptor, size checked on the handle)."""
+    return open_regular(p, options.max_file_bytes, error=ImageLoadError)
 
 
-def _sha256(f: BinaryIO) -> str:
-    h = hashlib.sha256()
-    for block in iter(lambda: f.read(1 << 20), b""):
-        h.update(block)
+def _sha256(f: BinaryIO, p: Path, options: LoadOptions) -> str:
+    digest = sha256_at_most(f, options.max_file_bytes, str(p), error=ImageLoadError)
     f.seek(0)
-    return h.hexdigest()
+    return digest
 
 
 def _not_an_image(p: Path, prefix: bytes) -> ImageLoadError:
@@ -444,7 +414,7 @@ def load_painting(path: str | os.PathLike[str], info: PaintingInfo | None = None
 
     with _open_regular_file(p, options) as f:
         try:
-            digest = _sha256(f)
+            digest = _sha256(f, p, options)
         except OSError as exc:
             raise _fail(p, f"cannot read ({_one_line(exc)})", "check the file and the disk") from exc
         try:

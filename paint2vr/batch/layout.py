@@ -36,6 +36,19 @@ def output_relpath(item_id: str, suffix: str = ".glb") -> str:
     return f"{shard_of(item_id)}/{item_id}{suffix}"
 
 
+NAME_MAX_BYTES = 255
+"""Longest file name (one path component, in bytes) the usual file systems accept."""
+DERIVED_SUFFIXES = (".glb", ".provenance.json")
+"""What paint2vr writes per item: the scene and its optional provenance sidecar."""
+TEMP_EXTRA_BYTES = len(".") + len(".XXXXXXXX.part")
+"""write_atomic's temporary name: '.<name>.<8 random characters>.part'."""
+
+
+def longest_derived_name(item_id: str) -> int:
+    """Bytes of the longest file name derived from ``item_id`` (a temporary of its sidecar)."""
+    return len(item_id.encode("utf-8", "surrogatepass")) + max(map(len, DERIVED_SUFFIXES)) + TEMP_EXTRA_BYTES
+
+
 def check_no_escaping_symlinks(out: Path) -> None:
     """Refuse an output folder holding symlinks that point outside it (BatchError).
 

@@ -13,22 +13,30 @@ import io
 import json
 import logging
 import posixpath
+import re
 import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Literal
-from urllib.parse import urlsplit
+import os
+import stat
+from urllib.parse import unquote, urlsplit
 
 import numpy as np
 
 from ..errors import InputError, ManifestError
+from .layout import NAME_MAX_BYTES, longest_derived_name
+from .remote import REMOTE_TIMEOUT_S, remote_file_problem
 
 log = logging.getLogger(__name__)
 
 ALLOWED_SCHEMES = ("s3", "gs", "az", "file", "memory")
 """URL schemes a manifest may point at (plus plain local paths)."""
 MAX_ID_CHARS = 200
+MAX_OPTIONS_DEPTH = 16
+"""Deepest nesting of objects/arrays in a row (JSONL line or 'options' JSON), checked on the
+text before it is parsed (the parser recurses, and would overflow on deep input)."""
 PER_ITEM_FIELDS = ("effects", "seed", "effect_options", "lift")
 """ConvertOptions fields a row's 'options' JSON may override."""
 REQUIRED_COLUMNS = ("id", "path", "license", "attribution")
@@ -46,6 +54,8 @@ class ManifestOptions:
     """Check before starting that every row's path exists (one stat per row)."""
     max_problems: int = 1000
     """Report at most this many problems in detail (the total is always counted)."""
+    remote_timeout: float = REMOTE_TIMEOUT_S
+    """Connect and read timeout (seconds) of each request to a remote store (s3, gs, az)."""
 
 
 DEFAULT_MANIFEST_OPTIONS = ManifestOptions()
@@ -87,6 +97,10 @@ def id_problem(item_id: Any) -> str | None:
         return "the id is empty"
     if len(item_id) > MAX_ID_CHARS:
         return f"the id is {len(item_id)} characters long, over the limit of {MAX_ID_CHARS}"
+    if longest_derived_name(item_id) > NAME_MAX_BYTES:
+        most = NAME_MAX_BYTES - (longest_derived_name(item_id) - len(item_id.encode("utf-8", "surrogatepass")))
+        return (f"the id is {len(item_id.encode('utf-8', 'surrogatepass'))} bytes in UTF-8, over the limit of "
+                f"{most} (its file names must fit the file system's {NAME_MAX_BYTES} bytes)")
     if any(unicodedata.category(c) in ("Cc", "Cs") for c in item_id):
         return f"the id {item_id!r} holds control characters"
     if "/" in item_id or "\\" in item_id:
@@ -98,6 +112,38 @@ def id_problem(item_id: Any) -> str | None:
     if len(item_id) > 1 and item_id[1] == ":":
         return f"the id {item_id!r} looks like a drive path"
     return None
+
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+
+
+_BRACKET_STEP = np.zeros(256, np.int32)
+_BRACKET_STEP[[ord("["), ord("{")]] = 1
+_BRACKET_STEP[[ord("]"), ord("}")]] = -1
+
+
+def json_depth(text: str, at_most: int = 1 << 30) -> int:
+    """How deep objects and arrays nest in JSON ``text`` (brackets inside strings ignored),
+    found without parsing it: cheap, and safe from the parser's recursion. Text with at most
+    ``at_most`` opening brackets in all is not scanned (it cannot nest deeper)."""
+    if text.count("[") + text.count("{") <= at_most:
+        return min(text.count("[") + text.count("{"), at_most)
+    bare = _JSON_STRING.sub("", text)
+    codes = np.frombuffer(bare.encode("ascii", "replace"), np.uint8)
+    return int(np.cumsum(_BRACKET_STEP[codes]).max(initial=0))
+
+
+def _parse_json(text: str, what: str) -> tuple[Any, str | None]:
+    """(value, None) or (None, why it cannot be used): depth bounded before parsing."""
+    depth = json_depth(text, MAX_OPTIONS_DEPTH)
+    if depth > MAX_OPTIONS_DEPTH:
+        return None, f"{what} nests {depth} levels deep, over the limit of {MAX_OPTIONS_DEPTH}"
+    try:
+        return json.loads(text), None
+    except json.JSONDecodeError as exc:
+        return None, f"{what} is not valid JSON ({exc.msg})"
+    except RecursionError:  # pragma: no cover - the depth check comes first
+        return None, f"{what} nests too deep"
 
 
 def detect_format(path: str, fmt: str = "auto") -> str:
@@ -153,7 +199,15 @@ def _rows_csv(path: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
             raise ManifestError(f"{path}: missing column(s) {', '.join(missing)}",
                                 problems=[(1, f"missing column {c!r}") for c in missing],
                                 hint=f"the header must name {', '.join(REQUIRED_COLUMNS)}")
-        for row in reader:
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:  # e.g. a field over csv's size limit: the rest cannot be read
+                line = reader.line_num + 1  # the record being read (csv counts only finished lines)
+                raise ManifestError(f"{path}: broken CSV at line {line} ({exc})",
+                                    problems=[(line, f"broken CSV ({exc})")]) from None
             yield reader.line_num, row
 
 
@@ -162,10 +216,9 @@ def _rows_jsonl(path: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
         for n, text in enumerate(fh, 1):
             if not text.strip():
                 continue
-            try:
-                row = json.loads(text)
-            except json.JSONDecodeError as exc:
-                yield n, f"not valid JSON ({exc.msg})"
+            row, why = _parse_json(text, "the line")
+            if why:
+                yield n, why.replace("the line is not valid JSON", "not valid JSON")
                 continue
             yield n, row if isinstance(row, dict) else "a line must be a JSON object"
 
@@ -226,10 +279,9 @@ def _item(line: int, row: dict[str, Any] | str, manifest: str) -> tuple[Manifest
     if opts is None or opts == "":
         opts = {}
     elif isinstance(opts, str):
-        try:
-            opts = json.loads(opts)
-        except json.JSONDecodeError as exc:
-            problems.append(f"'options' is not valid JSON ({exc.msg})")
+        opts, why = _parse_json(opts, "'options'")
+        if why:
+            problems.append(why)
             opts = {}
     if not isinstance(opts, dict):
         problems.append(f"'options' must be a JSON object, got {type(opts).__name__}")
@@ -291,17 +343,26 @@ def _id_key(item_id: str) -> int:
                           "little", signed=True)
 
 
+def location_problem(location: str, timeout: float = REMOTE_TIMEOUT_S) -> str | None:
+    """None if ``location`` names an existing regular file, else why not (one line).
+
+    Remote locations are asked with bounded connect/read timeouts (batch/remote.py).
+    """
+    scheme = scheme_of(location)
+    if not scheme or scheme == "file":
+        path = unquote(urlsplit(location).path) if scheme else location
+        try:
+            if stat.S_ISREG(os.stat(path).st_mode):
+                return None
+        except (OSError, ValueError):
+            pass
+        return f"cannot read {location!r} (missing or not a file)"
+    return remote_file_problem(location, timeout)
+
+
 def location_exists(location: str) -> bool:
-    """True if ``location`` names an existing file; OSErrors count as unreadable."""
-    if not scheme_of(location):
-        return Path(location).is_file()
-    try:
-        import fsspec
-        fs, p = fsspec.core.url_to_fs(location)
-        return bool(fs.isfile(p))
-    except (OSError, ValueError, ImportError) as exc:
-        log.debug("cannot stat %s: %s", location, exc)
-        return False
+    """True if ``location`` names an existing file (see :func:`location_problem`)."""
+    return location_problem(location) is None
 
 
 def check_manifest(path: str | Path, options: ManifestOptions = DEFAULT_MANIFEST_OPTIONS,
@@ -339,11 +400,14 @@ def check_manifest(path: str | Path, options: ManifestOptions = DEFAULT_MANIFEST
             if options.check_locations:
                 valid = [item for item, _, _ in chunk if item is not None]
                 local = all(not scheme_of(i.location) for i in valid)
-                found = (map(location_exists, (i.location for i in valid)) if local
-                         else pool.map(location_exists, (i.location for i in valid)))
-                for item, ok in zip(valid, found):
-                    if not ok:
-                        add(item.line, f"cannot read {item.location!r} (missing or not a file)")
+
+                def problem(location: str) -> str | None:
+                    return location_problem(location, options.remote_timeout)
+                found = (map(problem, (i.location for i in valid)) if local
+                         else pool.map(problem, (i.location for i in valid)))
+                for item, why_not in zip(valid, found):
+                    if why_not:
+                        add(item.line, why_not)
     all_keys = np.concatenate(keys) if keys else np.zeros(0, np.int64)
     uniq, counts = np.unique(all_keys, return_counts=True)
     suspect = set(uniq[counts > 1].tolist())

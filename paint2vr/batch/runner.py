@@ -10,10 +10,14 @@ the previous batches.
 from __future__ import annotations
 
 import hashlib
+import contextlib
 import json
 import logging
 import multiprocessing
 import os
+import signal
+import sqlite3
+import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -22,10 +26,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator, Literal
 
-from ..errors import InputError
+from ..errors import BatchError, InputError, Interrupted
 from .layout import EDITS_SUFFIX, JOB_DIR, FolderLock, check_no_escaping_symlinks, output_relpath
 from .manifest import DEFAULT_MANIFEST_OPTIONS, ManifestItem, ManifestOptions, check_manifest, iter_manifest
-from .state import JobStore
+from .state import JobStore, _last_seq, damaged_store, is_disk_full, rebuild_store
 from .worker import (ItemResult, SceneFn, Task, WorkerConfig, _output_ok, fetch, fingerprint, init_worker,
                      item_options, options_hash, painting_info, remove_quietly, run_item)
 
@@ -62,6 +66,10 @@ class BatchOptions:
     """Convert only the items whose edits changed since their scene was made (edits saved in the studio's review queue, or a manifest's 'edits' column)."""
     manifest: ManifestOptions = DEFAULT_MANIFEST_OPTIONS
     """Manifest reading and checking."""
+    rebuild_store: bool = False
+    """Rebuild a damaged or lost job store from audit.jsonl and the outputs on disk before running (the damaged file is kept as jobs.sqlite.damaged)."""
+    max_requeues: int = 2
+    """Times an item in flight when a worker process died (not the one that died) is run again before it counts as failed."""
 
 
 DEFAULT_BATCH_OPTIONS = BatchOptions()
@@ -150,8 +158,14 @@ class BatchJob:
         self.out.mkdir(parents=True, exist_ok=True)
         self.lock = FolderLock(self.out).acquire()
         try:
-            self.store = JobStore(self.out / JOB_DIR / "jobs.sqlite")
+            store_path = self.out / JOB_DIR / "jobs.sqlite"
             self.audit_path = self.out / "audit.jsonl"
+            if options.rebuild_store:
+                kept, redo = rebuild_store(store_path, self.audit_path, self.out)
+                log.warning("%s: job store rebuilt from audit.jsonl: %d item(s) verified on disk, %d to redo",
+                            store_path, kept, redo)
+            self.store = JobStore(store_path)
+            self.store.continue_audit(_last_seq(self.audit_path))
             self.store.sync_audit(self.audit_path)
             self.tmp_dir = self.out / JOB_DIR / "tmp"
             self.tmp_dir.mkdir(exist_ok=True)
@@ -162,12 +176,13 @@ class BatchJob:
         self.config = WorkerConfig(out=str(self.out), convert_options=convert_options,
                                    export_options=export_options, retries=options.retries,
                                    retry_backoff=options.retry_backoff, tmp_dir=str(self.tmp_dir),
-                                   scene_fn=scene_fn)
+                                   scene_fn=scene_fn, remote_timeout=options.manifest.remote_timeout)
         self.progress = Progress(total=self.total)
         self.stage_totals: dict[str, list[float]] = {}
         self.t0 = time.perf_counter()
         self._last_sync = time.monotonic()
         self.interrupted = False
+        self.report: BatchReport | None = None
 
     def _validate_item(self, item: ManifestItem) -> str | None:
         if not item.options:
@@ -231,6 +246,10 @@ class BatchJob:
                     yield Task(item=item, options_hash=h, expect=rec, fingerprint=fp, edits=edits)
 
     def handle(self, res: ItemResult) -> None:
+        if res.fatal:  # the output disk is full: every further item would fail the same way
+            raise BatchError(f"{self.out}: {res.error}; the run stopped",
+                             hint="free space on that disk and run again: finished items are kept, "
+                                  "the rest are redone")
         if res.status in ("done", "failed"):
             self.store.record(res.record(), res.seconds)
         if res.status == "failed":
@@ -253,26 +272,34 @@ class BatchJob:
 
     def close(self, engine: str, workers: int) -> BatchReport:
         """Flush the audit log, write report.json, release the lock."""
-        from ..export.files import write_atomic
         try:
-            self.store.sync_audit(self.audit_path)
-            elapsed = time.perf_counter() - self.t0
-            p = self.progress
-            report = BatchReport(
-                out=str(self.out), engine=engine, workers=workers, manifest=self.manifest, total=self.total, done=p.done,
-                skipped=p.skipped, failed=p.failed, seconds=round(elapsed, 3),
-                items_per_second=round((p.done + p.failed) / elapsed, 3) if elapsed > 0 else 0.0,
-                stages={k: {"seconds": round(v[0], 4), "mean": round(v[0] / max(v[1], 1), 5), "count": int(v[1])}
-                        for k, v in sorted(self.stage_totals.items())},
-                failures=[{"id": i, "line": ln, "error": e, "attempts": a}
-                          for i, ln, e, a in self.store.failures()],
-                interrupted=self.interrupted)
-            write_atomic(self.out / "report.json",
-                         (json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n").encode())
-            return report
+            self._finish(engine, workers)
+        except (OSError, sqlite3.Error) as exc:
+            if not is_disk_full(exc):
+                raise
+            log.warning("%s: no space left to write report.json (%s)", self.out, exc)
         finally:
             self.store.close()
             self.lock.release()
+        return self.report  # type: ignore[return-value]
+
+    def _finish(self, engine: str, workers: int) -> None:
+        from ..export.files import write_atomic
+        elapsed = time.perf_counter() - self.t0
+        p = self.progress
+        report = BatchReport(
+            out=str(self.out), engine=engine, workers=workers, manifest=self.manifest, total=self.total, done=p.done,
+            skipped=p.skipped, failed=p.failed, seconds=round(elapsed, 3),
+            items_per_second=round((p.done + p.failed) / elapsed, 3) if elapsed > 0 else 0.0,
+            stages={k: {"seconds": round(v[0], 4), "mean": round(v[0] / max(v[1], 1), 5), "count": int(v[1])}
+                    for k, v in sorted(self.stage_totals.items())},
+            failures=[{"id": i, "line": ln, "error": e, "attempts": a}
+                      for i, ln, e, a in self.store.failures()],
+            interrupted=self.interrupted)
+        self.report = report
+        self.store.sync_audit(self.audit_path)
+        write_atomic(self.out / "report.json",
+                     (json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n").encode())
 
 
 def _default_options(convert_options: Any = None, export_options: Any = None) -> tuple[Any, Any]:
@@ -387,25 +414,90 @@ def run_local(manifest: str | os.PathLike[str], out: str | os.PathLike[str],
         raise InputError("workers, window and retries must be >= 0 and depth_batch_size >= 1, got "
                          f"{options.workers}, {options.window}, {options.retries}, {options.depth_batch_size}")
     convert_options, export_options = _default_options(convert_options, export_options)
-    job = BatchJob(manifest, out, options, convert_options, export_options, on_progress, scene_fn)
-    workers = 1 if options.inline else (options.workers or os.cpu_count() or 1)
-    depth_main = options.depth_in == "main" or (options.depth_in == "auto" and (
-        estimator is not None or convert_options.model != "prior"))
+    with _stop_on_sigterm(), _output_problems(Path(out)):
+        job = BatchJob(manifest, out, options, convert_options, export_options, on_progress, scene_fn)
+        workers = 1 if options.inline else (options.workers or os.cpu_count() or 1)
+        depth_main = options.depth_in == "main" or (options.depth_in == "auto" and (
+            estimator is not None or convert_options.model != "prior"))
+        try:
+            tasks: Iterator[Task | ItemResult] = job.tasks()
+            if depth_main:
+                est = estimator if estimator is not None else get_batch_estimator(convert_options,
+                                                                                  options.depth_batch_size)
+                tasks = _with_depth(tasks, job, est, options.depth_batch_size)
+            _run_local(job, tasks, workers, options)
+        except KeyboardInterrupt:
+            job.interrupted = True
+            job.close("local", workers)
+            raise
+        except BaseException:
+            job.close("local", workers)
+            raise
+        return job.close("local", workers)
+
+
+@contextlib.contextmanager
+def _stop_on_sigterm() -> Iterator[None]:
+    """SIGTERM (what schedulers and ``docker stop`` send) stops the run like Ctrl+C: the
+    workers are ended, the report says interrupted=true (errors.Interrupted, exit 143)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: Any) -> None:
+        raise Interrupted(signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
     try:
-        tasks: Iterator[Task | ItemResult] = job.tasks()
-        if depth_main:
-            est = estimator if estimator is not None else get_batch_estimator(convert_options,
-                                                                              options.depth_batch_size)
-            tasks = _with_depth(tasks, job, est, options.depth_batch_size)
-        _run_local(job, tasks, workers, options)
-    except KeyboardInterrupt:
-        job.interrupted = True
-        job.close("local", workers)
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def _output_problems(out: Path) -> Iterator[None]:
+    """A full output disk or a damaged job store, wherever it shows, becomes one BatchError."""
+    try:
+        yield
+    except (OSError, sqlite3.Error) as exc:
+        if is_disk_full(exc):
+            raise BatchError(f"{out}: the output disk is full ({getattr(exc, 'strerror', None) or exc}); "
+                             "the run stopped",
+                             hint="free space on that disk and run again: finished items are kept, "
+                                  "the rest are redone") from None
+        if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError):
+            raise damaged_store(out / JOB_DIR / "jobs.sqlite", exc) from None
         raise
-    except BaseException:
-        job.close("local", workers)
-        raise
-    return job.close("local", workers)
+
+
+def _worker_died(task: Task) -> ItemResult:
+    return ItemResult(id=task.item.id, line=task.item.line, status="failed", options_hash=task.options_hash,
+                      output=output_relpath(task.item.id),
+                      error="a worker process died while this item was running "
+                            "(out of memory? it is retried on the next run)")
+
+
+def _culprits(procs: dict[int, Any], tmp_dir: str) -> set[str]:
+    """Ids of the items that were running in worker processes that died on their own (not
+    ended by the pool after the death), from the marker each worker writes per item."""
+    ids: set[str] = set()
+    for pid, proc in procs.items():
+        if proc.exitcode in (None, 0, -signal.SIGTERM):
+            continue
+        try:
+            ids.add(Path(tmp_dir, f"running-{pid}").read_text(encoding="utf-8"))
+        except OSError:
+            pass
+    return ids
+
+
+def _end_pool(pool: Executor, kill: bool) -> None:
+    """Shut a pool down; ``kill`` ends its worker processes first (interrupt, broken pool)."""
+    if kill:
+        for proc in list((getattr(pool, "_processes", None) or {}).values()):
+            if proc.is_alive():
+                proc.terminate()
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _run_local(job: BatchJob, tasks: Iterator[Task | ItemResult], workers: int, options: BatchOptions) -> None:
@@ -421,26 +513,50 @@ def _run_local(job: BatchJob, tasks: Iterator[Task | ItemResult], workers: int, 
 
     pool = new_pool()
     pending: dict[Future, Task] = {}
+    procs: dict[int, Any] = {}
+    requeued: dict[str, int] = {}
+
+    def submit(task: Task) -> None:
+        pending[pool.submit(run_item, task)] = task
+        procs.update(getattr(pool, "_processes", None) or {})
+
+    def recover() -> None:
+        """A worker died: fail the item it ran, run the others again in a new pool."""
+        nonlocal pool
+        _end_pool(pool, kill=True)
+        culprits = _culprits(procs, job.config.tmp_dir)
+        again = []
+        for fut, task in pending.items():
+            if fut.done() and not fut.cancelled() and fut.exception() is None:
+                job.handle(fut.result())  # finished before the pool broke
+            else:
+                again.append(task)
+        pending.clear()
+        procs.clear()
+        pool = new_pool()
+        for task in again:
+            n = requeued.get(task.item.id, 0)
+            if task.item.id in culprits or n >= options.max_requeues:
+                job.handle(_worker_died(task))
+            else:
+                requeued[task.item.id] = n + 1
+                submit(task)
 
     def drain(block: bool) -> None:
-        nonlocal pool
         done, _ = wait(list(pending), return_when=FIRST_COMPLETED, timeout=None if block else 0)
         broken = False
         for fut in done:
-            task = pending.pop(fut)
             try:
                 res = fut.result()
             except BrokenProcessPool:
                 broken = True
-                res = ItemResult(id=task.item.id, line=task.item.line, status="failed",
-                                 options_hash=task.options_hash, output=output_relpath(task.item.id),
-                                 error="a worker process died while this item was running "
-                                       "(out of memory? it is retried on the next run)")
+                continue
+            pending.pop(fut)
             job.handle(res)
         if broken:
-            pool.shutdown(wait=False, cancel_futures=True)
-            pool = new_pool()
+            recover()
 
+    ok = False
     try:
         for t in tasks:
             if isinstance(t, ItemResult):
@@ -448,8 +564,9 @@ def _run_local(job: BatchJob, tasks: Iterator[Task | ItemResult], workers: int, 
                 continue
             while len(pending) >= window:
                 drain(block=True)
-            pending[pool.submit(run_item, t)] = t
+            submit(t)
         while pending:
             drain(block=True)
+        ok = True
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        _end_pool(pool, kill=not ok)

@@ -16,6 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
+from ..errors import BatchError
+
+REBUILD_HINT = "rebuild it from the outputs and audit.jsonl: paint2vr batch MANIFEST --out DIR --rebuild-store"
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS items (
     id TEXT PRIMARY KEY, line INTEGER, status TEXT NOT NULL, options_hash TEXT,
@@ -53,9 +57,29 @@ class JobStore:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(str(path), isolation_level=None, timeout=30)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a commit survives a killed process
-        self.db.executescript(SCHEMA)
+        try:
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a commit survives a killed process
+            self.db.executescript(SCHEMA)
+            self.db.execute("SELECT COUNT(*) FROM items").fetchone()
+        except sqlite3.DatabaseError as exc:
+            self.db.close()
+            if is_disk_full(exc):
+                raise
+            raise damaged_store(path, exc) from None
+
+    def continue_audit(self, last_seq: int) -> None:
+        """Number new audit rows after ``last_seq`` (the audit log's last line) when the store
+        is behind the log: a store lost or replaced must not reuse sequence numbers the log
+        already holds, or sync_audit would skip its rows."""
+        top = self.db.execute("SELECT COALESCE(MAX(seq), 0) FROM audit").fetchone()[0]
+        known = self.db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'audit'").fetchone()
+        if max(top, known[0] if known else 0) >= last_seq:
+            return
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.execute("DELETE FROM sqlite_sequence WHERE name = 'audit'")
+            self.db.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('audit', ?)", (last_seq,))
 
     def close(self) -> None:
         self.db.close()
@@ -124,6 +148,89 @@ class JobStore:
             fh.flush()
             os.fsync(fh.fileno())
         return n
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """True for 'no space left' (or quota) errors from the OS or SQLite."""
+    import errno
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    return isinstance(exc, sqlite3.Error) and ("disk is full" in str(exc) or "SQLITE_FULL" in str(exc))
+
+
+def damaged_store(path: Path, exc: BaseException) -> BatchError:
+    return BatchError(f"{path}: the job store is damaged ({' '.join(str(exc).split())})", hint=REBUILD_HINT)
+
+
+def _audit_records(path: Path) -> Iterator[dict[str, Any]]:
+    if not path.exists():
+        return
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        for raw in fh:
+            try:
+                rec = json.loads(raw)
+            except ValueError:
+                continue
+            if isinstance(rec, dict) and isinstance(rec.get("seq"), int) and isinstance(rec.get("id"), str):
+                yield rec
+
+
+def _verified(out: Path, rec: dict[str, Any]) -> int | None:
+    """Size of the output ``rec`` names if it is a regular file with the recorded sha256."""
+    import hashlib
+    rel = rec.get("output")
+    if not isinstance(rel, str) or not rel or rel.startswith("/") or ".." in rel.split("/"):
+        return None
+    target = out / rel
+    try:
+        if target.is_symlink() or not target.is_file():
+            return None
+        h = hashlib.sha256()
+        with open(target, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    except OSError:
+        return None
+    return target.stat().st_size if h.hexdigest() == rec.get("output_sha256") else None
+
+
+def rebuild_store(path: Path, audit_path: Path, out: Path) -> tuple[int, int]:
+    """Replace a damaged or lost job store by one rebuilt from ``audit_path`` and the outputs.
+
+    The damaged files are kept beside it (``jobs.sqlite.damaged``). Each id's last audit line
+    that says 'done' becomes a 'done' record if its output is on disk with the recorded sha256
+    (the next run then checks the input's sha256 before skipping it); anything else is left
+    to be redone. Returns (items restored, items to redo).
+    """
+    for suffix in ("", "-wal", "-shm"):
+        old = path.with_name(path.name + suffix)
+        if old.exists():
+            os.replace(old, old.with_name(old.name + ".damaged"))
+    last: dict[str, dict[str, Any]] = {}
+    top = 0
+    for rec in _audit_records(audit_path):
+        top = max(top, rec["seq"])
+        last[rec["id"]] = rec
+    store = JobStore(path)
+    restored = 0
+    try:
+        store.continue_audit(top)
+        with store.db:
+            store.db.execute("BEGIN IMMEDIATE")
+            for item_id, rec in last.items():
+                size = _verified(out, rec) if rec.get("status") == "done" else None
+                if size is None:
+                    continue
+                store.db.execute(
+                    "INSERT OR REPLACE INTO items (id, line, status, options_hash, input_sha256, input_fingerprint, "
+                    "output, output_sha256, output_bytes, attempts, error, seconds, updated) "
+                    "VALUES (?,0,'done',?,?,'',?,?,?,1,'',0,?)",
+                    (item_id, rec.get("options_hash") or "", rec.get("input_sha256") or "", rec["output"],
+                     rec["output_sha256"], size, time.time()))
+                restored += 1
+    finally:
+        store.close()
+    return restored, len(last) - restored
 
 
 def _last_seq(path: Path) -> int:

@@ -6,9 +6,11 @@ process by :func:`init_worker`, so each task carries only its item.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import logging
+import multiprocessing
 import os
 import tempfile
 import time
@@ -16,11 +18,15 @@ import traceback
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
+from urllib.parse import unquote, urlsplit
 
-from ..config import options_to_dict, replace_options
+from ..config import options_to_dict
 from ..errors import InputError, Paint2VRError
 from .layout import output_relpath
+from ..io.reading import open_regular, sha256_at_most
 from .manifest import ManifestItem, scheme_of
+from .overrides import item_options
+from .remote import REMOTE_TIMEOUT_S, read_remote, url_to_fs
 from .state import ItemRecord
 
 log = logging.getLogger(__name__)
@@ -49,6 +55,8 @@ class WorkerConfig:
     """Folder for local copies of remote inputs ('' = the system's)."""
     scene_fn: SceneFn | None = None
     """Replacement for pipeline.convert (tests, custom pipelines); must be picklable."""
+    remote_timeout: float = REMOTE_TIMEOUT_S
+    """Connect and read timeout (seconds) of each request to a remote store."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +96,8 @@ class ItemResult:
     attempts: int = 1
     seconds: float = 0.0
     stages: dict[str, float] = field(default_factory=dict)
+    fatal: bool = False
+    """The output disk is full: the run stops (the item is not recorded, so it is redone)."""
 
     def record(self) -> ItemRecord:
         return ItemRecord(id=self.id, status=self.status, options_hash=self.options_hash,
@@ -117,33 +127,6 @@ def init_worker(config: WorkerConfig) -> None:
         import paint2vr.pipeline  # noqa: F401  - import once per worker, not per item
 
 
-def item_options(base: Any, overrides: dict[str, Any]) -> Any:
-    """ConvertOptions with a row's 'options' applied (InputError on bad fields or values)."""
-    changes: dict[str, Any] = {}
-    for key, value in overrides.items():
-        if key == "effects":
-            if isinstance(value, str):
-                value = [v.strip() for v in value.split(",") if v.strip()]
-            if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
-                raise InputError(f"options.effects must be a list of names, got {value!r}")
-            changes[key] = tuple(value)
-        elif key == "seed":
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise InputError(f"options.seed must be an integer, got {value!r}")
-            changes[key] = value
-        elif key == "effect_options":
-            if not isinstance(value, dict):
-                raise InputError(f"options.effect_options must be an object, got {value!r}")
-            changes[key] = value
-        elif key == "lift":
-            if not isinstance(value, dict):
-                raise InputError(f"options.lift must be an object, got {value!r}")
-            changes[key] = replace_options(base.lift, **value)
-        else:
-            raise InputError(f"options.{key} cannot be set per item")
-    return replace_options(base, **changes) if changes else base
-
-
 def options_hash(convert_options: Any, export_options: Any) -> str:
     """sha256 of the options that shape an item's output (convert + export), as sorted JSON."""
     doc = {"convert": options_to_dict(convert_options), "export": options_to_dict(export_options)}
@@ -156,12 +139,11 @@ def fingerprint(location: str) -> str:
         if not scheme_of(location):
             st = os.stat(location)
             return f"{st.st_size}:{st.st_mtime_ns}"
-        import fsspec
-        fs, p = fsspec.core.url_to_fs(location)
+        fs, p = url_to_fs(location, REMOTE_TIMEOUT_S)
         info = fs.info(p)
         keys = ("size", "ETag", "etag", "mtime", "LastModified", "last_modified", "created", "md5Hash")
         return json.dumps({k: str(info[k]) for k in keys if k in info}, sort_keys=True)
-    except (OSError, ValueError, ImportError):
+    except Exception:  # noqa: BLE001 - no fingerprint: the worker compares the input's sha256
         return ""
 
 
@@ -181,26 +163,43 @@ def with_retries(fn: Callable[[], Any], retries: int, backoff: float, what: str)
             time.sleep(wait)
 
 
-def read_bytes(location: str) -> bytes:
-    if not scheme_of(location):
-        return Path(location).read_bytes()
-    import fsspec
-    with fsspec.open(location, "rb") as fh:
-        return fh.read()
+def local_path(location: str) -> str | None:
+    """The local file path of a location (plain path or file:// URL), None for remote ones."""
+    scheme = scheme_of(location)
+    if not scheme:
+        return location
+    if scheme == "file":
+        return unquote(urlsplit(location).path)
+    return None
 
 
-def fetch(location: str, config: WorkerConfig) -> tuple[str, str, bool, int]:
-    """(local path, sha256, is a temporary copy, attempts) of an input, retrying transient errors."""
-    data, attempts = with_retries(lambda: read_bytes(location), config.retries, config.retry_backoff,
-                                  location)
-    digest = hashlib.sha256(data).hexdigest()
-    if not scheme_of(location):
-        return location, digest, False, attempts
+def read_input(location: str, config: WorkerConfig) -> tuple[str, str, bool]:
+    """One attempt at (local path, sha256, is a temporary copy) of an input.
+
+    Local inputs are hashed from one bounded, regular-file-only handle (paint2vr.io.reading);
+    remote ones are read (at most the size limit, bounded time) into a temporary copy.
+    """
+    limit = config.convert_options.load.max_file_bytes
+    path = local_path(location)
+    if path is not None:
+        try:
+            with open_regular(path, limit) as fh:
+                return path, sha256_at_most(fh, limit, path), False
+        except InputError as exc:
+            raise InputError(f"cannot read {exc.message}", hint=exc.hint) from None
+    data = read_remote(location, limit, config.remote_timeout)
     suffix = Path(location.split("?")[0]).suffix[:10]
     fd, tmp = tempfile.mkstemp(prefix="p2v-", suffix=suffix, dir=config.tmp_dir or None)
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
-    return tmp, digest, True, attempts
+    return tmp, hashlib.sha256(data).hexdigest(), True
+
+
+def fetch(location: str, config: WorkerConfig) -> tuple[str, str, bool, int]:
+    """(local path, sha256, is a temporary copy, attempts) of an input, retrying transient errors."""
+    (path, digest, is_tmp), attempts = with_retries(lambda: read_input(location, config), config.retries,
+                                                    config.retry_backoff, location)
+    return path, digest, is_tmp, attempts
 
 
 def _output_ok(out: Path, expect: ItemRecord) -> bool:
@@ -210,14 +209,40 @@ def _output_ok(out: Path, expect: ItemRecord) -> bool:
         return False
 
 
+class OutputWriteError(Exception):
+    """Writing an item's output failed (the output folder's problem, not the input's)."""
+
+    def __init__(self, target: Path, exc: OSError) -> None:
+        self.disk_full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
+        what = "the output disk is full" if self.disk_full else "cannot write"
+        super().__init__(f"{what}: {exc.strerror or exc} (writing {target})")
+
+
+def _mark_running(config: WorkerConfig, item_id: str) -> None:
+    """Note which item this worker process runs (read by the main process if it dies)."""
+    if multiprocessing.parent_process() is None or not config.tmp_dir:
+        return
+    try:
+        Path(config.tmp_dir, f"running-{os.getpid()}").write_text(item_id, encoding="utf-8")
+    except OSError:
+        pass
+
+
 def _write(config: WorkerConfig, rel: str, scene: Any, stages: dict[str, float]) -> tuple[str, int]:
+    target = Path(config.out) / rel
+    try:
+        return _write_files(config, target, scene, stages)
+    except OSError as exc:
+        raise OutputWriteError(target, exc) from exc
+
+
+def _write_files(config: WorkerConfig, target: Path, scene: Any, stages: dict[str, float]) -> tuple[str, int]:
     from ..export import export_bytes
     from ..export.files import write_atomic
     t0 = time.perf_counter()
     data = export_bytes(scene, config.export_options)
     stages["export"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    target = Path(config.out) / rel
     shard = target.parent
     shard.mkdir(exist_ok=True)
     if shard.is_symlink():
@@ -252,6 +277,7 @@ def run_item(task: Task, config: WorkerConfig | None = None) -> ItemResult:
     res.stages.update(task.pre_stages)
     t_start = time.perf_counter()
     tmp: str | None = None
+    _mark_running(config, item.id)
     try:
         options = item_options(config.convert_options, item.options)
         if task.edits:
@@ -285,6 +311,8 @@ def run_item(task: Task, config: WorkerConfig | None = None) -> ItemResult:
         res.status = "done"
     except Paint2VRError as exc:
         res.error = f"{type(exc).__name__}: {exc}"
+    except OutputWriteError as exc:
+        res.error, res.fatal = str(exc), exc.disk_full
     except OSError as exc:
         res.attempts = getattr(exc, "p2v_attempts", res.attempts)
         res.error = f"cannot read {item.location!r}: {exc.strerror or exc} (after {res.attempts} attempt(s))"

@@ -53,9 +53,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"paint2vr: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("paint2vr: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        signum = getattr(exc, "signum", 2)  # errors.Interrupted: SIGTERM is stopped like Ctrl+C
+        print("paint2vr: interrupted" + (" (SIGTERM)" if signum == 15 else ""), file=sys.stderr)
+        return 128 + signum
     except MemoryError:
         if args.debug:
             raise

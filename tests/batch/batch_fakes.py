@@ -89,3 +89,21 @@ class FakeEstimator:
         self.batches.append(len(images))
         return [DepthMap(depth=np.full(im.shape[:2], 5.0, np.float32), sky=np.zeros(im.shape[:2], bool),
                          metric=False, model=self.info) for im in images]
+
+
+def slow_scene_fn(local, options, info, on_stage):
+    """fake_scene_fn that takes a while, so that several items are in flight at once."""
+    import time
+    time.sleep(0.4)
+    return fake_scene_fn(local, options, info, on_stage)
+
+
+def dying_scene_fn(local, options, info, on_stage):
+    """slow_scene_fn, but the worker running item 'p3' is killed (as the OOM killer would)."""
+    import os
+    import signal
+    import time
+    if info.id == "p3":
+        time.sleep(0.1)
+        os.kill(os.getpid(), signal.SIGKILL)
+    return slow_scene_fn(local, options, info, on_stage)

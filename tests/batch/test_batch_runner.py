@@ -102,18 +102,18 @@ def test_corrupt_and_missing_inputs_do_not_stop_the_run(tmp_path):
 def test_transient_read_errors_are_retried(tmp_path, monkeypatch):
     rows = make_items(tmp_path / "in", 2)
     m = write_manifest(tmp_path / "in" / "m.csv", rows)
-    real = worker_mod.read_bytes
+    real = worker_mod.read_input
     calls: dict[str, int] = {}
 
-    def flaky(location: str) -> bytes:
+    def flaky(location: str, config):
         calls[location] = calls.get(location, 0) + 1
         if location.endswith("p0.png") and calls[location] <= 2:
             raise OSError(5, "Input/output error")
         if location.endswith("p1.png"):
             raise ConnectionError("reset by peer")
-        return real(location)
+        return real(location, config)
 
-    monkeypatch.setattr(worker_mod, "read_bytes", flaky)
+    monkeypatch.setattr(worker_mod, "read_input", flaky)
     rep = run_batch(m, tmp_path / "out", BatchOptions(inline=True, retries=2, retry_backoff=0.0),
                     scene_fn=fake_scene_fn)
     assert (rep.done, rep.failed) == (1, 1)
