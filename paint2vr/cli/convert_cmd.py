@@ -11,6 +11,7 @@ from ..export import ExportOptions, save_scene
 from ..lift import LiftOptions
 from ..painting import LoadOptions, PaintingInfo
 from ..pipeline import ConvertOptions
+from ..scene import Scene
 from .options import add_options, options_from_args
 
 
@@ -61,7 +62,34 @@ def run(args: argparse.Namespace) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     scene = convert(args.painting, options, info)
     save_scene(scene, out, export_options)
-    size = out.stat().st_size
-    print(f"{out}  {size / 2**20:.2f} MiB  {scene.triangle_count:,} triangles  "
-          f"{len(scene.layers)} layers  {time.perf_counter() - t0:.2f} s")
+    print(f"{summary(out, scene, export_options)}  {time.perf_counter() - t0:.2f} s")
+    return 0
+
+
+def summary(out: Path, scene: Scene, export_options: ExportOptions) -> str:
+    """What the written file holds, read back from it: bytes on disk (a .gltf with its .bin and
+    textures), triangles or points (a points/splat profile or a PLY holds no triangles), and
+    the depth layers and sky (as 'lifted into N layers' logs them)."""
+    n_layers = sum(1 for l in scene.layers if l.kind == "layer")
+    layers = f"{n_layers} layer{'s' * (n_layers != 1)}" + (" + sky" if any(l.kind == "sky" for l in scene.layers) else "")
+    if out.suffix.lower() == ".ply":
+        size, counts = out.stat().st_size, f"{_ply_vertices(out):,} points"
+    else:
+        from ..export.inspect import inspect_file
+        rep = inspect_file(out)
+        unit = "splats" if export_options.profile == "splat" else "points"
+        size = rep.file_bytes
+        counts = "  ".join([f"{rep.triangles:,} triangles"] * bool(rep.triangles or not rep.points)
+                           + [f"{rep.points:,} {unit}"] * bool(rep.points))
+    return f"{out}  {size / 2**20:.2f} MiB  {counts}  {layers}"
+
+
+def _ply_vertices(path: Path) -> int:
+    with path.open("rb") as fh:
+        for raw in fh:
+            line = raw.decode("ascii", "replace").strip()
+            if line.startswith("element vertex "):
+                return int(line.split()[-1])
+            if line == "end_header":
+                break
     return 0

@@ -47,7 +47,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args.run(args) or 0)
+        code = int(args.run(args) or 0)
+        sys.stdout.flush()  # inside the try: a closed pipe shows up here, not at exit
+        return code
     except Paint2VRError as exc:
         if args.debug:
             raise
@@ -57,11 +59,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         signum = getattr(exc, "signum", 2)  # errors.Interrupted: SIGTERM is stopped like Ctrl+C
         print("paint2vr: interrupted" + (" (SIGTERM)" if signum == 15 else ""), file=sys.stderr)
         return 128 + signum
+    except BrokenPipeError:  # 'paint2vr inspect x.glb | head': the reader left, not an error
+        _silence_stdout()
+        return 141
     except MemoryError:
         if args.debug:
             raise
         print("paint2vr: error: out of memory (lower --max-side or --triangle-budget)", file=sys.stderr)
         return 1
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot raise again."""
+    import os
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 if __name__ == "__main__":  # pragma: no cover

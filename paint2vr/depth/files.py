@@ -56,8 +56,10 @@ class ReadDepthOptions:
     """Farthest non-sky depth (metres) a relative map (plain PNG) is stretched to."""
     sky_depth: float = 200.0
     """Depth given to sky pixels when the file does not say."""
-    plain_png: Literal["disparity", "depth"] = "disparity"
-    """How a PNG without paint2vr metadata is read: 'disparity' (brighter = nearer) or 'depth'."""
+    plain_png: Literal["auto", "disparity", "depth"] = "auto"
+    """How a PNG without paint2vr metadata is read: 'disparity' (brighter = nearer), 'depth'
+    (brighter = farther), or 'auto': disparity, unless its codes span exactly 1..65535 as
+    paint2vr's own log-depth PNG does (an editor dropped the metadata): then log depth, warned."""
     max_aspect_change: float = 0.02
     """Largest relative aspect-ratio difference from the painting that is resized, not refused."""
 
@@ -158,6 +160,13 @@ def _read_png(p: Path, o: ReadDepthOptions) -> tuple[np.ndarray, np.ndarray, boo
     top = float(codes.max())
     if top <= 0:
         return np.full(codes.shape, o.sky_depth, np.float32), sky, False
+    if o.plain_png == "auto" and looks_like_log_depth(codes, sky):
+        log.warning("%s: no %s metadata, but its codes span 1..65535 like a depth PNG paint2vr wrote "
+                    "(brighter = farther; an image editor drops the metadata): reading it as log depth "
+                    "from near=%g to far=%g m. If brighter means nearer, read it with plain_png='disparity'",
+                    p, PNG_KEY, o.near, o.far)
+        t = (codes - 1.0) / _CODES
+        return np.where(sky, o.sky_depth, o.near * (o.far / o.near) ** t).astype(np.float32), sky, False
     x = codes / top
     if o.plain_png == "depth":
         x = 1.0 - x  # brighter = farther: flip into disparity order
@@ -165,6 +174,13 @@ def _read_png(p: Path, o: ReadDepthOptions) -> tuple[np.ndarray, np.ndarray, boo
     inv = 1.0 / o.far + x * (1.0 / o.near - 1.0 / o.far)
     depth = np.where(sky, o.sky_depth, 1.0 / np.maximum(inv, 1e-12))
     return depth.astype(np.float32), sky, False
+
+
+def looks_like_log_depth(codes: np.ndarray, sky: np.ndarray) -> bool:
+    """Whether chunk-less PNG codes are paint2vr's log depth: its nearest land pixel is code 1
+    and its farthest 65535 (write_depth maps near/far onto them), sky 0."""
+    land = codes[~sky]
+    return bool(land.size) and float(land.min()) == 1.0 and float(land.max()) == 65535.0
 
 
 def _fit(depth: np.ndarray, sky: np.ndarray, shape: tuple[int, int], p: Path,

@@ -101,3 +101,20 @@ def test_resize_and_errors(tmp_path):
     Image.fromarray(np.zeros((4, 4, 3), np.uint8) + np.array([1, 2, 3], np.uint8)).save(tmp_path / "c.png")
     with pytest.raises(DepthFileError, match="colour"):
         read_depth_file(tmp_path / "c.png", (4, 4))
+
+
+def test_paint2vr_png_resaved_without_its_chunk_keeps_near_and_far(tmp_path, caplog):
+    # an image editor re-saves the pixels and drops the paint2vr:depth text chunk
+    dm = _dm()
+    p = write_depth(dm, tmp_path / "d.png")
+    with Image.open(p) as img:
+        Image.fromarray(np.asarray(img)).save(tmp_path / "edited.png")
+    with Image.open(tmp_path / "edited.png") as img:
+        assert "paint2vr:depth" not in img.info
+    got = read_depth_file(tmp_path / "edited.png", dm.depth.shape)
+    land = ~dm.sky
+    assert np.corrcoef(got.depth[land], dm.depth[land])[0, 1] > 0.99  # near stays near (was < 0)
+    assert (got.sky == dm.sky).all() and not got.metric
+    assert "plain_png='disparity'" in caplog.text
+    swapped = read_depth_file(tmp_path / "edited.png", dm.depth.shape, ReadDepthOptions(plain_png="disparity"))
+    assert np.corrcoef(swapped.depth[land], dm.depth[land])[0, 1] < 0  # the explicit choice is obeyed
