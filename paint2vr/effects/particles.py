@@ -17,7 +17,7 @@ from typing import Callable
 import numpy as np
 
 from ..scene import Clip, Effect, Mesh, Node, Track
-from .space import SceneSpace, quat_to_matrix
+from .space import HeightField, SceneSpace, quat_to_matrix
 from .timeline import close_loop, eval_track, fourier_loop, loop_times
 
 EPS_JUMP = 1e-3
@@ -80,6 +80,33 @@ def visible_path(tracks: list[Track], loop: float, samples: int) -> tuple[np.nda
         vis = eval_track(tr["scale"], t)[:, 0] > 0
         t = t[vis]
     return t, eval_track(tr["translation"], t)
+
+
+def lowest_start_reference(height: HeightField, bx: np.ndarray, bz: np.ndarray, path: np.ndarray) -> np.ndarray:
+    """Slow obvious :func:`lowest_start`: the field under every sample of the path."""
+    hs = height.at(bx[:, None] + path[None, :, 0], bz[:, None] + path[None, :, 2])
+    return np.max(hs - path[None, :, 1], axis=1)
+
+
+def path_windows(path: np.ndarray, spacing: float) -> np.ndarray:
+    """Start indices of runs of path samples whose horizontal path length from the run's
+    first sample is under ``spacing`` (a jump, e.g. a respawn, always starts a new run)."""
+    step = np.hypot(np.diff(path[:, 0]), np.diff(path[:, 2]))
+    bucket = np.floor(np.concatenate([[0.0], np.cumsum(step)]) / spacing)
+    return np.flatnonzero(np.concatenate([[True], bucket[1:] != bucket[:-1]]))
+
+
+def lowest_start(height: HeightField, bx: np.ndarray, bz: np.ndarray, path: np.ndarray) -> np.ndarray:
+    """(n,) lowest heights for particles based at (bx, bz) moving along ``path`` (S, 3)
+    whose every visible point stays above the surface: the max-filtered field looked up once
+    per run of samples within half a cell (horizontally) of the run's first one, against the
+    run's lowest offset. Every sample of a run lies in or next to its first sample's cell, so
+    the filtered field there bounds the surface under it: as safe as looking under every
+    sample (:func:`lowest_start_reference`), with far fewer lookups (rain: ~10x fewer)."""
+    starts = path_windows(path, 0.5 * height.cell)
+    low = np.minimum.reduceat(path[:, 1], starts)
+    hs = height.at(bx[:, None] + path[None, starts, 0], bz[:, None] + path[None, starts, 2])
+    return np.max(hs - low[None], axis=1)
 
 
 @dataclass(frozen=True)
@@ -160,8 +187,7 @@ def bake_particles(space: SceneSpace, spec: ParticleSpec, rng: np.random.Generat
         k = rng.integers(0, len(t_vis), size=n)
         bx, bz = x - path[k, 0], z - path[k, 2]
         # Lowest safe start height: above the surface under every visible point of its path.
-        hs = space.height.at(bx[:, None] + path[None, :, 0], bz[:, None] + path[None, :, 2])
-        need = np.max(hs - path[None, :, 1], axis=1) + spec.clearance
+        need = lowest_start(space.height, bx, bz, path) + spec.clearance
         if falling:
             # Tier k lands k * fall above the surface; the slab jitter keeps density even.
             tier = rng.integers(0, tiers, size=n)

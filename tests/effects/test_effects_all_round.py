@@ -227,3 +227,28 @@ def test_all_effects_export_valid_within_quest_budgets(tmp_path):
     assert_valid_gltf(glb)
     tris = sum(n.mesh.triangle_count for e in scene.effects for n in e.nodes if n.mesh is not None)
     assert tris <= 60_000  # a fifth of the quest's 300k triangles for five effects at once
+
+
+@pytest.mark.parametrize("name", ["snow", "rain"])
+def test_lowest_start_is_safe_against_the_surface_and_near_the_reference(name):
+    from paint2vr.effects.particles import (GroupMotion, group_tracks, lowest_start, lowest_start_reference,
+                                            path_windows, visible_path)
+    from paint2vr.scene import Node
+    sp = scene_space(make_scene(hill=3.0))
+    speed, loop, height = (0.9, 8.0, 12.0) if name == "snow" else (7.0, 8.0, 12.0)
+    cycles = max(1, round(speed * loop / height))
+    mo = GroupMotion(loop=loop, fall=speed * loop / cycles, cycles=cycles, drift=(0.5, -0.2), sway=0.3)
+    t, path = visible_path(group_tracks(Node("g"), mo, 0.3, np.random.default_rng(1)), loop,
+                           8 * mo.keys_per_cycle * cycles + 1)
+    rng = np.random.default_rng(2)
+    bx, bz = rng.uniform(-30, 30, 400), rng.uniform(-50, 20, 400)
+    fast, ref = lowest_start(sp.height, bx, bz, path), lowest_start_reference(sp.height, bx, bz, path)
+    assert len(path_windows(path, 0.5 * sp.height.cell)) < len(path) / 3  # far fewer lookups
+    # Safe: every sample of every path above the (unfiltered) surface.
+    y = fast[:, None] + path[None, :, 1]
+    assert (y >= sp.surface.at(bx[:, None] + path[None, :, 0], bz[:, None] + path[None, :, 2]) - 1e-9).all()
+    # And close to looking under every sample: at most a run's fall higher, mostly the same.
+    drop = np.max(np.maximum.reduceat(path[:, 1], path_windows(path, 0.5 * sp.height.cell))
+                  - np.minimum.reduceat(path[:, 1], path_windows(path, 0.5 * sp.height.cell)))
+    assert (fast >= ref - 3.0).all() and (fast <= ref + drop + 3.0).all()
+    assert np.median(np.abs(fast - ref)) < 0.05
