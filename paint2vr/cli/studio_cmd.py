@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..studio.server import DEFAULT_STUDIO_OPTIONS
 from .convert_cmd import add_convert_options, convert_options_from_args
+from .view_cmd import serve_until_stopped
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -37,14 +38,4 @@ def run(args: argparse.Namespace) -> int:
     server = studio_server(items, queue_mode=queue, options=options, host=DEFAULT_STUDIO_OPTIONS.host,
                            port=args.port)
     what = f"the review queue of {target} ({len(items)} scenes)" if queue else f"{target} (edits: {items[0].edits})"
-    print(f"Studio for {what} at {server.url}  (Ctrl+C to stop)", flush=True)
-    if args.open_browser:
-        import webbrowser
-        webbrowser.open(server.url)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-    return 0
+    return serve_until_stopped(server, f"Studio for {what}", args.open_browser)

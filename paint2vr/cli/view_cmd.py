@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from ..viewer.server import DEFAULT_SERVE_OPTIONS, is_loopback
 
@@ -39,8 +40,13 @@ def run(args: argparse.Namespace) -> int:
     warning = lan_warning(args.host)
     if warning:
         print(f"paint2vr: {warning}", file=sys.stderr)
-    print(f"Viewing {args.scene} at {server.url}  (Ctrl+C to stop)", flush=True)
-    if args.open_browser:
+    return serve_until_stopped(server, f"Viewing {args.scene}", args.open_browser)
+
+
+def serve_until_stopped(server: Any, what: str, open_browser: bool) -> int:
+    """Print where ``server`` is, open a browser if asked, serve until Ctrl+C (view, studio)."""
+    print(f"{what} at {server.url}  (Ctrl+C to stop)", flush=True)
+    if open_browser:
         import webbrowser
         webbrowser.open(server.url)
     try:
