@@ -41,6 +41,8 @@ class LoadOptions:
     """Downscale (keeping the aspect ratio) so that the longer side is at most this many pixels."""
     max_file_bytes: int = 2_000_000_000
     """Refuse files larger than this many bytes."""
+    max_decode_bytes: int = 1_000_000_000
+    """Refuse images whose decoding would need more memory than this many bytes, estimated from the header before decoding (frame size x bytes per pixel, plus the full-size copies conversion makes; JPEG after reduced-scale decoding)."""
 
 
 DEFAULT_LOAD_OPTIONS = LoadOptions()
@@ -161,7 +163,7 @@ def _check_options(options: LoadOptions) -> None:
     if not isinstance(options, LoadOptions):
         raise InputError(f"options must be LoadOptions, got {type(options).__name__}",
                          hint="use paint2vr.painting.LoadOptions(...)")
-    for name in ("max_pixels", "max_side", "max_file_bytes"):
+    for name in ("max_pixels", "max_side", "max_file_bytes", "max_decode_bytes"):
         value = getattr(options, name)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise InputError(f"LoadOptions.{name} must be a positive integer, got {value!r}",
@@ -253,11 +255,39 @@ def _decode(f: BinaryIO, p: Path, options: LoadOptions) -> tuple[Any, tuple[int,
             log.warning("%s: %s has several frames or pages; using the first", _display(p), img.format)
         if img.format in ("JPEG", "MPO") and max(w, h) > options.max_side:
             img.draft(None, _target_size((w, h), options.max_side))
+        need = decode_bytes(img.mode, img.size, options.max_side)
+        if need > options.max_decode_bytes:
+            raise _fail(p, f"{w}x{h} {img.format} ({img.mode}) would need about {need / 1e6:,.0f} MB to decode, "
+                           f"over the limit of {options.max_decode_bytes / 1e6:,.0f} MB",
+                        "raise --max-decode-bytes (LoadOptions.max_decode_bytes) if the file is trusted, "
+                        "or save it smaller (JPEG decodes at reduced scale)")
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img.load()
         orientation = _orientation(img, p)
     return img, (w, h), orientation
+
+
+_BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "LA": 2, "La": 2, "PA": 2, "I;16": 2, "I;16B": 2, "I;16L": 2,
+                    "I;16N": 2, "RGB": 3, "YCbCr": 3, "LAB": 3, "HSV": 3, "RGBA": 4, "RGBa": 4, "RGBX": 4,
+                    "CMYK": 4, "I": 4, "F": 4}
+# Full-size copies _resizable makes before downscaling, in bytes per pixel: 16-bit -> a uint32
+# array and the 8-bit result; 32-bit/float -> float32 work arrays and the result; palette ->
+# RGB(A); bilevel -> L; premultiplied / padded -> a converted copy.
+_CONVERSION_BYTES = {"I;16": 5, "I;16B": 5, "I;16L": 5, "I;16N": 5, "I": 9, "F": 9, "P": 4, "PA": 4,
+                     "1": 1, "RGBa": 4, "La": 2, "RGBX": 3}
+
+
+def decode_bytes(mode: str, size: tuple[int, int], max_side: int) -> int:
+    """Estimated peak bytes to decode an image of ``mode`` and ``size`` and bring it to at most
+    ``max_side``: the decoded frame, the full-size conversion copies, the resampling passes."""
+    w, h = size
+    tw, th = _target_size(size, max_side)
+    per = _BYTES_PER_PIXEL.get(mode, 4)
+    full = w * h * (per + _CONVERSION_BYTES.get(mode, 0))
+    if (tw, th) == (w, h):
+        return full
+    return full + tw * h * 4 + tw * th * 4  # Lanczos is separable: a (tw, h) pass, then the result
 
 
 def _target_size(size: tuple[int, int], max_side: int) -> tuple[int, int]:
