@@ -65,6 +65,18 @@ try {
     await page.keyboard.up('KeyW');
     result.cameraWalked = await page.evaluate(() => window.__paint2vr.cameraPosition());
     result.walkRadius = await page.evaluate(() => window.__paint2vr.walkRadius);
+    // No navmesh in this file: R, then look steeply down and double-click the flat ground.
+    await page.keyboard.press('KeyR');
+    await page.mouse.move(320, 60);
+    await page.mouse.down();
+    await page.mouse.move(320, 390, { steps: 12 });
+    await page.mouse.up();
+    const f0 = await page.evaluate(() => window.__paint2vr.frames);
+    await page.waitForFunction((f) => window.__paint2vr.frames > f + 2, f0, { timeout: 10000 });
+    await page.locator('canvas').dblclick({ position: { x: 320, y: 240 } });
+    await page.waitForFunction((f) => window.__paint2vr.frames > f + 6, f0, { timeout: 10000 });
+    result.flatTeleport = await page.evaluate(() => window.__paint2vr.locomotion());
+    await page.keyboard.press('KeyR');
 
     const button = page.locator('#VRButton');
     await page.waitForFunction(() => {

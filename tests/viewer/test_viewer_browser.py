@@ -103,6 +103,16 @@ def test_walkable_zone_holds_the_visitor(report):
     assert z < 0 and y == pytest.approx(1.6)
 
 
+def test_flat_ground_teleport_without_a_navmesh(report):
+    # The older files: flat ground at y = 0 inside the walkable radius; a double-click on it jumps.
+    loco = report["flatTeleport"]
+    assert loco["zone"]["navmesh"] is False and loco["zone"]["collider"] is False
+    target = loco["lastTeleport"]
+    assert target is not None and target[1] == pytest.approx(0.0, abs=1e-6)
+    assert 0.2 < -target[2] < report["walkRadius"]
+    assert loco["head"] == pytest.approx([target[0], 1.6, target[2]], abs=1e-4)
+
+
 def test_enter_vr_starts_an_immersive_session(report):
     assert report["buttonBefore"] == "ENTER VR"
     assert report["presenting"] is True and report["xrFrames"] > 3, report.get("xrWaitError")
