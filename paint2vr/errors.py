@@ -32,8 +32,16 @@ class ImageLoadError(InputError):
     """A painting file that cannot be read, or is refused (too large, not an image)."""
 
 
+class PaintingNotFoundError(ImageLoadError, FileNotFoundError):
+    """The painting file does not exist (also a ``FileNotFoundError``, as callers expect)."""
+
+
 class DepthFileError(InputError):
     """A user-supplied depth map that cannot be read or does not fit the painting."""
+
+
+class DepthFileNotFoundError(DepthFileError, FileNotFoundError):
+    """The depth file does not exist (also a ``FileNotFoundError``)."""
 
 
 class ManifestError(InputError):

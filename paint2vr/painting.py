@@ -25,7 +25,7 @@ from typing import Any, BinaryIO, Iterator
 
 import numpy as np
 
-from .errors import ImageLoadError, InputError
+from .errors import ImageLoadError, InputError, PaintingNotFoundError
 from .io.reading import open_regular, sha256_at_most
 
 log = logging.getLogger(__name__)
@@ -173,7 +173,7 @@ def _check_options(options: LoadOptions) -> None:
 def _open_regular_file(p: Path, options: LoadOptions) -> BinaryIO:
     """Open ``p`` for reading, refusing non-regular and oversized files (see :mod:`.io.reading`:
     O_NONBLOCK, fstat on the open descriptor, size checked on the handle)."""
-    return open_regular(p, options.max_file_bytes, error=ImageLoadError)
+    return open_regular(p, options.max_file_bytes, error=ImageLoadError, missing=PaintingNotFoundError)
 
 
 def _sha256(f: BinaryIO, p: Path, options: LoadOptions) -> str:

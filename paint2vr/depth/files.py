@@ -35,7 +35,7 @@ from typing import Literal
 import cv2
 import numpy as np
 
-from ..errors import DepthFileError, InputError
+from ..errors import DepthFileError, DepthFileNotFoundError, InputError
 from ..io.atomic import write_atomic
 from .base import DepthMap, ModelInfo
 
@@ -86,7 +86,7 @@ def read_depth_file(path: str | os.PathLike[str], shape: tuple[int, int],
         raise InputError(f"need 0 < near < far, got near={options.near}, far={options.far}")
     p = Path(path)
     if not p.is_file():
-        raise DepthFileError(f"{p}: no such depth file", hint="give a .npy or .png depth map")
+        raise DepthFileNotFoundError(f"{p}: no such depth file", hint="give a .npy or .png depth map")
     ext = p.suffix.lower()
     if ext == ".npy":
         depth, sky, metric = _read_npy(p)

@@ -26,9 +26,11 @@ def _say(path: str | os.PathLike[str]) -> str:
 
 
 def open_regular(path: str | os.PathLike[str], max_bytes: int, *,
-                 error: type[InputError] = InputError) -> BinaryIO:
+                 error: type[InputError] = InputError, missing: type[InputError] | None = None) -> BinaryIO:
     """Open ``path`` for binary reading if it is a non-empty regular file of at most
-    ``max_bytes`` bytes; else raise ``error`` (an InputError class) with a one-line reason."""
+    ``max_bytes`` bytes; else raise ``error`` (an InputError class) with a one-line reason
+    (``missing`` instead, when given, for a file that does not exist: e.g. an error class that
+    is also a ``FileNotFoundError``)."""
     def fail(what: str, hint: str) -> InputError:
         return error(f"{_say(path)}: {what}", hint=hint)
 
@@ -36,7 +38,7 @@ def open_regular(path: str | os.PathLike[str], max_bytes: int, *,
     try:
         fd = os.open(path, flags)
     except FileNotFoundError:
-        raise fail("no such file", "check the path") from None
+        raise (missing or error)(f"{_say(path)}: no such file", hint="check the path") from None
     except IsADirectoryError:
         raise fail("is a directory, not an image file", "give the path of an image file") from None
     except PermissionError:

@@ -175,3 +175,16 @@ def test_info_is_kept(tmp_path):
     path = save(asymmetric_rgb(), tmp_path / "k.png")
     p = load_painting(str(path), PaintingInfo(id="inv-7", source="https://example.org/k"))
     assert p.info.id == "inv-7" and p.info.source == "https://example.org/k"
+
+
+def test_missing_files_are_file_not_found_errors(tmp_path):
+    # callers catch FileNotFoundError for a missing file; the typed errors are one too
+    from paint2vr.depth import read_depth_file
+    from paint2vr.errors import DepthFileError, ImageLoadError
+    from paint2vr.painting import load_painting
+    with pytest.raises(FileNotFoundError) as err:
+        load_painting(tmp_path / "missing.jpg")
+    assert isinstance(err.value, ImageLoadError) and "no such file" in str(err.value)
+    with pytest.raises(FileNotFoundError) as err:
+        read_depth_file(tmp_path / "missing.png", (4, 4))
+    assert isinstance(err.value, DepthFileError)
