@@ -141,6 +141,8 @@ PSD, JPEG 2000, AVIF, ...) is refused, to keep the decoders exposed to untrusted
 _FORMAT_HINT = "save it as JPEG, PNG, WebP or TIFF (8 or 16 bits per channel)"
 _CORRUPT_HINT = "the file is damaged or incomplete: re-export or re-download it"
 _PILLOW_LIMIT_LOCK = threading.Lock()
+_DEPTH_PNG_KEY = "paint2vr:depth"
+"""The text chunk of depth PNGs (depth.files.PNG_KEY; core cannot import the depth stage)."""
 _WHITE = 255
 
 
@@ -251,6 +253,9 @@ def _decode(f: BinaryIO, p: Path, options: LoadOptions) -> tuple[Any, tuple[int,
             raise _fail(p, f"{w}x{h} = {w * h:,} pixels is over the limit of {options.max_pixels:,}",
                         "raise --max-pixels (LoadOptions.max_pixels) if the file is trusted, "
                         "or downscale it first")
+        if img.format == "PNG" and _DEPTH_PNG_KEY in img.info:
+            raise _fail(p, "is a depth map written by paint2vr, not a painting",
+                        "give it as the depth of its painting: paint2vr convert PAINTING --depth FILE")
         if getattr(img, "is_animated", False):
             log.warning("%s: %s has several frames or pages; using the first", _display(p), img.format)
         if img.format in ("JPEG", "MPO") and max(w, h) > options.max_side:

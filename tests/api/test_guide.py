@@ -16,4 +16,6 @@ def test_guide_examples_run(monkeypatch, gltf_validator):
         exec(compile(code, f"docs/guide.md[block {i}]", "exec"), {"__name__": f"guide{i}"})
     written = [ROOT / "out" / n for n in ("guide_snow.glb", "guide_fixed.glb", "guide_edited.glb")]
     assert all(p.exists() for p in written)
+    # the batch example converts the painting, and skips the depth map beside it
+    assert sorted(p.name for p in (ROOT / "out" / "guide_batch").glob("*.glb")) == ["sample_painting.glb"]
     gltf_validator(*written)

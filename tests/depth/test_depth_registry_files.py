@@ -103,6 +103,14 @@ def test_resize_and_errors(tmp_path):
         read_depth_file(tmp_path / "c.png", (4, 4))
 
 
+def test_a_depth_png_is_not_taken_for_a_painting(tmp_path):
+    from paint2vr.errors import ImageLoadError
+    from paint2vr.painting import load_painting
+    p = write_depth(_dm(), tmp_path / "d.png")
+    with pytest.raises(ImageLoadError, match="depth map written by paint2vr, not a painting"):
+        load_painting(p)
+
+
 def test_paint2vr_png_resaved_without_its_chunk_keeps_near_and_far(tmp_path, caplog):
     # an image editor re-saves the pixels and drops the paint2vr:depth text chunk
     dm = _dm()
