@@ -24,7 +24,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("manifest", help="the manifest: .csv, .jsonl or .parquet (columns id, path, license, "
                                     "attribution; optional title, artist, options)")
     p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress display (a bar in a terminal, a line every 10 s in logs)")
     p.add_argument("--json", action="store_true", help="print the report as JSON instead of a summary")
     add_options(p, BatchOptions, title="batch")
     add_options(p, ManifestOptions, title="manifest")
@@ -32,24 +33,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-def _progress_bar(enabled: bool) -> tuple[Any, Any]:
-    """(callback, closer): a tqdm bar on stderr, created at the first item."""
+def _progress(enabled: bool) -> tuple[Any, Any]:
+    """(callback, closer): the CLI's progress display (a bar in a terminal, plain lines in logs),
+    opened at the first item, when the total is known."""
     state: dict[str, Any] = {}
     if not enabled:
         return None, lambda: None
-    from tqdm import tqdm
+    from .progress import ProgressDisplay
 
     def on_progress(p: Any) -> None:
-        bar = state.get("bar")
-        if bar is None:
-            bar = state["bar"] = tqdm(total=p.total, unit="painting", file=sys.stderr, dynamic_ncols=True,
-                                      smoothing=0.1)
-        bar.update(p.finished - bar.n)
-        bar.set_postfix(done=p.done, skipped=p.skipped, failed=p.failed, refresh=False)
+        display = state.get("display")
+        if display is None:
+            display = state["display"] = ProgressDisplay("batch", p.total, unit="painting").__enter__()
+        display.update(p.finished, done=p.done, skipped=p.skipped, failed=p.failed)
 
     def close() -> None:
-        if "bar" in state:
-            state["bar"].close()
+        if "display" in state:
+            state.pop("display").__exit__(None, None, None)
 
     return on_progress, close
 
@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     options = options_from_args(args, BatchOptions)
     options = dataclasses.replace(options, manifest=options_from_args(args, ManifestOptions))
     convert_options, export_options = convert_options_from_args(args)
-    on_progress, close = _progress_bar(not args.no_progress and sys.stderr.isatty())
+    on_progress, close = _progress(not args.no_progress)
     try:
         report = run_batch(args.manifest, args.out, options, convert_options, export_options,
                            on_progress=on_progress)
@@ -81,8 +81,6 @@ def run(args: argparse.Namespace) -> int:
         if report.stages:
             print("  time per item: " + ", ".join(f"{k} {v['mean'] * 1000:.0f} ms"
                                                   for k, v in report.stages.items()))
-        for f in report.failures[:20]:
-            print(f"  failed line {f['line']} {f['id']}: {f['error']}")
-        if len(report.failures) > 20:
-            print(f"  ... {len(report.failures) - 20} more in {report.out}/report.json")
+        if report.failures:  # each was logged once as it happened: not repeated here
+            print(f"  failures: {report.out}/report.json (and audit.jsonl)")
     return 0 if report.failed == 0 else 1

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from ..preview import PreviewOptions, SheetOptions
+from .progress import ProgressDisplay
 from .options import add_options, options_from_args
 
 
@@ -26,13 +27,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-def _progress(quiet: bool):
+def _progress(quiet: bool, unit: str = "frame"):
+    """The CLI's progress display (a bar in a terminal, a plain line every 10 s in logs: no
+    carriage returns), opened at the first report and closed at the last."""
+    state: dict[str, ProgressDisplay] = {}
+
     def report(done: int, total: int, path: Path | None = None) -> None:
         if quiet:
             return
-        name = f"  {path.name}" if path is not None else ""
-        end = "\n" if done == total else ""
-        print(f"\r{done}/{total}{name}"[:100].ljust(60), end=end, file=sys.stderr, flush=True)
+        if "display" not in state:
+            state["display"] = ProgressDisplay("preview", total, unit=unit).__enter__()
+        state["display"].update(done)
+        if done >= total:
+            state.pop("display").__exit__(None, None, None)
     return report
 
 
@@ -44,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     if source.is_dir() or options.look_around:
         sheet = look_around_sheet if options.look_around else contact_sheet
         result = sheet(source, args.output, options_from_args(args, SheetOptions), options,
-                       progress=_progress(args.quiet))
+                       progress=_progress(args.quiet, "view" if options.look_around else "scene"))
         for path, error in result.failures:
             print(f"paint2vr: warning: {path}: {error}", file=sys.stderr)
         print(f"{result.path}  {result.count} scenes  {len(result.failures)} failed  "

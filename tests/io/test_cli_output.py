@@ -76,3 +76,68 @@ def test_inspect_into_a_closed_pipe_is_quiet():
         os.close(w)
     assert "BrokenPipeError" not in run.stderr and "Traceback" not in run.stderr, run.stderr
     assert run.returncode == 141
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def test_progress_in_logs_is_plain_periodic_lines():
+    import io
+    from paint2vr.cli.progress import ProgressDisplay
+    out, clock = io.StringIO(), _Clock()
+    with ProgressDisplay("batch", 30, unit="painting", stream=out, interval=10.0, clock=clock) as d:
+        for i in range(1, 31):
+            clock.t = float(i)
+            d.update(i, done=i, failed=0)
+    text = out.getvalue()
+    assert "\r" not in text
+    lines = text.splitlines()
+    assert [l.split(": ")[2].split()[0] for l in lines] == ["1/30", "11/30", "21/30", "30/30"]
+    assert lines[-1].startswith("paint2vr: batch: 30/30 paintings (done 30, failed 0)")
+
+
+class _Tty(__import__("io").StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_in_a_terminal_shows_its_counters_and_logs_above_it(monkeypatch):
+    import logging
+    from paint2vr.cli.progress import ProgressDisplay
+    tty = _Tty()
+    monkeypatch.setattr(sys, "stderr", tty)
+    handler = logging.StreamHandler(sys.stderr)
+    logging.getLogger().addHandler(handler)
+    try:
+        with ProgressDisplay("batch", 5, unit="painting") as d:
+            for i in range(1, 6):
+                if i == 3:
+                    logging.getLogger("paint2vr.batch.runner").warning("item c (line 4) failed: boom")
+                d.update(i, done=i - 1, skipped=0, failed=1 if i >= 3 else 0)
+    finally:
+        logging.getLogger().removeHandler(handler)
+    screens = tty.getvalue().replace("\r", "\n").splitlines()
+    assert "item c (line 4) failed: boom" in screens  # a line of its own, not inside the bar
+    last = [s for s in screens if "5/5" in s][-1]
+    assert "done=4" in last and "failed=1" in last  # 4 + 0 + 1 = 5: the counters of that redraw
+
+
+def test_batch_in_a_log_prints_progress_and_each_failure_once(painting, tmp_path):
+    manifest = tmp_path / "m.csv"
+    (tmp_path / "notes.png").write_text("not an image, a text file\n")
+    manifest.write_text("id,path,license,attribution\n"
+                        f"good,{painting},CC0,me\n"
+                        f"bad,{tmp_path / 'notes.png'},CC0,me\n")
+    run = subprocess.run([sys.executable, "-m", "paint2vr.cli.main", "batch", str(manifest), "--out",
+                          str(tmp_path / "out"), "--inline"], capture_output=True, text=True, timeout=300,
+                         cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    both = run.stdout + run.stderr
+    assert run.returncode == 1, both
+    assert "\r" not in run.stderr
+    assert "paint2vr: batch: 2/2 paintings (done 1, skipped 0, failed 1)" in run.stderr  # was silent until the end
+    assert both.count("is a text file, not an image") == 1, both  # was printed twice
