@@ -11,6 +11,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..io.atomic import replace_folder
 from ..errors import InputError, LicenseError, ModelError, ModelNotFoundError
 
 log = logging.getLogger(__name__)
@@ -159,9 +160,7 @@ def pull(name: str, dest: str | os.PathLike[str] | None = None) -> Path:
             raise ModelNotFoundError(f"{entry.hub_id} has no safetensors weights",
                                      hint="this model cannot be used safely")
         shutil.rmtree(staging / ".cache", ignore_errors=True)  # huggingface_hub's download state
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(staging, target)
+        replace_folder(staging, target)
     except (LocalEntryNotFoundError, HfHubHTTPError, OSError) as exc:
         _cleanup(staging, made)
         raise ModelNotFoundError(f"could not download {name!r} ({entry.hub_id}@{entry.revision}): {_reason(exc)}",

@@ -113,4 +113,15 @@ def write_atomic_group(files: Sequence[tuple[str | os.PathLike[str], bytes]]) ->
     return targets
 
 
-__all__ = ["atomic_path", "write_atomic", "write_atomic_group"]
+def replace_folder(staging: str | os.PathLike[str], target: str | os.PathLike[str]) -> Path:
+    """Move a complete ``staging`` folder (made beside ``target``) into place, replacing an
+    older ``target``: for downloads and installs that fill a folder (model weights, three.js)."""
+    import shutil
+    dest = Path(target)
+    if dest.exists():
+        shutil.rmtree(dest)
+    os.replace(staging, dest)
+    return dest
+
+
+__all__ = ["atomic_path", "replace_folder", "write_atomic", "write_atomic_group"]

@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 
 from ..errors import InputError
+from ..io.atomic import replace_folder
 
 log = logging.getLogger(__name__)
 
@@ -92,9 +93,7 @@ def install_assets(source: str | os.PathLike[str] | None = None, npm: str | None
         got = three_version(staging)
         if got != THREE_VERSION:
             log.warning("three.js %s installed; the viewer is tested with %s", got, THREE_VERSION)
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(staging, target)
+        replace_folder(staging, target)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     log.info("three.js %s installed in %s", three_version(target), target)
