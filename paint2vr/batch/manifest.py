@@ -13,7 +13,6 @@ import io
 import json
 import logging
 import posixpath
-import re
 import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from urllib.parse import unquote, urlsplit
 import numpy as np
 
 from ..errors import InputError, ManifestError
+from ..io.reading import json_depth
 from .layout import NAME_MAX_BYTES, longest_derived_name
 from .remote import REMOTE_TIMEOUT_S, remote_file_problem
 
@@ -112,25 +112,6 @@ def id_problem(item_id: Any) -> str | None:
     if len(item_id) > 1 and item_id[1] == ":":
         return f"the id {item_id!r} looks like a drive path"
     return None
-
-
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
-
-
-_BRACKET_STEP = np.zeros(256, np.int32)
-_BRACKET_STEP[[ord("["), ord("{")]] = 1
-_BRACKET_STEP[[ord("]"), ord("}")]] = -1
-
-
-def json_depth(text: str, at_most: int = 1 << 30) -> int:
-    """How deep objects and arrays nest in JSON ``text`` (brackets inside strings ignored),
-    found without parsing it: cheap, and safe from the parser's recursion. Text with at most
-    ``at_most`` opening brackets in all is not scanned (it cannot nest deeper)."""
-    if text.count("[") + text.count("{") <= at_most:
-        return min(text.count("[") + text.count("{"), at_most)
-    bare = _JSON_STRING.sub("", text)
-    codes = np.frombuffer(bare.encode("ascii", "replace"), np.uint8)
-    return int(np.cumsum(_BRACKET_STEP[codes]).max(initial=0))
 
 
 def _parse_json(text: str, what: str) -> tuple[Any, str | None]:

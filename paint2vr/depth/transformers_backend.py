@@ -67,6 +67,7 @@ import cv2
 import numpy as np
 
 from ..errors import InputError, ModelError, ModelNotFoundError, UnsafeModelError
+from . import model_checks
 from .base import DepthMap, ModelInfo, edge_strength
 from .prior import PriorEstimator, _check_rgb
 from .device_fit import _SWEEPS, _upload, fit_depth_device, fit_depth_torch, top_connected_torch
@@ -170,6 +171,7 @@ class TransformersEstimator:
         label = pull_name or src
         if local:
             check_folder(Path(src))
+            model_checks.check_model_folder(Path(src))
         try:
             import torch
             from transformers import AutoConfig, AutoModelForDepthEstimation
@@ -192,13 +194,20 @@ class TransformersEstimator:
                                          hint=f"fetch it with '{fetch}'") from None
             only_local = False
             del exc
+        except Exception as exc:  # a config transformers cannot build (nested wrong types, unknown type)
+            raise model_checks.load_error(label, exc) from None
+        model_checks.check_config(self.config.to_dict(), label)
         try:
-            self.model = AutoModelForDepthEstimation.from_pretrained(
-                src, use_safetensors=True, local_files_only=only_local, **kw)
+            self.model, loading = AutoModelForDepthEstimation.from_pretrained(
+                src, use_safetensors=True, local_files_only=only_local, output_loading_info=True, **kw)
         except (OSError, ValueError, EnvironmentError) as exc:
             raise UnsafeModelError(f"{label}: could not load safetensors weights ({exc})",
                                    hint="only safetensors checkpoints are accepted") from None
+        except Exception as exc:  # SafetensorError, RuntimeError (shapes), ...: one line
+            raise model_checks.load_error(label, exc) from None
+        model_checks.check_loading_info(label, loading)
         self.proc = _processor_config(src, local, revision, only_local)
+        model_checks.check_preprocessor(self.proc, label)
         if not self.proc:
             log.warning("%s: no preprocessor_config.json; using ImageNet mean/std", label)
         self.device = pick_device(options.device)

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import stat
 from pathlib import Path
 from typing import BinaryIO
+
+import numpy as np
 
 from ..errors import InputError
 
@@ -93,3 +96,37 @@ def read_regular(path: str | os.PathLike[str], max_bytes: int, *,
     """The bytes of a regular file of at most ``max_bytes`` (see :func:`open_regular`)."""
     with open_regular(Path(path), max_bytes, error=error) as fh:
         return read_at_most(fh, max_bytes, os.fspath(path), error=error)
+
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+
+
+_BRACKET_STEP = np.zeros(256, np.int32)
+_BRACKET_STEP[[ord("["), ord("{")]] = 1
+_BRACKET_STEP[[ord("]"), ord("}")]] = -1
+
+
+def json_depth(text: str, at_most: int = 1 << 30) -> int:
+    """How deep objects and arrays nest in JSON ``text`` (brackets inside strings ignored),
+    found without parsing it: cheap, and safe from the parser's recursion. Text with at most
+    ``at_most`` opening brackets in all is not scanned (it cannot nest deeper)."""
+    if text.count("[") + text.count("{") <= at_most:
+        return min(text.count("[") + text.count("{"), at_most)
+    bare = _JSON_STRING.sub("", text)
+    codes = np.frombuffer(bare.encode("ascii", "replace"), np.uint8)
+    return int(np.cumsum(_BRACKET_STEP[codes]).max(initial=0))
+
+
+def parse_json_bounded(text: str | bytes, max_depth: int) -> object:
+    """``json.loads`` of text nested at most ``max_depth`` deep (checked before parsing, so a
+    hostile file cannot overflow the parser's recursion). ValueError says what is wrong."""
+    import json
+    if isinstance(text, (bytes, bytearray)):
+        text = bytes(text).decode("utf-8")
+    depth = json_depth(text, max_depth)
+    if depth > max_depth:
+        raise ValueError(f"JSON nested {depth} levels deep, over the limit of {max_depth}")
+    try:
+        return json.loads(text)
+    except RecursionError:  # pragma: no cover - the depth check comes first
+        raise ValueError("JSON nested too deep") from None
