@@ -315,7 +315,7 @@ def serve(scene_path: str | os.PathLike[str], host: str = DEFAULT_SERVE_OPTIONS.
     three = modules / "three"
     if not (three / "build" / "three.module.js").is_file():
         raise InputError(f"three.js is not installed in {modules}",
-                         hint="run 'paint2vr viewer install-assets' (or set PAINT2VR_NODE_MODULES)")
+                         hint="run 'paint2vr viewer install-assets', or set PAINT2VR_NODE_MODULES")
 
     files: dict[str, Path | bytes] = {f"/{name}": WEB_ROOT / name for name in WEB_FILES}
     files.update(scene_routes(scene))
