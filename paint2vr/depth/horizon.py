@@ -1,0 +1,38 @@
+"""The horizon (the painter's eye level) and where sky can be.
+
+The horizon row comes, in this order, from a designer's hint, a vanishing point the
+painting's lines clearly meet in (:mod:`.perspective`), the lowest reach of the sky across
+the picture, or a default. Sky can only lie above the horizon: sky-coloured pixels well
+below it are mist, a glow or the sky's reflection in water, i.e. land or water.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def horizon_from_sky(sky: np.ndarray, default_row: float) -> float:
+    """Row just below the lowest reach of the sky over most columns (``default_row`` when
+    less than a fifth of the columns show sky).
+
+    The 90th percentile of each column's lowest sky row, over the columns whose sky does
+    not reach far below the typical one (a reflection or glow that runs down into the water
+    must not pull the horizon down), plus 2 % of the height.
+    """
+    h, w = sky.shape
+    cols = sky.any(axis=0)
+    if cols.sum() < 0.2 * w:
+        return float(default_row)
+    lowest = (h - np.argmax(sky[::-1], axis=0))[cols]
+    lowest = lowest[lowest <= np.median(lowest) + 0.2 * h]
+    return float(np.clip(np.percentile(lowest, 90) + 0.02 * h, 0.1 * h, 0.9 * h))
+
+
+def sky_above_horizon(sky: np.ndarray, horizon_row: float, margin: float = 0.05) -> np.ndarray:
+    """The sky mask with every pixel more than ``margin`` of the height below the horizon
+    removed (reflections, mist and glow on land or water)."""
+    h = sky.shape[0]
+    limit = int(np.ceil(horizon_row + margin * h))
+    out = sky.copy()
+    out[max(0, limit):] = False
+    return out

@@ -1,0 +1,121 @@
+"""Depth from the painting's layout: the ground (or a Tour-into-the-Picture box), things
+standing on it at their contact, and aerial perspective for what floats at the horizon.
+
+- **Ground**: a ground point on row v lies at ``eye * f / (v - horizon)``. When the
+  painting is an interior or a street seen down a vanishing point (no sky), the space is a
+  box fitted to the frame: floor, ceiling and side walls through the picture's edges at the
+  nearest floor depth, each at the depth its plane has along the ray; the visible surface is
+  the nearest plane.
+- **Standing things**: a region that is not ground (a figure, column, tree, building) is an
+  upright card at the ground depth of its foot; so an occluder standing in front is nearer
+  than the floor or landscape behind it, however high its top reaches.
+  A thing resting on a nearer, wider thing (a head on its shoulders) takes its depth.
+- **Aerial perspective**: a region whose foot is above the horizon (hills, far trees) is
+  far, and farther the more it resembles the sky and the less detail it has.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .regions import Regions
+
+
+def ground_rows(h: int, horizon: float, eye: float, focal: float, near: float, far: float) -> np.ndarray:
+    """(h,) depth of the ground plane per row (``far`` at and above the horizon)."""
+    v = np.arange(h, dtype=np.float64) + 0.5
+    d = np.where(v > horizon + 0.5, eye * focal / np.maximum(v - horizon, 1e-3), far)
+    return np.clip(d, near, far)
+
+
+def box_depth(h: int, w: int, vp: tuple[float, float], eye: float, focal: float,
+              near: float, far: float) -> np.ndarray:
+    """(h, w) depth of a box room seen from inside towards the vanishing point ``vp``.
+
+    The floor is at ``eye`` below the eye; ceiling and walls are placed so that, at the depth
+    where the floor meets the bottom edge, they meet the top and side edges. Depth along
+    the view axis of pixel (u, v) on a plane at distance D from the eye across the image
+    direction is D * f / |offset|, offset measured from the vanishing point.
+    """
+    cx, cy = vp
+    z0 = eye * focal / max(h - cy, 1.0)              # nearest floor depth, at the bottom edge
+    v = np.arange(h, dtype=np.float64)[:, None] + 0.5
+    u = np.arange(w, dtype=np.float64)[None, :] + 0.5
+    planes = []
+    for off, reach in ((v - cy, h - cy), (cy - v, cy), (cx - u, cx), (u - cx, w - cx)):
+        if reach <= 1.0:
+            continue                                 # the vanishing point lies beyond that edge
+        planes.append(np.where(off > 0.5, z0 * reach / np.maximum(off, 1e-3), np.inf))
+    d = np.min(np.broadcast_arrays(*planes), axis=0) if planes else np.full((h, w), far)
+    return np.clip(d, near, far)
+
+
+def haze(reg: Regions, sky_colour: np.ndarray, detail_scale: float) -> np.ndarray:
+    """(n,) aerial-perspective score in [0, 1]: like the sky in colour and low in detail."""
+    dist = np.sqrt((((reg.mean - sky_colour) ** 2) * np.array([1.0, 2.0, 2.0])).sum(1))
+    return np.exp(-dist / 25.0) * np.exp(-reg.detail / (4.0 * detail_scale))
+
+
+def region_depth(reg: Regions, sky: np.ndarray, horizon: float, surface: np.ndarray,
+                 ground: np.ndarray, sky_colour: np.ndarray, detail_scale: float,
+                 far: float, box: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(H, W) depth of land from regions, and (H, W) confidence.
+
+    ``surface`` is the per-pixel depth of the ground (or box); ``ground`` the per-row floor
+    depth a standing thing takes at its foot. Ground regions lie mostly below the horizon
+    and are wider than tall; they keep ``surface``. Others stand at ``ground[foot]``; those
+    whose foot is at or above the horizon float and are placed by haze, except in a box
+    room (``box``), where what lies above eye level and every large region is ceiling,
+    wall or floor and keeps ``surface``.
+    """
+    h, w = reg.labels.shape
+    flat = reg.labels.ravel()
+    safe = np.maximum(reg.count, 1).astype(np.float64)
+    below = np.bincount(flat, np.broadcast_to(np.arange(h)[:, None] > horizon, (h, w)).ravel()
+                        .astype(np.float64), reg.n) / safe
+    width = reg.right - reg.left + 1
+    height = reg.bottom - reg.top + 1
+    # Ground lies below the horizon and is wider than tall (a tree mass whose foot is on
+    # the meadow is not).
+    is_ground = (below > 0.8) & (width > 1.2 * height)
+    card = ground[np.clip(reg.bottom, 0, h - 1)].astype(np.float64)
+    floating = reg.bottom <= horizon + 1
+    hz = haze(reg, sky_colour, detail_scale)
+    card[floating] = far * (0.55 + 0.45 * hz[floating])
+    card = rest_on_support(reg, card, is_ground, hz)
+    if box:
+        # In a room nothing floats at eye level, and the big regions are its floor, walls
+        # and ceiling; the things standing in it are the smaller ones.
+        is_ground = is_ground | floating | (reg.count > 0.05 * h * w)
+    depth = np.where(is_ground[reg.labels], surface, card[reg.labels])
+    conf = np.where((floating & ~is_ground)[reg.labels], 0.6, 1.0)
+    return np.where(sky, far, depth), np.where(sky, 1.0, conf)
+
+
+def rest_on_support(reg: Regions, card: np.ndarray, is_ground: np.ndarray, hz: np.ndarray,
+                    share: float = 0.5) -> np.ndarray:
+    """A standing thing whose foot rests mostly (``share`` of its lower boundary) on one
+    nearer standing thing at least about as wide and as hazy (a head on its shoulders, a
+    capital on its column, a crown on its trunk) takes that thing's depth; from the lowest
+    foot up, so chains carry."""
+    lbl = reg.labels
+    up, dn = lbl[:-1].ravel(), lbl[1:].ravel()
+    m = up != dn
+    key = up[m].astype(np.int64) * reg.n + dn[m]
+    uk, uc = np.unique(key, return_counts=True)
+    a, b = uk // reg.n, uk % reg.n
+    foot = np.bincount(a, uc, reg.n)
+    width = reg.right - reg.left + 1
+    out = card.copy()
+    for c in np.argsort(-reg.bottom, kind="stable"):
+        if is_ground[c]:
+            continue
+        sel = np.flatnonzero(a == c)
+        if sel.size == 0:
+            continue
+        k = sel[np.argmax(uc[sel])]
+        s = b[k]
+        if (not is_ground[s] and uc[k] >= share * foot[c] and out[s] < out[c]
+                and width[s] >= 0.8 * width[c] and abs(hz[s] - hz[c]) < 0.2):
+            out[c] = out[s]
+    return out
