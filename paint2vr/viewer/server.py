@@ -9,6 +9,7 @@ GET and HEAD only. It binds to the loopback interface unless told otherwise.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import os
@@ -23,6 +24,7 @@ from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 from ..errors import InputError
+from ..io.reading import parse_json_bounded
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +33,12 @@ WEB_ROOT = Path(__file__).resolve().parent / "web"
 WEB_FILES = ("index.html", "viewer.js", "locomotion.js", "style.css")
 SCENE_SUFFIXES = (".glb", ".gltf")
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+HEADER_TIMEOUT_S = 10.0
+"""Seconds a connection may stay silent (request line and headers, keep-alive idle) before it is closed."""
+MAX_CONNECTIONS = 32
+"""Connections served at once; more are closed at accept (half-open connections cannot pile up)."""
+MAX_GLTF_JSON_DEPTH = 32
+"""Deepest nesting of the scene's glTF JSON (checked before parsing)."""
 
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -80,7 +88,18 @@ def default_node_modules() -> Path:
 
 
 def is_loopback(host: str) -> bool:
-    return host in LOOPBACK_HOSTS or host.startswith("127.")
+    """True for 'localhost' and loopback IP addresses (exactly: '127.evil.com' is not)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _host_literal(host: str) -> str:
+    """An address as it appears in a Host header (IPv6 in brackets)."""
+    return f"[{host}]" if ":" in host else host
 
 
 # -- which files exist to be served ---------------------------------------------------------
@@ -94,11 +113,19 @@ def _gltf_json(path: Path) -> dict[str, Any]:
             chunk_len, chunk_type = struct.unpack_from("<I4s", data, 12)
             if magic != b"glTF" or chunk_type != b"JSON":
                 raise ValueError("not a GLB (bad magic or first chunk)")
-            return json.loads(data[20:20 + chunk_len])
-        return json.loads(data)
+            data = data[20:20 + chunk_len]
+        doc = parse_json_bounded(data, MAX_GLTF_JSON_DEPTH)
+        if not isinstance(doc, dict):
+            raise ValueError(f"the glTF JSON is a {type(doc).__name__}, not an object")
+        for kind in ("buffers", "images"):
+            items = doc.get(kind)
+            if items is not None and not (isinstance(items, list) and all(
+                    isinstance(i, dict) and isinstance(i.get("uri", ""), str) for i in items)):
+                raise ValueError(f"'{kind}' must be a list of objects with string 'uri's")
+        return doc
     except (ValueError, struct.error) as exc:
-        raise InputError(f"{path}: cannot read the glTF JSON ({exc})",
-                         hint="is it a .glb/.gltf written by paint2vr convert?") from exc
+        raise InputError(f"{path}: cannot read the glTF JSON ({' '.join(str(exc).split())[:160]})",
+                         hint="is it a .glb/.gltf written by paint2vr convert?") from None
 
 
 def _safe_segments(rel: str) -> list[str] | None:
@@ -157,7 +184,36 @@ class ViewerServer(ThreadingHTTPServer):
         self.loopback_only = loopback_only
         self.https = https
         self._thread: threading.Thread | None = None
+        self.header_timeout = HEADER_TIMEOUT_S
+        self.max_connections = MAX_CONNECTIONS
+        self._active = 0
+        self._active_lock = threading.Lock()
         super().__init__(address, _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._active_lock:
+            if self._active >= self.max_connections:
+                self.shutdown_request(request)  # over the cap: closed at once
+                return
+            self._active += 1
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            with self._active_lock:
+                self._active -= 1
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            with self._active_lock:
+                self._active -= 1
+
+    def allowed_hosts(self) -> set[str]:
+        """Host header values (name and port) a loopback server answers to."""
+        names = {"localhost", "127.0.0.1", "[::1]", _host_literal(self.server_address[0])}
+        return names | {f"{n}:{self.port}" for n in names}
 
     @property
     def port(self) -> int:
@@ -210,6 +266,10 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "paint2vr-viewer"
     sys_version = ""
 
+    def setup(self) -> None:
+        self.timeout = self.server.header_timeout  # socket timeout: a silent client is dropped
+        super().setup()
+
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - http.server's name
         log.debug("%s %s", self.address_string(), format % args)
 
@@ -244,12 +304,9 @@ class _Handler(BaseHTTPRequestHandler):
         # DNS-rebinding guard: a loopback server answers only to loopback host names.
         if not self.server.loopback_only:
             return True
+        # Exact names only ('127.evil.com' is a DNS name, not a loopback address).
         host = (self.headers.get("Host") or "").strip().lower()
-        if host.startswith("["):
-            name = host[1:host.find("]")] if "]" in host else host
-        else:
-            name = host.rsplit(":", 1)[0] if ":" in host else host
-        return name in LOOPBACK_HOSTS or name.startswith("127.")
+        return host in self.server.allowed_hosts()
 
     def _serve(self, body: bool) -> None:
         if not self._host_allowed():
@@ -343,7 +400,8 @@ def serve(scene_path: str | os.PathLike[str], host: str = DEFAULT_SERVE_OPTIONS.
             server.server_close()
             raise InputError(f"cannot load the certificate {cert} / key {key}: {exc}",
                              hint="both must be PEM files; see docs/viewer.md") from exc
-        server.socket = ctx.wrap_socket(server.socket, server_side=True)
+        # handshake in the connection's thread (with its timeout), not in the accept loop
+        server.socket = ctx.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
     log.info("serving %s at %s", scene, server.url)
     return server
 
