@@ -9,6 +9,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..scene import Clip, Mesh, Node, Scene, Track
+from .clip import clip_near
 from .raster import (Prepared, Target, build_mips, raster_points, raster_triangles,
                      raster_triangles_reference)
 
@@ -83,6 +84,8 @@ def _animated(clips: Iterable[Clip], time: float | None) -> dict[int, dict[str, 
     return out
 
 
+CLIP_NEAR = 0.02
+"""View depth (m) faces are cut at: in front of the rasteriser's own near plane (0.01 m)."""
 HIDDEN_ROLES = frozenset({"navmesh", "collider"})
 """Node roles (extras ``paint2vr_role``) that say where a visitor may walk: never drawn."""
 
@@ -162,13 +165,17 @@ def render_scene(scene: Scene, width: int | None = None, eye_offset: Sequence[fl
             # Then undo the tilt (a rotation by +pitch about the head's X axis).
             c, s_ = np.cos(np.radians(pitch_deg)), np.sin(np.radians(pitch_deg))
             rel = np.stack([rel[:, 0], c * rel[:, 1] + s_ * rel[:, 2], -s_ * rel[:, 1] + c * rel[:, 2]], 1)
+        faces = None if mesh.faces is None else mesh.faces.astype(np.int64)
+        uvs, colors = mesh.uvs, mesh.colors
+        if faces is not None and len(faces):
+            front = -rel[faces, 2] > CLIP_NEAR
+            if (front.any(axis=1) & ~front.all(axis=1)).any():  # faces across the near plane: cut them
+                rel, faces, (uvs, colors) = clip_near(rel, faces, [uvs, colors], CLIP_NEAR)
         z = -rel[:, 2]
         with np.errstate(divide="ignore", invalid="ignore"):
             sx = rel[:, 0] / z * f + w / 2.0
             sy = -rel[:, 1] / z * f + h / 2.0
-        prep = Prepared(sx=sx, sy=sy, z=z,
-                        faces=None if mesh.faces is None else mesh.faces.astype(np.int64),
-                        uvs=mesh.uvs, colors=mesh.colors,
+        prep = Prepared(sx=sx, sy=sy, z=z, faces=faces, uvs=uvs, colors=colors,
                         mips=build_mips(mesh.texture) if mesh.texture is not None else None,
                         alpha_mode=mesh.alpha_mode, base_color=mesh.base_color, key_offset=key)
         if mesh.faces is None:
@@ -176,5 +183,5 @@ def render_scene(scene: Scene, width: int | None = None, eye_offset: Sequence[fl
             key += len(pos)
         else:
             tri(prep, target)
-            key += len(mesh.faces)
+            key += len(faces)
     return target.result()
