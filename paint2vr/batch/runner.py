@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator, Literal
 
-from ..errors import BatchError, InputError, Interrupted
+from ..errors import BatchError, ExportError, InputError, Interrupted
 from .layout import EDITS_SUFFIX, JOB_DIR, FolderLock, check_no_escaping_symlinks, output_relpath
 from .manifest import DEFAULT_MANIFEST_OPTIONS, ManifestItem, ManifestOptions, check_manifest, iter_manifest
 from .state import JobStore, _last_seq, damaged_store, is_disk_full, rebuild_store
@@ -274,7 +274,7 @@ class BatchJob:
         """Flush the audit log, write report.json, release the lock."""
         try:
             self._finish(engine, workers)
-        except (OSError, sqlite3.Error) as exc:
+        except (OSError, sqlite3.Error, ExportError) as exc:
             if not is_disk_full(exc):
                 raise
             log.warning("%s: no space left to write report.json (%s)", self.out, exc)
@@ -459,7 +459,7 @@ def _output_problems(out: Path) -> Iterator[None]:
     """A full output disk or a damaged job store, wherever it shows, becomes one BatchError."""
     try:
         yield
-    except (OSError, sqlite3.Error) as exc:
+    except (OSError, sqlite3.Error, ExportError) as exc:
         if is_disk_full(exc):
             raise BatchError(f"{out}: the output disk is full ({getattr(exc, 'strerror', None) or exc}); "
                              "the run stopped",

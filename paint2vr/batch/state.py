@@ -153,8 +153,8 @@ class JobStore:
 def is_disk_full(exc: BaseException) -> bool:
     """True for 'no space left' (or quota) errors from the OS or SQLite."""
     import errno
-    if isinstance(exc, OSError):
-        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    if isinstance(exc, OSError) or hasattr(exc, "errno"):  # OSError, or ExportError from io.atomic
+        return getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT)
     return isinstance(exc, sqlite3.Error) and ("disk is full" in str(exc) or "SQLITE_FULL" in str(exc))
 
 

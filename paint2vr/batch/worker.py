@@ -212,10 +212,11 @@ def _output_ok(out: Path, expect: ItemRecord) -> bool:
 class OutputWriteError(Exception):
     """Writing an item's output failed (the output folder's problem, not the input's)."""
 
-    def __init__(self, target: Path, exc: OSError) -> None:
-        self.disk_full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    def __init__(self, target: Path, exc: Exception) -> None:
+        self.disk_full = getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT)
         what = "the output disk is full" if self.disk_full else "cannot write"
-        super().__init__(f"{what}: {exc.strerror or exc} (writing {target})")
+        why = getattr(exc, "strerror", None) or getattr(exc.__cause__, "strerror", None) or exc
+        super().__init__(f"{what}: {why} (writing {target})")
 
 
 def _mark_running(config: WorkerConfig, item_id: str) -> None:
@@ -233,6 +234,10 @@ def _write(config: WorkerConfig, rel: str, scene: Any, stages: dict[str, float])
     try:
         return _write_files(config, target, scene, stages)
     except OSError as exc:
+        raise OutputWriteError(target, exc) from exc
+    except Paint2VRError as exc:
+        if getattr(exc, "errno", None) is None:  # not a write failure (budget, ...): the item's own
+            raise
         raise OutputWriteError(target, exc) from exc
 
 

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from ..export import ExportOptions, save_scene
+from ..io.atomic import check_target, write_failed
 from ..lift import LiftOptions
 from ..painting import LoadOptions, PaintingInfo
 from ..pipeline import ConvertOptions
@@ -59,7 +60,11 @@ def run(args: argparse.Namespace) -> int:
     if out.suffix.lower() not in (".glb", ".gltf", ".ply"):
         from ..errors import InputError
         raise InputError(f"{out}: unsupported output type {out.suffix!r}", hint="use .glb, .gltf or .ply")
-    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise write_failed(out, exc) from None
+    check_target(out)  # before the work: a directory named x.glb, a name too long, an immutable file
     scene = convert(args.painting, options, info)
     save_scene(scene, out, export_options)
     print(f"{summary(out, scene, export_options)}  {time.perf_counter() - t0:.2f} s")

@@ -27,6 +27,69 @@ def _folder(target: Path) -> Path:
     return folder
 
 
+NAME_MAX = 255
+"""Longest file name (bytes) assumed when the file system does not say."""
+TEMP_EXTRA = len(".") + len(".XXXXXXXX.part")
+"""Bytes a temporary adds to the target's name ('.<name>.<8 random>.part')."""
+
+
+def write_failed(target: Path, exc: OSError) -> ExportError:
+    """One line for an OSError while writing ``target``; ``errno`` is kept on the error
+    (callers tell a full disk, errno.ENOSPC, from other failures)."""
+    why = exc.strerror or str(exc)
+    err = ExportError(f"{target}: cannot write the file ({why})",
+                      hint="check the folder's free space and permissions, or pick another output")
+    err.errno = exc.errno  # type: ignore[attr-defined]
+    return err
+
+
+def check_target(path: str | os.PathLike[str]) -> Path:
+    """Refuse, before any work, an output that cannot be written atomically (ExportError, one
+    line): a directory of that name, a name too long for its temporary, a folder that is not
+    writable, an immutable file."""
+    target = Path(path)
+    folder = _folder(target)
+    try:
+        limit = os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):
+        limit = NAME_MAX
+    size = len(os.fsencode(target.name))
+    if size + TEMP_EXTRA > limit:
+        raise ExportError(f"{target}: the file name is {size} bytes; with its temporary's "
+                          f"{TEMP_EXTRA} it is over the folder's limit of {limit}",
+                          hint=f"use a name of at most {limit - TEMP_EXTRA} bytes")
+    if target.is_dir():
+        raise ExportError(f"{target}: is a directory", hint="give a file name, for example scene.glb")
+    if _immutable(target):
+        raise ExportError(f"{target}: the file is immutable (chattr +i); it cannot be replaced",
+                          hint="remove the flag (chattr -i) or pick another output")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise write_failed(target, exc) from None
+    return target
+
+
+def _immutable(target: Path) -> bool:
+    """True if ``target`` carries the Linux immutable or append-only flag (False elsewhere)."""
+    try:
+        import array
+        import fcntl
+        fd = os.open(target, os.O_RDONLY | os.O_NONBLOCK)
+    except (ImportError, OSError):
+        return False
+    try:
+        buf = array.array("l", [0])
+        fcntl.ioctl(fd, 0x80086601, buf)  # FS_IOC_GETFLAGS
+        return bool(buf[0] & (0x10 | 0x20))  # FS_IMMUTABLE_FL | FS_APPEND_FL
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
 def _unlink(path: str | Path) -> None:
     try:
         os.unlink(path)
@@ -64,17 +127,30 @@ def atomic_path(path: str | os.PathLike[str], suffix: str = "") -> Iterator[Path
 
 
 def _write_temp(target: Path, data: bytes) -> str:
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=_folder(target))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=_folder(target))
+    except OSError as exc:
+        raise write_failed(target, exc) from exc
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o666 & ~_UMASK)
+    except OSError as exc:
+        _unlink(tmp)
+        raise write_failed(target, exc) from exc
     except BaseException:
         _unlink(tmp)
         raise
     return tmp
+
+
+def _replace(tmp: str, target: Path) -> None:
+    try:
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise write_failed(target, exc) from exc
 
 
 def write_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
@@ -82,7 +158,7 @@ def write_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
     target = Path(path)
     tmp = _write_temp(target, data)
     try:
-        os.replace(tmp, target)
+        _replace(tmp, target)
     except BaseException:
         _unlink(tmp)
         raise
@@ -104,7 +180,7 @@ def write_atomic_group(files: Sequence[tuple[str | os.PathLike[str], bytes]]) ->
         for target, (_, data) in zip(targets, files):
             temps.append(_write_temp(target, data))
         for i, (tmp, target) in enumerate(zip(temps, targets)):
-            os.replace(tmp, target)
+            _replace(tmp, target)
             temps[i] = ""
     finally:
         for tmp in temps:
@@ -124,4 +200,4 @@ def replace_folder(staging: str | os.PathLike[str], target: str | os.PathLike[st
     return dest
 
 
-__all__ = ["atomic_path", "replace_folder", "write_atomic", "write_atomic_group"]
+__all__ = ["atomic_path", "check_target", "replace_folder", "write_atomic", "write_atomic_group", "write_failed"]
