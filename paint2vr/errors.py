@@ -106,3 +106,8 @@ class Interrupted(KeyboardInterrupt):
     def __init__(self, signum: int) -> None:
         super().__init__(signum)
         self.signum = signum
+
+
+class CodecMissingError(ExportError):
+    """An encoder or decoder a file format needs (basisu for KTX2, meshoptimizer) is not installed;
+    the hint names the install command."""

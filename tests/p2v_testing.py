@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import struct
 import subprocess
 from pathlib import Path
 
@@ -30,17 +31,41 @@ def validate_gltf(*paths: Path) -> list[dict]:
     return [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
 
 
+def _gltf_json(path: Path) -> dict:
+    data = Path(path).read_bytes()
+    if data[:4] == b"glTF":
+        (length,) = struct.unpack_from("<I", data, 12)
+        return json.loads(data[20:20 + length])
+    return json.loads(data)
+
+
+def _ktx2_image_pointers(path: Path) -> set[str]:
+    """JSON pointers of the file's KTX2 images (KHR_texture_basisu), which the validator
+    (2.0.0-dev.3.10) does not know: it warns that their MIME type and format are unknown."""
+    images = _gltf_json(path).get("images", [])
+    return {f"/images/{i}" for i, im in enumerate(images) if im.get("mimeType") == "image/ktx2"}
+
+
+def _unsupported_only(message: dict, ktx2: set[str]) -> bool:
+    if message["code"] == "UNSUPPORTED_EXTENSION":
+        return True
+    pointer = message.get("pointer", "")
+    return message["code"] in ("VALUE_NOT_IN_LIST", "IMAGE_UNRECOGNIZED_FORMAT") and (
+        pointer in ktx2 or pointer.rsplit("/mimeType", 1)[0] in ktx2)
+
+
 def assert_valid_gltf(*paths: Path, allow_warnings: bool = True) -> list[dict]:
-    """Assert 0 validator errors (and, unless allowed, no warnings but unsupported extensions)."""
+    """Assert 0 validator errors (and, unless allowed, no warnings but unsupported extensions:
+    KTX2 images, which this validator does not recognise, are one)."""
     reports = validate_gltf(*paths)
     assert len(reports) == len(paths)
-    for rep in reports:
+    for path, rep in zip(paths, reports):
         issues = rep["issues"]
         errors = [m for m in issues["messages"] if m["severity"] == 0]
         assert issues["numErrors"] == 0, f"{rep['file']}: {json.dumps(errors[:5], indent=1)}"
+        ktx2 = _ktx2_image_pointers(path)
+        warns = [m for m in issues["messages"] if m["severity"] == 1 and not _unsupported_only(m, ktx2)]
         if not allow_warnings:
-            warns = [m for m in issues["messages"] if m["severity"] == 1
-                     and m["code"] != "UNSUPPORTED_EXTENSION"]
             assert not warns, f"{rep['file']}: {json.dumps(warns[:5], indent=1)}"
     return reports
 

@@ -19,16 +19,16 @@ from ..errors import BudgetError, InputError
 from ..scene import Scene
 from ..io.atomic import write_atomic, write_atomic_group
 from .fit import Fitted, draw_call_split, draw_calls_over, fit_scene, written_meshes
-from .gltf import (DEFAULT_GLTF_OPTIONS, GltfFiles, GltfOptions, build_gltf, texture_size, to_glb_bytes,
-                   to_gltf_files)
+from ..codecs.ktx2 import Ktx2Options, check_ktx2_options
+from .gltf import (DEFAULT_GLTF_OPTIONS, TEXTURE_FORMATS, GltfFiles, GltfOptions, build_gltf, texture_size,
+                   to_glb_bytes, to_gltf_files)
 from .ply import ply_bytes
 from .profiles import DEFAULT_PROFILE, PROFILES, Profile, get_profile
 from .provenance import provenance_record
+from .texture_memory import MIN_TEXTURE, fit_texture_memory
 
 log = logging.getLogger(__name__)
 
-MIN_TEXTURE = 256
-"""Textures are never shrunk below this many pixels (longer side) to meet a file-size budget."""
 FORMATS = {".glb": "glb", ".gltf": "gltf", ".ply": "ply"}
 
 
@@ -50,6 +50,16 @@ class ExportOptions:
     """Splat profile attribute names: legacy (_SCALE/_ROTATION, valid for the Khronos validator) or ratified (KHR_gaussian_splatting:SCALE/..., the current spec)."""
     sparse_morph_targets: bool = True
     """Write morph targets (sway) as sparse accessors when smaller; off writes them dense, for loaders without sparse-accessor support."""
+    texture_format: str = "auto"
+    """Texture encoding: auto (the profile's: ktx2 for quest, png-jpeg otherwise), png-jpeg, webp (EXT_texture_webp) or ktx2 (KTX2 / Basis Universal, KHR_texture_basisu)."""
+    geometry_compression: str = "auto"
+    """Geometry compression: auto (the profile's: meshopt for quest, none otherwise), none or meshopt (EXT_meshopt_compression)."""
+    ktx2_mode: str = "auto"
+    """KTX2 codec: etc1s (small files), uastc (near-lossless, larger files) or auto (ETC1S, UASTC where ETC1S measures below 30 dB PSNR)."""
+    etc1s_quality: int = 255
+    """ETC1S quality 1-255 (higher: better and larger; 255 keeps the rendered view near 30 dB PSNR, 128 lost 2 dB on Hunters in the Snow)."""
+    webp_quality: int = 90
+    """Quality of lossy WebP colour (alpha is lossless)."""
 
 
 DEFAULT_EXPORT_OPTIONS = ExportOptions()
@@ -63,7 +73,29 @@ def _check_options(options: ExportOptions) -> Profile:
         raise InputError(f"texture_size must be 0 (the profile's) or at least 16, got {options.texture_size}")
     if options.splat_attributes not in ("legacy", "ratified"):
         raise InputError(f"splat_attributes must be 'legacy' or 'ratified', got {options.splat_attributes!r}")
+    if options.texture_format not in ("auto", *TEXTURE_FORMATS):
+        raise InputError(f"texture_format must be auto or one of {', '.join(TEXTURE_FORMATS)}, "
+                         f"got {options.texture_format!r}")
+    if options.geometry_compression not in ("auto", "none", "meshopt"):
+        raise InputError(f"geometry_compression must be auto, none or meshopt, got {options.geometry_compression!r}")
+    if not 1 <= options.webp_quality <= 100:
+        raise InputError(f"webp_quality must be within [1, 100], got {options.webp_quality}")
+    check_ktx2_options(_ktx2_options(options))
     return profile
+
+
+def _ktx2_options(options: ExportOptions) -> Ktx2Options:
+    return Ktx2Options(mode=options.ktx2_mode, etc1s_quality=options.etc1s_quality)  # type: ignore[arg-type]
+
+
+def _gltf_options(options: ExportOptions, profile: Profile, limit: int) -> GltfOptions:
+    """The writer's options: the profile's texture format and geometry compression unless set."""
+    fmt = profile.texture_format if options.texture_format == "auto" else options.texture_format
+    geo = options.geometry_compression
+    return replace(DEFAULT_GLTF_OPTIONS, max_texture=limit, jpeg_quality=options.jpeg_quality,
+                   sparse_morph_targets=options.sparse_morph_targets, texture_format=fmt,
+                   webp_quality=options.webp_quality, ktx2=_ktx2_options(options),
+                   meshopt=profile.meshopt if geo == "auto" else geo == "meshopt")
 
 
 def check_budget(scene: Scene, profile: Profile, fitted: Fitted | None = None) -> None:
@@ -111,11 +143,12 @@ def _render(scene: Scene, options: ExportOptions, fmt: str, stem: str) -> tuple[
     fitted = fit_scene(scene, profile, reduce=options.reduce, splat_attributes=options.splat_attributes)
     check_budget(scene, profile, fitted)
     limit = min(profile.max_texture, options.texture_size or profile.max_texture)
+    tex_format = _gltf_options(options, profile, limit).texture_format
+    limit = fit_texture_memory(scene, fitted, profile, limit, tex_format, options.ktx2_mode, options.reduce)
     has_textures = any(m.texture is not None and not m.is_points for m in written_meshes(scene, fitted))
     while True:
         extra = _export_record(options, fitted, scene, limit)
-        gopts = replace(DEFAULT_GLTF_OPTIONS, max_texture=limit, jpeg_quality=options.jpeg_quality,
-                        sparse_morph_targets=options.sparse_morph_targets)
+        gopts = _gltf_options(options, profile, limit)
         if fmt == "glb":
             files = [(f"{stem}.glb", to_glb_bytes(scene, gopts, extra, fitted))]
         else:

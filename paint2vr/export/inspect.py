@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..codecs.gpu_memory import ktx2_bytes, mib, rgba8_bytes
+from ..codecs.ktx2 import KTX2_MAGIC, ktx2_info
 from ..errors import InputError, UnsupportedExtensionError
 from ..io.gltf_read import GltfFile, read_gltf
 from .profiles import PROFILES, get_profile
@@ -24,6 +26,11 @@ class TextureReport:
     height: int
     mime: str
     bytes: int
+    gpu_bytes: int = 0
+    """GPU memory as a headset stores it: RGBA8 + mips for JPEG/PNG/WebP, the transcoded
+    block format (ETC1/ETC2/ASTC) + mips for KTX2."""
+    codec: str = ""
+    """For KTX2: etc1s or uastc."""
 
 
 @dataclass
@@ -73,6 +80,10 @@ class FileReport:
     morph_bytes: int = 0
     """Bytes of morph-target data (buffer views of dense and sparse accessors)."""
     textures: list[TextureReport] = field(default_factory=list)
+    texture_gpu_bytes: int = 0
+    """GPU memory of all textures as the headset stores them (see TextureReport.gpu_bytes)."""
+    texture_rgba8_bytes: int = 0
+    """What the same textures would take as RGBA8 with mips (uncompressed), for comparison."""
     animations: list[AnimationReport] = field(default_factory=list)
     extensions: list[str] = field(default_factory=list)
     cameras: int = 0
@@ -116,6 +127,10 @@ class FileReport:
             lines.append(f"  morph:       {self.morph_targets} targets, {self.morph_bytes / 2**20:.2f} MiB")
         sizes = ", ".join(f"{t.width}x{t.height} {t.mime.split('/')[-1]}" for t in self.textures)
         lines.append(f"  textures:    {len(self.textures)}" + (f" ({sizes})" if sizes else ""))
+        if self.textures:
+            ratio = self.texture_rgba8_bytes / max(1, self.texture_gpu_bytes)
+            lines.append(f"  texture GPU: {mib(self.texture_gpu_bytes):.1f} MiB "
+                         f"({ratio:.1f}x below RGBA8's {mib(self.texture_rgba8_bytes):.1f} MiB)")
         if self.animations:
             lines.append(f"  animations:  {len(self.animations)}")
             for a in self.animations:
@@ -195,6 +210,18 @@ def _draws(doc: GltfFile, report: FileReport) -> None:
         stack.extend((c, in_layer) for c in reversed(node.children or []))
 
 
+def _texture(doc: GltfFile, index: int) -> TextureReport:
+    """One image's size and GPU memory, from its header (a KTX2's data format descriptor)."""
+    info = doc.image_info(index)
+    data = doc.image_bytes(index)
+    if data.startswith(KTX2_MAGIC):
+        k = ktx2_info(data)
+        return TextureReport(width=k.width, height=k.height, mime="image/ktx2", bytes=info.bytes,
+                             gpu_bytes=ktx2_bytes(k), codec=k.codec)
+    return TextureReport(width=info.width, height=info.height, mime=info.mime, bytes=info.bytes,
+                         gpu_bytes=rgba8_bytes(info.width, info.height))
+
+
 def inspect_file(path: str | os.PathLike[str], profile: str | None = None) -> FileReport:
     """Read a .glb or .gltf file and report what it holds.
 
@@ -217,10 +244,9 @@ def inspect_file(path: str | os.PathLike[str], profile: str | None = None) -> Fi
     try:
         report.morph_targets, report.morph_bytes = _morph_stats(doc)
         _draws(doc, report)
-        for i in range(len(doc.gltf.images)):
-            info = doc.image_info(i)
-            report.textures.append(TextureReport(width=info.width, height=info.height, mime=info.mime,
-                                                 bytes=info.bytes))
+        report.textures = [_texture(doc, i) for i in range(len(doc.gltf.images))]
+        report.texture_gpu_bytes = sum(t.gpu_bytes for t in report.textures)
+        report.texture_rgba8_bytes = sum(rgba8_bytes(t.width, t.height) for t in report.textures)
         for anim in doc.gltf.animations:
             duration = max((_accessor_max(doc, s.input) for s in anim.samplers), default=0.0)
             report.animations.append(AnimationReport(name=anim.name or "", duration=duration,
@@ -238,6 +264,8 @@ def inspect_file(path: str | os.PathLike[str], profile: str | None = None) -> Fi
                       ("texture px", max((max(t.width, t.height) for t in report.textures), default=0),
                        prof.max_texture),
                       ("file MiB", round(size / 2**20, 2), prof.max_file_mb)]
+            if prof.max_texture_mib:
+                checks.append(("texture MiB", round(mib(report.texture_gpu_bytes), 2), prof.max_texture_mib))
             if prof.max_points:
                 checks.append(("points", report.points, prof.max_points))
             report.budgets = [BudgetCheck(n, v, lim, v <= lim) for n, v, lim in checks]

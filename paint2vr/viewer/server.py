@@ -29,8 +29,10 @@ from ..io.reading import parse_json_bounded
 log = logging.getLogger(__name__)
 
 WEB_ROOT = Path(__file__).resolve().parent / "web"
-"""The viewer's own page (index.html, viewer.js, locomotion.js, style.css)."""
-WEB_FILES = ("index.html", "viewer.js", "locomotion.js", "style.css")
+"""The viewer's own page (index.html, viewer.js, locomotion.js, loading.js, style.css)."""
+WEB_FILES = ("index.html", "viewer.js", "locomotion.js", "loading.js", "style.css")
+BASIS_WASM = "examples/jsm/libs/basis/basis_transcoder.wasm"
+"""three.js's Basis Universal transcoder (KTX2 textures); the only non-.js file served from three."""
 SCENE_SUFFIXES = (".glb", ".gltf")
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 HEADER_TIMEOUT_S = 10.0
@@ -54,6 +56,7 @@ CONTENT_TYPES = {
     ".jpeg": "image/jpeg",
     ".webp": "image/webp",
     ".ktx2": "image/ktx2",
+    ".wasm": "application/wasm",
 }
 
 
@@ -379,6 +382,8 @@ def serve(scene_path: str | os.PathLike[str], host: str = DEFAULT_SERVE_OPTIONS.
     config = {"scene": "/scene/" + quote(scene.name), "name": scene.stem,
               "emulator": (modules / "iwer" / "build" / "iwer.module.js").is_file()}
     files["/config.json"] = json.dumps(config).encode()
+    if (three / BASIS_WASM).is_file():
+        files["/vendor/three/" + BASIS_WASM] = (three / BASIS_WASM).resolve()
     prefixes = {
         "/vendor/three/build/": (three / "build").resolve(),
         "/vendor/three/examples/jsm/": (three / "examples" / "jsm").resolve(),

@@ -72,3 +72,8 @@ def grid_scene(nx: int = 120, ny: int = 90, tex_size: tuple[int, int] = (96, 64)
                              "depth_model": {"name": "prior", "revision": "1", "license": "Apache-2.0",
                                              "commercial": True}})
     return scene
+
+
+PLAIN = {"texture_format": "png-jpeg", "geometry_compression": "none"}
+"""ExportOptions fields for uncompressed output (JPEG/PNG, plain buffers): for tests that read
+back texels or accessor bytes with tools that know no KTX2 or meshopt (trimesh, raw reads)."""

@@ -10,11 +10,11 @@ from paint2vr.export import ExportOptions, export_bytes, save_scene
 from paint2vr.export.gltf import encode_texture, DEFAULT_GLTF_OPTIONS
 from paint2vr.export.profiles import PROFILES
 
-from scene_factory import small_scene
+from scene_factory import PLAIN, small_scene
 
 
 def test_glb_validates_and_round_trips(tmp_path, gltf_validator):
-    out = save_scene(small_scene(), tmp_path / "s.glb")
+    out = save_scene(small_scene(), tmp_path / "s.glb", ExportOptions(**PLAIN))
     gltf_validator(out, allow_warnings=False)
     doc = pygltflib.GLTF2().load(str(out))
     assert doc.asset.copyright == "Nobody, Test, CC0"

@@ -10,7 +10,7 @@ from paint2vr.errors import InputError
 from paint2vr.export import ExportOptions, save_scene
 from paint2vr.export.inspect import inspect_file
 
-from scene_factory import grid_scene, small_scene
+from scene_factory import PLAIN, grid_scene, small_scene
 
 
 def _cli(argv):
@@ -22,7 +22,7 @@ def _cli(argv):
 
 @pytest.mark.parametrize("suffix", [".glb", ".gltf"])
 def test_inspect_known_file(tmp_path, suffix):
-    out = save_scene(small_scene(), tmp_path / f"s{suffix}")
+    out = save_scene(small_scene(), tmp_path / f"s{suffix}", ExportOptions(**PLAIN))
     rep = inspect_file(out)
     assert rep.format == suffix[1:]
     assert rep.file_bytes == sum(p.stat().st_size for p in tmp_path.iterdir())
@@ -37,7 +37,8 @@ def test_inspect_known_file(tmp_path, suffix):
     assert rep.profile == "quest" and rep.within_budget
     assert [(b.name, b.value, b.limit) for b in rep.budgets] == [
         ("triangles", 5, 300_000), ("draw calls", 3, 64), ("texture px", 16, 2048),
-        ("file MiB", round(rep.file_bytes / 2**20, 2), 48.0)]
+        ("file MiB", round(rep.file_bytes / 2**20, 2), 48.0), ("texture MiB", 0.0, 96.0)]
+    assert rep.texture_gpu_bytes == rep.texture_rgba8_bytes == 2 * 4 * sum(4**k for k in range(5))
     text = rep.format_report()
     for line in ("  title:       Test", "  artist:      Nobody", "  licence:     CC0", "  triangles:   5",
                  "  draw calls:  3 (layers 2, effects 1)", "  textures:    2 (16x16 png, 16x16 jpeg)", "    birds: 2.00 s, 2 channels",

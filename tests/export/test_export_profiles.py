@@ -14,7 +14,7 @@ from paint2vr.export import ExportOptions, export_bytes, save_scene
 from paint2vr.export.inspect import inspect_file
 from paint2vr.export.profiles import PROFILES, Profile
 
-from scene_factory import grid_scene, small_scene
+from scene_factory import PLAIN, grid_scene, small_scene
 
 
 @pytest.fixture
@@ -43,7 +43,8 @@ def test_every_profile_valid_and_within_budget(tmp_path, gltf_validator, profile
     rep = inspect_file(glb)
     if PROFILES[profile].geometry == "mesh":
         assert rep.triangles == scene.triangle_count and rep.points == 0
-        assert rep.extensions == ["KHR_materials_unlit"]
+        compressed = ["EXT_meshopt_compression", "KHR_texture_basisu"] if profile == "quest" else []
+        assert rep.extensions == sorted(["KHR_materials_unlit", *compressed])
     else:
         # the two grid layers become points (opaque vertices only), the sky stays a quad
         n_hole = int(((np.linspace(0, 1, 120) * 96 // 1 >= 32) & (np.linspace(0, 1, 120) * 96 // 1 < 64)).sum()
@@ -62,7 +63,7 @@ def test_every_profile_valid_and_within_budget(tmp_path, gltf_validator, profile
 
 
 def test_gltf_files_written_and_trimesh_round_trip(tmp_path, gltf_validator):
-    out = save_scene(small_scene(), tmp_path / "s.gltf")
+    out = save_scene(small_scene(), tmp_path / "s.gltf", ExportOptions(**PLAIN))
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == ["s.bin", "s.gltf", "s_0.png", "s_1.jpg"]  # nothing temporary left behind
     doc = json.loads(out.read_text())
@@ -164,6 +165,9 @@ def test_file_size_budget_downscales_textures_or_refuses(tmp_path, tight, gltf_v
 def test_profile_texture_limit_and_option(tmp_path):
     scene = grid_scene(tex_size=(3000, 200))
     rep = inspect_file(save_scene(scene, tmp_path / "q.glb"))
+    # KTX2 (quest): padded to whole 4 x 4 blocks (137 -> 140 rows), UVs scaled to match
+    assert sorted((t.width, t.height) for t in rep.textures) == [(48, 32), (2048, 140), (2048, 140)]
+    rep = inspect_file(save_scene(scene, tmp_path / "p.glb", ExportOptions(texture_format="png-jpeg")))
     assert sorted((t.width, t.height) for t in rep.textures) == [(48, 32), (2048, 137), (2048, 137)]
     rep = inspect_file(save_scene(scene, tmp_path / "m.glb", ExportOptions(texture_size=512)))
     assert max(t.width for t in rep.textures) == 512

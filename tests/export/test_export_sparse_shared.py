@@ -15,7 +15,7 @@ from paint2vr.export.profiles import PROFILES, Profile
 from paint2vr.io.gltf_read import GltfFile, parse_gltf
 from paint2vr.scene import Clip, Effect, Node, Track
 
-from scene_factory import grid_mesh, grid_scene, quad, small_scene
+from scene_factory import PLAIN, grid_mesh, grid_scene, quad, small_scene
 
 CLAMP_TO_EDGE = 33071
 
@@ -89,9 +89,9 @@ def written(tmp_path_factory):
     from p2v_testing import assert_valid_gltf
     folder = tmp_path_factory.mktemp("sparse")
     files = {
-        "morph": save_scene(_morph_scene(), folder / "morph.glb"),
+        "morph": save_scene(_morph_scene(), folder / "morph.glb", ExportOptions(**PLAIN)),
         "morph_dense": save_scene(_morph_scene(), folder / "morph_dense.glb",
-                                  ExportOptions(sparse_morph_targets=False)),
+                                  ExportOptions(sparse_morph_targets=False, **PLAIN)),
         "morph_points": save_scene(_morph_scene(), folder / "morph_points.glb", ExportOptions(profile="points")),
         "shared": save_scene(_shared_scene(), folder / "shared.glb"),
         "shared_gltf": save_scene(_shared_scene(), folder / "shared.gltf"),

@@ -1,9 +1,9 @@
 // paint2vr viewer: one GLB scene, its animations, desktop look/move and WebXR (Enter VR).
 // Served by paint2vr/viewer/server.py; three.js comes from the local node_modules (no CDN).
 import * as THREE from 'three';
-import { GLTFLoader } from 'three/addons/loaders/GLTFLoader.js';
 import { VRButton } from 'three/addons/webxr/VRButton.js';
 import { Locomotion, addResetButton } from './locomotion.js';
+import { formatBytes, loadScene, textureSummary } from './loading.js';
 
 const DEFAULT_WALK_RADIUS = 0.75;  // metres around the start pose when the scene does not say
 const MOVE_SPEED = 1.0;            // metres per second (Shift doubles it)
@@ -15,7 +15,7 @@ const params = new URLSearchParams(location.search);
 // Test hooks (read by tests/viewer/browser_check.mjs); harmless for visitors.
 const state = {
   loaded: false, error: null, frames: 0, xrFrames: 0, clips: [], walkRadius: DEFAULT_WALK_RADIUS,
-  start: [0, 1.6, 0], provenance: {},
+  start: [0, 1.6, 0], provenance: {}, progress: { loaded: 0, total: 0, events: 0 },
   mixerTime: () => 0, nodePositions: () => ({}), cameraPosition: () => [0, 0, 0], presenting: () => false,
   label: () => ({ visible: false, lines: [] }),
 };
@@ -130,9 +130,13 @@ async function main() {
   rig.add(camera);
   scene.add(rig);
 
-  const gltf = await new GLTFLoader().loadAsync(config.scene);
+  const gltf = await loadScene(renderer, config.scene, (loaded, total) => {
+    state.progress = { loaded, total, events: state.progress.events + 1 };
+    setText('title', total ? `Loading… ${formatBytes(loaded)} of ${formatBytes(total)}` : `Loading… ${formatBytes(loaded)}`);
+  }, { mobileFormats: params.get('gpu') === 'mobile' });
   scene.add(gltf.scene);
   scene.updateMatrixWorld(true);
+  state.textures = () => textureSummary(gltf.scene);
 
   const prov = provenanceOf(gltf, config);
   state.provenance = prov;
