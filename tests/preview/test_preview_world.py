@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from paint2vr.errors import InputError
-from paint2vr.export import save_scene
+from paint2vr.export import ExportOptions, save_scene
 from paint2vr.preview import (LOOK_VIEWS, PreviewOptions, SheetOptions, ground_heights, look_around_sheet, preview,
                               preview_frames, read_scene, walk_poses)
 from paint2vr.preview.walk import ground_heights_reference
@@ -23,6 +23,8 @@ from paint2vr.render import render_scene
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "viewer"))
 from viewer_scenes import ground_height, painting_rgb, painting_scene, walkable_scene  # noqa: E402
 
+PLAIN = ExportOptions(texture_format="png-jpeg", geometry_compression="none")
+"""The preview reader knows no EXT_meshopt_compression (the quest profile's default now)."""
 TILE = 48
 TH = 36  # 4:3 tiles
 LABEL = 12
@@ -30,12 +32,12 @@ LABEL = 12
 
 @pytest.fixture(scope="module")
 def walk_glb(tmp_path_factory) -> Path:
-    return save_scene(walkable_scene(), tmp_path_factory.mktemp("walk") / "walk.glb")
+    return save_scene(walkable_scene(), tmp_path_factory.mktemp("walk") / "walk.glb", PLAIN)
 
 
 @pytest.fixture(scope="module")
 def flat_glb(tmp_path_factory) -> Path:
-    return save_scene(painting_scene(animated=False), tmp_path_factory.mktemp("flat") / "flat.glb")
+    return save_scene(painting_scene(animated=False), tmp_path_factory.mktemp("flat") / "flat.glb", PLAIN)
 
 
 def magenta(rgb: np.ndarray) -> int:
