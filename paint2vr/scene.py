@@ -189,14 +189,16 @@ class Layer:
         name: 'sky', 'layer0' (nearest), 'layer1', ...
         node: the node holding the layer's mesh (triangles) and, optionally, its points.
         depth_range: (near, far) view depth in metres covered by the layer.
-        kind: 'sky' for the far backdrop, 'layer' otherwise.
+        kind: 'sky' for the far backdrop (the painting's sky window and the world's
+            panorama), 'ground' for the ground continued around the visitor (it carries the
+            hidden navmesh and collider nodes as children), 'layer' for the painting's layers.
         points: optional point cloud of the layer (for the points/splat profiles and PLY).
     """
 
     name: str
     node: Node
     depth_range: tuple[float, float]
-    kind: Literal["layer", "sky"] = "layer"
+    kind: Literal["layer", "sky", "ground"] = "layer"
     points: Mesh | None = None
 
 

@@ -143,8 +143,8 @@ def merge_layers(scene: Scene, names: list[str], new_name: str | None = None) ->
     if len(names) < 2:
         raise InputError(f"merge needs at least two layers, got {names!r}")
     layers = [scene.layer(n) for n in names]
-    if any(l.kind == "sky" for l in layers):
-        raise InputError("the sky backdrop cannot be merged with depth layers")
+    if any(l.kind != "layer" for l in layers):
+        raise InputError("the sky backdrop and the ground around the visitor cannot be merged with depth layers")
     if any(l.node.translation != (0.0, 0.0, 0.0) or l.node.children for l in layers):
         raise InputError("moved layers or layers with child nodes cannot be merged")
     layers.sort(key=lambda l: scene.layers.index(l))

@@ -296,7 +296,7 @@ class _Builder:
         pbr = g.PbrMetallicRoughness(baseColorFactor=list(mesh.base_color), metallicFactor=0.0,
                                      roughnessFactor=1.0)
         if mesh.texture is not None and not mesh.is_points:
-            pbr.baseColorTexture = g.TextureInfo(index=self.texture(mesh.texture))
+            pbr.baseColorTexture = g.TextureInfo(index=self.texture(mesh.texture, mesh.extras.get("wrap") == "repeat"))
         mat = g.Material(name=mesh.name, pbrMetallicRoughness=pbr, alphaMode=mesh.alpha_mode,
                          doubleSided=mesh.double_sided)
         if mesh.alpha_mode == "MASK":
@@ -307,8 +307,9 @@ class _Builder:
         self.doc.materials.append(mat)
         return len(self.doc.materials) - 1
 
-    def texture(self, tex: np.ndarray) -> int:
-        """The glTF texture for ``tex`` (one per distinct array object)."""
+    def texture(self, tex: np.ndarray, repeat: bool = False) -> int:
+        """The glTF texture for ``tex`` (one per distinct array object); ``repeat``: a tiling
+        texture (``Mesh.extras['wrap'] == 'repeat'``, the ground) gets a REPEAT sampler."""
         if id(tex) in self.texture_index:
             return self.texture_index[id(tex)]
         data, mime = encode_texture(tex, self.options)
@@ -322,11 +323,17 @@ class _Builder:
             self.doc.samplers.append(g.Sampler(magFilter=g.LINEAR, minFilter=g.LINEAR_MIPMAP_LINEAR,
                                                wrapS=g.CLAMP_TO_EDGE, wrapT=g.CLAMP_TO_EDGE))
         source = len(self.doc.images) - 1
+        sampler = 0
+        if repeat:
+            if len(self.doc.samplers) < 2:
+                self.doc.samplers.append(g.Sampler(magFilter=g.LINEAR, minFilter=g.LINEAR_MIPMAP_LINEAR,
+                                                   wrapS=g.REPEAT, wrapT=g.REPEAT))
+            sampler = 1
         ext = {"image/ktx2": BASISU, "image/webp": WEBP}.get(mime)
         if ext is None:
-            self.doc.textures.append(g.Texture(sampler=0, source=source))
+            self.doc.textures.append(g.Texture(sampler=sampler, source=source))
         else:  # no fallback image: the extension is required
-            self.doc.textures.append(g.Texture(sampler=0, extensions={ext: {"source": source}}))
+            self.doc.textures.append(g.Texture(sampler=sampler, extensions={ext: {"source": source}}))
             self.required.add(ext)
         self.texture_index[id(tex)] = len(self.doc.textures) - 1
         return len(self.doc.textures) - 1

@@ -145,7 +145,7 @@ turns from continued sky into the painting's blurred ground colours."""
 
 
 def sky_texture(painting_rgb: np.ndarray, sky: np.ndarray, rgb_t: np.ndarray, tg: FrameRaster,
-                camera: Camera, max_side: int, margin: float) -> tuple[np.ndarray, FrameRaster]:
+                camera: Camera, max_side: int, margin: float, smooth: bool = True) -> tuple[np.ndarray, FrameRaster]:
     """(uint8 (h, w, 3) sky texture, its raster) at most ``max_side`` long.
 
     ``sky`` is the sky mask on any raster of the padded frame, ``rgb_t`` the layers' extended
@@ -153,7 +153,8 @@ def sky_texture(painting_rgb: np.ndarray, sky: np.ndarray, rgb_t: np.ndarray, tg
     above eye level (the sky continues behind hills and trees) and fading below it into the
     painting's blurred colours (the ground seen past the layers' margins and all around); or
     the blurred painting when there is (almost) no sky; its outer ring smoothed by
-    :func:`smooth_border`.
+    :func:`smooth_border` (unless ``smooth`` is False: the world's window shows the texture
+    only inside the frame, where it must stay the painting's).
     """
     H, W = painting_rgb.shape[:2]
     sg = frame_raster(W, H, min(1.0, max_side / (max(W, H) * (1 + 2 * margin))), margin)
@@ -177,7 +178,7 @@ def sky_texture(painting_rgb: np.ndarray, sky: np.ndarray, rgb_t: np.ndarray, tg
         sky_rgb[r0:] = sky_rgb[r0:] * (1 - weight) + ground * weight
     else:
         sky_rgb = wide_blur(rgb_s, max(2.0, sg.w / 16))
-    return cv2.convertScaleAbs(smooth_border(sky_rgb)), sg  # rounded, saturated uint8 (colours >= 0)
+    return cv2.convertScaleAbs(smooth_border(sky_rgb) if smooth else sky_rgb), sg  # rounded, saturated uint8 (colours >= 0)
 
 
 def wide_blur(img: np.ndarray, sigma: float) -> np.ndarray:

@@ -37,6 +37,7 @@ from .mesh import max_pool_cells, uniform_grid_mesh
 from .quadtree import Lattice, Plan, count_triangles, make_lattice, planarity_errors, quadtree_mesh, quadtree_plan
 from .raster import FrameRaster, frame_raster, nearest_index, resize
 from .sky import sky_layer, sky_texture
+from .world import WorkView, build_world
 
 log = logging.getLogger(__name__)
 
@@ -64,14 +65,29 @@ class LiftOptions:
     image's area."""
     walk_radius: float = 0.5
     """Head motion (metres) the disocclusion fill is sized for."""
-    margin: float = 0.15
-    """How far the scene extends beyond the painting's frame, as a fraction of its size."""
+    margin: float = 0.0
+    """How far the layers extend beyond the painting's frame, as a fraction of its size (their
+    margins are stretched colour; with ``world`` the synthesised surroundings continue the
+    painting beyond its frame instead)."""
     max_triangles: int = 300_000
     """Triangle budget of the whole scene (layers and sky)."""
     max_texture: int = 4096
     """Longest side of any layer texture, in pixels."""
     sky_texture: int = 1024
     """Longest side of the sky texture, in pixels."""
+    world: bool = True
+    """Continue the painting all around and overhead (panorama, ground, walkable zone:
+    :mod:`.world`); False keeps only the sky box behind the painting."""
+    world_texture: int = 2048
+    """Width of the surroundings' equirectangular panorama, in pixels (its height is half)."""
+    ground_texture: int = 512
+    """Side of the ground's periodic texture tile, in pixels."""
+    ground_radius: float = 150.0
+    """How far the ground extends around the start pose, in metres."""
+    walk_zone: float = 2.5
+    """Radius of the walkable zone around the start pose, in metres (less where objects stand)."""
+    world_seed: int = 0
+    """Seed of the surroundings' synthesis (same seed, same world)."""
     sky_distance: float = 500.0
     """Half-size of the sky box, in metres; layers are kept nearer than 0.8 of it."""
     work_pixels: int = 600_000
@@ -114,6 +130,14 @@ def _check_options(o: LiftOptions) -> None:
         raise bad("sky_distance", "> 1 metre")
     if o.work_pixels < 1024:
         raise bad("work_pixels", ">= 1024")
+    if not 64 <= o.world_texture <= 16384:
+        raise bad("world_texture", "in [64, 16384]")
+    if not 32 <= o.ground_texture <= 8192:
+        raise bad("ground_texture", "in [32, 8192]")
+    if not 1.0 <= o.ground_radius <= 0.5 * o.sky_distance:
+        raise bad("ground_radius", "in [1, sky_distance / 2] metres")
+    if not 0.0 <= o.walk_zone <= o.ground_radius:
+        raise bad("walk_zone", "in [0, ground_radius] metres")
 
 
 def lift(painting: Painting, depth: DepthMap, options: LiftOptions = DEFAULT_LIFT_OPTIONS) -> Scene:
@@ -169,13 +193,21 @@ def lift(painting: Painting, depth: DepthMap, options: LiftOptions = DEFAULT_LIF
             rows, cols, zs, faces = uniform_grid_mesh(f.d_k, f.ext_k, covers[n], step, o.max_jump)
         if len(faces):
             layers.append(_layer(f"layer{len(layers)}", f, rows, cols, zs, faces, wk, tx, cam))
-    sky_tex, sg = sky_texture(painting.rgb, wk.sky, tx.rgb, tx.grid, cam, o.sky_texture, o.margin)
-    layers.append(sky_layer(sky_tex, sg, cam, o.sky_distance))
+    sky_tex, sg = sky_texture(painting.rgb, wk.sky, tx.rgb, tx.grid, cam, o.sky_texture, o.margin,
+                              smooth=not o.world)
+    walk = None
+    if o.world:
+        world_layers, walk, _ = _world(painting, depth, wk, labels, sky_tex, sg, cam, o)
+        layers += world_layers
+    else:
+        layers.append(sky_layer(sky_tex, sg, cam, o.sky_distance))
 
     preview = resize(painting.rgb, *_fit(W, H, 256), cv2.INTER_AREA)
     scene = Scene(info=painting.info, camera=cam, layers=layers, preview_rgb=np.ascontiguousarray(preview),
                   walkable_radius=o.walk_radius)
     scene.provenance["lift"] = options_to_dict(o)
+    if walk is not None:
+        scene.provenance["walk_zone"] = walk
     scene.provenance["lift_result"] = {
         "fov_deg": fov, "eye_height": eye, "cuts_m": [float(x) for x in np.exp(cuts)],
         "layers": len(layers) - 1, "triangles": scene.triangle_count, "grid_step": step,
@@ -183,6 +215,25 @@ def lift(painting: Painting, depth: DepthMap, options: LiftOptions = DEFAULT_LIF
     log.info("lifted %dx%d into %d layers, %d triangles in %.2f s", W, H, len(layers) - 1,
              scene.triangle_count, time.perf_counter() - t_start)
     return scene
+
+
+def _world(painting: Painting, depth: DepthMap, wk: "_Work", labels: np.ndarray, sky_tex: np.ndarray,
+           sg: FrameRaster, cam, o: LiftOptions) -> tuple[list[Layer], dict, dict]:
+    """The world around the painting (:func:`.world.build_world`) from the working grid's
+    frame: land nearer than the farthest land layer counts as near."""
+    g = wk.g
+    iw, ih = g.inner
+    inner = (slice(g.my, g.my + ih), slice(g.mx, g.mx + iw))
+    land = ~wk.sky[inner]
+    lab = labels[inner]
+    far = int(lab[land].max()) if land.any() else 0
+    wv = WorkView(dep=wk.dep[inner], land=land, near=land & (lab < far),
+                  px=(np.arange(iw) + 0.5) / g.sx, py=(np.arange(ih) + 0.5) / g.sy)
+    # The window carries the sky texture's frame (its margins lie outside the window).
+    window = np.ascontiguousarray(sky_tex[sg.my:sg.my + sg.inner[1], sg.mx:sg.mx + sg.inner[0]])
+    sky = depth.sky if painting.alpha is None else (depth.sky | ~painting.alpha)
+    return build_world(painting.rgb, depth.depth, sky, window, wv, cam, o.sky_distance, o.world_texture,
+                       o.ground_texture, o.ground_radius, o.walk_zone, o.world_seed)
 
 
 @dataclass(frozen=True)
@@ -310,7 +361,7 @@ def _layer_fills(wk: _Work, labels: np.ndarray, present: list[int], o: LiftOptio
 def _mesh_plans(fills: list[_Fill], covers: list[np.ndarray], wk: _Work, o: LiftOptions):
     """(adaptive quadtree plans or None, base step): the finest (base step, tolerance) whose
     triangles fit the budget left after the sky box."""
-    sky_tris_est = 6 * 2 * 24 * 24
+    sky_tris_est = 6 * 2 * 24 * 24 if not o.world else 40_000  # panorama, ground, navmesh, collider
     budget = max(0, o.max_triangles - sky_tris_est)
     longest = max(wk.g.w, wk.g.h)
     if o.adaptive_mesh:

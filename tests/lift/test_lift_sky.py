@@ -84,13 +84,14 @@ def test_wide_blur_close_to_a_direct_gaussian():
 
 def test_lifted_backdrop_has_the_smooth_ring_and_ground_below():
     from paint2vr.depth import estimate_depth
-    from paint2vr.lift import lift
+    from paint2vr.lift import LiftOptions, lift
     from paint2vr.painting import Painting
     from paint2vr.samples import make_scene
 
     rgb, _, _ = make_scene("landscape", 240, 160, seed=1)
     painting = Painting.from_array(rgb)
-    scene = lift(painting, estimate_depth(painting))
+    # The sky box of a scene without the world around it (LiftOptions.world=False).
+    scene = lift(painting, estimate_depth(painting), LiftOptions(world=False, margin=0.15))
     sky = [layer for layer in scene.layers if layer.kind == "sky"][0].node.mesh
     tex = sky.texture.astype(int)
     assert np.abs(tex[:, 0] - tex[:, -1]).max() <= 1  # sides meet behind the viewer

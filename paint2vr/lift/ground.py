@@ -1,0 +1,309 @@
+"""Ground to walk on: one ground surface around the visitor, its texture quilted from the
+painting's own ground, and the walkable zone (navigation mesh and collider).
+
+The ground is the plane through the painting's nearest ground (the median height of the
+land along the painting's bottom rows, lifted into the world), extended ``radius`` metres in
+every direction; inside the start camera's view beyond the painting's bottom edge it is
+left out (the lifted layers show the painted ground there, so the start view stays the
+painting). Its texture is a periodic tile quilted (:mod:`.synth`) from the painted ground
+seen from above: the painting's bottom rows rectified onto the plane.
+
+The walkable zone is that plane within ``walk_zone`` metres of the start, minus what stands
+on it: every lifted pixel between knee and head height within reach, widened by a body's
+radius and by how far the object extends behind its visible face, and only the part
+connected to the start. It is written as a triangle mesh node ``paint2vr_navmesh`` and the
+obstacles' vertical faces as ``paint2vr_collider`` (docs/lift.md; both hidden in viewers).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from ..color import linear_to_srgb, srgb_to_linear
+from ..scene import Camera, Layer, Mesh, Node
+from .synth import fit_block, quilt_tile
+
+NAVMESH = "paint2vr_navmesh"
+COLLIDER = "paint2vr_collider"
+CELL = 0.1
+"""Side of the walkable zone's grid cells, metres."""
+KNEE, HEAD = 0.3, 2.0
+"""Heights above the ground between which a lifted surface is an obstacle, metres."""
+BODY = 0.25
+"""The visitor's radius: obstacles are widened by it, metres."""
+BEHIND = 0.6
+"""How far an object is taken to extend behind its visible face, metres."""
+TILE_BLOCKS = 10
+"""Blocks per side of the ground tile."""
+
+
+@dataclass(frozen=True)
+class Ground:
+    """The ground plane and its texture."""
+
+    y: float
+    """World height of the plane, metres."""
+    tile: np.ndarray
+    """(n, n, 3) uint8 periodic texture."""
+    tile_m: float
+    """Metres one tile covers on the ground."""
+    near_z: float
+    """Distance (metres, along the view axis) of the painting's bottom edge on the plane."""
+    profile_d: np.ndarray
+    """(k,) increasing distances (metres) at which the painted ground's colour is known."""
+    profile_gain: np.ndarray
+    """(k, 3) linear gain per channel that turns the tile's mean colour into the painted
+    ground's at each of ``profile_d`` (the ground fades with distance as in the painting)."""
+
+    def gain(self, d: np.ndarray) -> np.ndarray:
+        """(..., 3) linear colour gain at distances ``d`` (clamped to the painted range)."""
+        d = np.asarray(d, np.float64)
+        if len(self.profile_d) == 0:
+            return np.ones(d.shape + (3,))
+        return np.stack([np.interp(d, self.profile_d, self.profile_gain[:, c]) for c in range(3)], -1)
+
+
+def ground_height(dep: np.ndarray, land: np.ndarray, rows_py: np.ndarray, cam: Camera) -> float:
+    """World height of the ground: the median height of land pixels in the working grid's
+    bottom tenth (``rows_py``: each row's painting pixel row), clamped to within half the eye
+    height of y = 0."""
+    h = dep.shape[0]
+    r0 = int(h * 0.9)
+    eye = cam.position[1]
+    ys = eye - dep[r0:] * (rows_py[r0:, None] - cam.height / 2.0) / cam.focal
+    sel = land[r0:]
+    y = float(np.median(ys[sel])) if sel.any() else 0.0
+    return float(np.clip(y, -0.5 * eye, 0.5 * eye))
+
+
+def rectified_ground(rgb: np.ndarray, depth: np.ndarray, sky: np.ndarray, cam: Camera, y: float,
+                     max_side: int = 512) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """The painting's ground seen from above: (rgb (h, w, 3) float32, valid (h, w) bool,
+    metres per texel, near_z). The plane's strip from the bottom edge's distance to 1.3 times
+    it, as wide as the frame there; texels whose painted depth is well in front of the plane
+    (an object) or that are sky are invalid."""
+    H, W = rgb.shape[:2]
+    lift_h = cam.position[1] - y
+    near_z = lift_h * cam.focal / max(1.0, H / 2.0)
+    # Texels as fine as the painting resolves the plane along the view at the strip's near
+    # edge (finer would stretch rows into streaks), and no finer than 1.5 pixels across.
+    res = max(near_z / cam.focal * 1.5, near_z * near_z / (cam.focal * max(lift_h, 1e-3)))
+    half_w = near_z * (W / 2.0) / cam.focal * 0.95
+    nx = int(min(max_side, max(16, round(2 * half_w / res))))
+    res = 2 * half_w / nx
+    nz = int(min(max_side, max(16, round(0.3 * near_z / res))))
+    xs = -half_w + (np.arange(nx) + 0.5) * res
+    zs = near_z * 1.02 + (np.arange(nz)[::-1] + 0.5) * res  # far rows first: the tile's top is far
+    X, Z = np.meshgrid(xs, zs)
+    px = (W / 2.0 + cam.focal * X / Z).astype(np.float32)
+    py = (H / 2.0 + cam.focal * lift_h / Z).astype(np.float32)
+    out = cv2.remap(rgb, px, py, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    d = cv2.remap(depth.astype(np.float32), px, py, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REFLECT)
+    s = cv2.remap(sky.astype(np.uint8), px, py, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REFLECT) > 0
+    valid = (d > 0.8 * Z) & ~s
+    return out.astype(np.float32), valid, float(res), float(near_z)
+
+
+def ground_profile(rgb: np.ndarray, depth: np.ndarray, sky: np.ndarray, cam: Camera, y: float,
+                   tile_mean: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(distances, linear gains): per painting row below the horizon, the distance at which
+    the row meets the plane and the mean colour of its land pixels lying near the plane
+    (else of all its land), over the tile's mean; rows are grouped 32 to a sample and smoothed."""
+    H = rgb.shape[0]
+    lift_h = cam.position[1] - y
+    rows = np.arange(int(H / 2.0) + 2, H)
+    if len(rows) < 4 or lift_h <= 0:
+        return np.zeros(0), np.zeros((0, 3))
+    d_row = lift_h * cam.focal / (rows + 0.5 - H / 2.0)
+    lin = srgb_to_linear(rgb[rows].astype(np.float32) / 255.0)
+    land = ~sky[rows]
+    on = land & (np.abs(depth[rows] - d_row[:, None]) < 0.25 * d_row[:, None])
+    use = np.where(on.sum(axis=1, keepdims=True) > 8, on, land)
+    cnt = use.sum(axis=1)
+    mean = (lin * use[..., None]).sum(axis=1) / np.maximum(cnt, 1)[:, None]
+    ok = cnt > 0
+    if ok.sum() < 2:
+        return np.zeros(0), np.zeros((0, 3))
+    d_row, mean = d_row[ok][::-1], mean[ok][::-1]  # increasing distance
+    k = max(1, len(d_row) // 32)
+    n = len(d_row) // k * k
+    d_s = d_row[:n].reshape(-1, k).mean(axis=1)
+    m_s = mean[:n].reshape(-1, k, 3).mean(axis=1)
+    ref = srgb_to_linear(np.asarray(tile_mean, np.float32) / 255.0)
+    return d_s, np.clip(m_s / np.maximum(ref, 1e-4), 0.25, 4.0)
+
+
+def ground_tile(rgb: np.ndarray, depth: np.ndarray, sky: np.ndarray, cam: Camera, y: float, size: int,
+                seed: int) -> Ground:
+    """The periodic ground texture (``size`` px square) quilted from the rectified ground."""
+    ex, valid, res, near_z = rectified_ground(rgb, depth, sky, cam, y)
+    block = max(8, size // TILE_BLOCKS)
+    overlap = max(2, block // 5)
+    # The exemplar is shrunk so a tile of ``size`` texels covers about 3 exemplar widths
+    # (the tile is then made at the exemplar's scale): enough variety, no visible period.
+    ex_side = max(ex.shape[:2])
+    scale = min(1.0, max(block * 2.5 / min(ex.shape[:2]), size / (3.0 * ex_side)))
+    if scale < 1.0:
+        ex = cv2.resize(ex, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        valid = cv2.resize(valid.astype(np.uint8), (ex.shape[1], ex.shape[0]), interpolation=cv2.INTER_NEAREST) > 0
+        res /= scale
+    if min(ex.shape[:2]) < 4:  # a tiny painting: blow the exemplar up to a few texels
+        f = 4.0 / min(ex.shape[:2])
+        ex = cv2.resize(ex, None, fx=f, fy=f, interpolation=cv2.INTER_LINEAR)
+        valid = cv2.resize(valid.astype(np.uint8), (ex.shape[1], ex.shape[0]), interpolation=cv2.INTER_NEAREST) > 0
+        res /= f
+    block, overlap = fit_block(ex.shape, block, overlap)
+    step = block - overlap
+    n = max(2, int(math.ceil(size / step)))
+    tile = quilt_tile(ex, n, n, block, overlap, seed=seed, valid=valid)
+    tile_m = tile.shape[0] * res
+    tile = cv2.resize(tile, (size, size), interpolation=cv2.INTER_AREA)
+    tile8 = np.clip(tile + 0.5, 0, 255).astype(np.uint8)
+    pd, pg = ground_profile(rgb, depth, sky, cam, y, tile8.reshape(-1, 3).mean(axis=0))
+    if len(pg) and pg.max() > 1.0:
+        # Vertex colours cannot exceed 1: brighten the tile by the largest gain instead.
+        top = np.maximum(pg.max(axis=0), 1.0)
+        lin = srgb_to_linear(tile8.astype(np.float32) / 255.0) * top
+        tile8 = np.clip(linear_to_srgb(np.clip(lin, 0, 1)) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        pg = pg / top
+    return Ground(y=y, tile=tile8, tile_m=tile_m, near_z=near_z, profile_d=pd, profile_gain=pg)
+
+
+def ground_layer(gr: Ground, cam: Camera, radius: float, half_angle: float) -> Layer:
+    """The ground as a polar grid around the start, out to ``radius``, without the wedge
+    the start camera sees beyond the painting's bottom edge (azimuth within ``half_angle``
+    of ahead): there the lifted layers carry the painted ground."""
+    n_a = 64
+    a = np.linspace(-math.pi, math.pi, n_a + 1)
+    a = np.unique(np.concatenate([a, [-half_angle, half_angle]]))
+    r = np.concatenate([[0.0], np.geomspace(0.25, radius, 24)])
+    r = np.unique(np.concatenate([r, [gr.near_z]]))
+    A, R = np.meshgrid(a, r)  # (nr, na)
+    x = R * np.sin(A) + cam.position[0]
+    z = -R * np.cos(A) + cam.position[2]
+    pos = np.stack([x, np.full_like(x, gr.y), z], -1).reshape(-1, 3).astype(np.float32)
+    uv = np.stack([x / gr.tile_m, z / gr.tile_m], -1).reshape(-1, 2).astype(np.float32)
+    nr, na = A.shape
+    vid = np.arange(nr * na).reshape(nr, na)
+    q0, q1, q2, q3 = vid[:-1, :-1], vid[:-1, 1:], vid[1:, :-1], vid[1:, 1:]
+    am = (A[:-1, :-1] + A[:-1, 1:]) / 2
+    rm = (R[:-1, :-1] + R[1:, :-1]) / 2
+    keep = ~((np.abs(am) < half_angle) & (rm > gr.near_z))
+    inner = R[:-1, :-1] == 0  # the first ring: one triangle per sector (the centre is one point)
+    t1 = np.stack([q0, q2, q3], -1)[keep]
+    t2 = np.stack([q0, q3, q1], -1)[keep & ~inner]
+    faces = np.concatenate([t1, t2]).astype(np.uint32)
+    # Vertex colours carry the painted ground's fading with distance (glTF multiplies them
+    # with the texture); within the painted range the ground meets the layers in colour.
+    gain = gr.gain(R.reshape(-1))
+    colors = np.concatenate([gain, np.ones((len(gain), 1))], axis=1).astype(np.float32)
+    mesh = Mesh(name="ground", positions=pos, faces=faces, uvs=uv, colors=np.clip(colors, 0, 1),
+                texture=gr.tile, alpha_mode="OPAQUE", unlit=True, extras={"wrap": "repeat"})
+    return Layer(name="ground", node=Node(name="ground", mesh=mesh), depth_range=(0.0, float(radius)), kind="ground")
+
+
+def walk_zone(points: np.ndarray, ground_y: float, start: tuple[float, float, float],
+              radius: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """(walkable (n, n) bool, obstacle (n, n) bool, origin offset) on a CELL grid centred on
+    the start: the disc of ``radius`` minus obstacles, connected to the start.
+
+    ``points`` (N, 3) are lifted world points; those between KNEE and HEAD above the ground
+    are obstacles, each also BEHIND metres further from the eye, widened by BODY.
+    """
+    n = int(math.ceil(2 * (radius + 1.0) / CELL))
+    half = n * CELL / 2.0
+    sx, _, sz = start
+    rel = points - np.array([sx, 0.0, sz])
+    h = points[:, 1] - ground_y
+    sel = (h > KNEE) & (h < HEAD) & (np.hypot(rel[:, 0], rel[:, 2]) < radius + 1.0 + BEHIND)
+    p = rel[sel][:, [0, 2]]
+    obstacle = np.zeros((n, n), bool)
+    if len(p):
+        dist = np.hypot(p[:, 0], p[:, 1])[:, None]
+        ray = p / np.maximum(dist, 1e-6)
+        for t in np.linspace(0.0, BEHIND, 4):
+            q = p + ray * t
+            ij = np.floor((q + half) / CELL).astype(np.int64)
+            ok = (ij >= 0).all(axis=1) & (ij < n).all(axis=1)
+            obstacle[ij[ok, 1], ij[ok, 0]] = True
+    k = 2 * int(math.ceil(BODY / CELL)) + 1
+    blocked = cv2.dilate(obstacle.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))) > 0
+    c = (np.arange(n) + 0.5) * CELL - half
+    disc = np.hypot(c[None, :], c[:, None]) <= radius
+    free = disc & ~blocked
+    _, lab = cv2.connectedComponents(free.astype(np.uint8), connectivity=4)
+    mid = n // 2
+    start_label = lab[mid, mid] if free[mid, mid] else 0
+    walkable = (lab == start_label) & free if start_label else free & False
+    return walkable, obstacle, half
+
+
+def row_runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(row, first column, end column) of every run of True along the rows of ``mask``."""
+    m = np.pad(mask.astype(np.int8), ((0, 0), (1, 1)))
+    d = np.diff(m, axis=1)
+    sy, sx = np.nonzero(d == 1)
+    ey, ex = np.nonzero(d == -1)
+    return sy, sx, ex  # nonzero scans row-major: the k-th start and end belong together
+
+
+def row_runs_slow(mask: np.ndarray) -> list[tuple[int, int, int]]:
+    """Reference for :func:`row_runs`: a scan of each row."""
+    out = []
+    for y, row in enumerate(mask):
+        x = 0
+        while x < len(row):
+            if row[x]:
+                x0 = x
+                while x < len(row) and row[x]:
+                    x += 1
+                out.append((y, x0, x))
+            else:
+                x += 1
+    return out
+
+
+def zone_meshes(walkable: np.ndarray, obstacle: np.ndarray, half: float, ground_y: float,
+                start: tuple[float, float, float]) -> tuple[Node, Node | None]:
+    """The navmesh node (walkable cells as quads on the plane) and the collider node (each
+    obstacle cell's sides facing free ground, as walls from the ground to HEAD)."""
+    n = walkable.shape[0]
+    sx, _, sz = start
+    grid = (np.arange(n + 1) * CELL - half).astype(np.float32)
+    gx, gz = np.meshgrid(grid + sx, grid + sz)
+    pos = np.stack([gx, np.full_like(gx, ground_y), gz], -1).reshape(-1, 3).astype(np.float32)
+    vid = np.arange((n + 1) ** 2).reshape(n + 1, n + 1)
+    iy, x0, x1 = row_runs(walkable)  # one quad per run of walkable cells along a row
+    a, b, c, d = vid[iy, x0], vid[iy, x1], vid[iy + 1, x0], vid[iy + 1, x1]
+    faces = np.concatenate([np.stack([a, c, d], -1), np.stack([a, d, b], -1)]).astype(np.int64)
+    used, inv = np.unique(faces, return_inverse=True)
+    nav = Mesh(name=NAVMESH, positions=pos[used], faces=inv.reshape(-1, 3).astype(np.uint32),
+               base_color=(0.2, 0.8, 0.3, 1.0))
+    navmesh = Node(name=NAVMESH, mesh=nav, extras={"paint2vr_role": "navmesh"})
+    walls = []
+    free = np.pad(~obstacle, 1, constant_values=True)
+    for dy, dx in ((0, 1), (0, -1), (1, 0), (-1, 0)):
+        nb = free[1 + dy:1 + dy + n, 1 + dx:1 + dx + n]
+        oy, ox = np.nonzero(obstacle & nb)
+        walls.append(np.stack([oy, ox, np.full_like(oy, dy), np.full_like(oy, dx)], -1))
+    w = np.concatenate(walls)
+    if not len(w):
+        return navmesh, None
+    # The wall's two ends on the cell's side towards the free neighbour.
+    cy, cx = w[:, 0] + 0.5, w[:, 1] + 0.5
+    ex, ey = cx + 0.5 * w[:, 3], cy + 0.5 * w[:, 2]
+    tx, ty = 0.5 * np.abs(w[:, 2]), 0.5 * np.abs(w[:, 3])
+    p0 = np.stack([ex - tx, ey - ty], -1) * CELL - half + [sx, sz]
+    p1 = np.stack([ex + tx, ey + ty], -1) * CELL - half + [sx, sz]
+    lo, hi = ground_y, ground_y + HEAD
+    quad = np.stack([np.c_[p0[:, 0], np.full(len(w), lo), p0[:, 1]], np.c_[p1[:, 0], np.full(len(w), lo), p1[:, 1]],
+                     np.c_[p1[:, 0], np.full(len(w), hi), p1[:, 1]], np.c_[p0[:, 0], np.full(len(w), hi), p0[:, 1]]], 1)
+    cpos = quad.reshape(-1, 3).astype(np.float32)
+    base = (np.arange(len(w)) * 4)[:, None]
+    cfaces = np.concatenate([base + [0, 1, 2], base + [0, 2, 3]]).astype(np.uint32)
+    col = Mesh(name=COLLIDER, positions=cpos, faces=cfaces, base_color=(0.8, 0.3, 0.2, 1.0))
+    return navmesh, Node(name=COLLIDER, mesh=col, extras={"paint2vr_role": "collider"})

@@ -1,0 +1,303 @@
+"""The surroundings all around and overhead, continued from the painting: an equirectangular
+panorama on a sphere around the eye, and the painting's own sky in a window in front.
+
+The panorama (azimuth across, 0 straight ahead in the middle; elevation down) is made of:
+
+- inside the painting's frame, the painting itself (hidden behind the window and the layers,
+  it is the context the rest continues from);
+- the far band around the horizon, as high as the frame at its side edges: full-height
+  column blocks of the painting quilted (:func:`.synth.quilt_strip`) from the frame's right
+  edge all the way round to its left edge, matched and cut at both ends, preferring columns
+  whose upper half is far (near objects are not copied into the distance), never mirrored;
+- above it, the sky dome: a periodic tile quilted from the painting's top (its sky, or the
+  ceiling and walls of an interior), laid in the dome's own polar coordinates (so it is not
+  stretched towards the zenith), colour-matched to the band and cross-faded into it;
+- below it, the ground: the ground tile (:mod:`.ground`) projected from the ground plane.
+
+The seams with the painting are made invisible by multiband blending (low frequencies from
+the painting's side, detail from the synthesis). The window is a quad on the plane z = -R
+carrying the painting's sky at the painting's resolution (the start view stays the
+painting); the sphere lies beyond it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+from ..color import linear_to_srgb, srgb_to_linear
+from ..scene import Camera, Layer, Mesh, Node
+from .ground import Ground
+from .sky import wide_blur
+from .synth import fit_block, quilt_strip, quilt_tile
+
+BAND_BLOCK = 48 / 2048
+"""Width of the far band's blocks, as a share of the panorama's width (8.4 degrees)."""
+DOME_TILE = 512 / 2048
+"""Side of the sky dome's periodic tile, as a share of the panorama's width."""
+DOME_BLOCK = 64 / 2048
+"""Side of the sky dome's blocks, as a share of the panorama's width."""
+NEAR_WEIGHT = 20.0
+"""How much a source column's share of near objects costs, in mean overlap errors."""
+HORIZON_FADE = 0.03
+"""Radians below the horizon over which the far band gives way to the ground."""
+DOME_FADE = 0.05
+"""Radians over which the band fades into the dome (and into the ground)."""
+
+
+def pano_angles(pw: int, ph: int) -> tuple[np.ndarray, np.ndarray]:
+    """(azimuth (1, pw), elevation (ph, 1)) of pixel centres, radians; azimuth 0 ahead,
+    positive to the right; elevation positive up."""
+    theta = ((np.arange(pw) + 0.5) / pw * 2.0 - 1.0) * math.pi
+    phi = (0.5 - (np.arange(ph) + 0.5) / ph) * math.pi
+    return theta[None, :], phi[:, None]
+
+
+def painting_coords(theta: np.ndarray, phi: np.ndarray, cam: Camera) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Painting pixel (px, py) (float32) of each direction, and whether it is in the frame."""
+    x = np.cos(phi) * np.sin(theta)
+    y = np.sin(phi) * np.ones_like(theta)
+    ahead = np.cos(phi) * np.cos(theta)
+    safe = np.where(ahead > 1e-6, ahead, 1e-6)
+    px = cam.width / 2.0 + cam.focal * x / safe
+    py = cam.height / 2.0 - cam.focal * y / safe
+    inside = (ahead > 1e-6) & (px >= 0) & (px <= cam.width) & (py >= 0) & (py <= cam.height)
+    return px.astype(np.float32), py.astype(np.float32), inside
+
+
+def multiband_blend(a: np.ndarray, b: np.ndarray, mask: np.ndarray, levels: int = 6) -> np.ndarray:
+    """Laplacian-pyramid blend: ``a`` where ``mask`` (h, w) bool, ``b`` elsewhere, each band
+    of frequencies joined over a width that grows with its scale (Burt & Adelson)."""
+    m = mask.astype(np.float32)
+    ga, gb, gm = [a.astype(np.float32)], [b.astype(np.float32)], [m]
+    for _ in range(levels):
+        if min(ga[-1].shape[:2]) < 8:
+            break
+        ga.append(cv2.pyrDown(ga[-1]))
+        gb.append(cv2.pyrDown(gb[-1]))
+        gm.append(cv2.pyrDown(gm[-1]))
+    out = ga[-1] * gm[-1][..., None] + gb[-1] * (1 - gm[-1][..., None])
+    for i in range(len(ga) - 2, -1, -1):
+        size = (ga[i].shape[1], ga[i].shape[0])
+        la = ga[i] - cv2.pyrUp(ga[i + 1], dstsize=size)
+        lb = gb[i] - cv2.pyrUp(gb[i + 1], dstsize=size)
+        w = gm[i][..., None]
+        out = cv2.pyrUp(out, dstsize=size) + la * w + lb * (1 - w)
+    return out
+
+
+def _wrap_blur(tile: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian blur of a periodic tile (OpenCV's blur has no wrapping border)."""
+    p = int(math.ceil(3 * sigma))
+    big = np.pad(tile, ((p, p), (p, p), (0, 0)), mode="wrap")
+    return cv2.GaussianBlur(big, (0, 0), sigma)[p:-p, p:-p]
+
+
+def _ground_view(theta: np.ndarray, phi: np.ndarray, gr: Ground, eye: float) -> np.ndarray:
+    """The ground tile seen in each direction below the horizon (float32 (ph, pw, 3)),
+    filtered by the texel footprint, which depends on the elevation only: each row samples
+    the pre-blurred copy of the tile that matches it (two in the rows between), so the far
+    ground does not alias into noise. Rows above the horizon get the tile's mean."""
+    n = gr.tile.shape[0]
+    ph, pw = phi.shape[0], theta.shape[1]
+    tile = gr.tile.astype(np.float32)
+    out = np.empty((ph, pw, 3), np.float32)
+    out[:] = tile.reshape(-1, 3).mean(axis=0)
+    below = np.flatnonzero(phi[:, 0] < 0)
+    if not len(below):
+        return out
+    h = max(0.05, eye - gr.y)
+    down = -phi[below]                                   # (k, 1)
+    d = h / np.tan(down)
+    scale = n / gr.tile_m
+    u = ((d * np.sin(theta) * scale) % n).astype(np.float32)
+    v = ((-d * np.cos(theta) * scale) % n).astype(np.float32)
+    # Texels per panorama pixel along the view: d / sin(down) * (pi / ph) * scale.
+    foot = (d / np.sin(down) * (math.pi / ph) * scale)[:, 0]
+    level = np.clip(np.log2(np.maximum(foot, 1e-6)) / 1.5, 0, 2)  # 0: sharp, 1: sigma 2, 2: sigma 8
+    sub = np.zeros((len(below), pw, 3), np.float32)
+    for k, sigma in enumerate((0.0, 2.0, 8.0)):
+        w = np.clip(1.0 - np.abs(level - k), 0, 1)
+        rows = np.flatnonzero(w > 0)
+        if not len(rows):
+            continue
+        m = tile if sigma == 0 else _wrap_blur(tile, sigma)
+        shot = cv2.remap(m, u[rows], v[rows], cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
+        sub[rows] += shot * w[rows, None, None]
+    gain = gr.gain(d[:, 0])[:, None, :]  # the painted ground's fading with distance
+    out[below] = linear_to_srgb(srgb_to_linear(np.clip(sub / 255.0, 0, 1)) * gain) * 255.0
+    return out
+
+
+def _dome_source(rgb: np.ndarray, sky: np.ndarray, cam: Camera, scale: float, block: int):
+    """What the dome is made of: (detail exemplar at the panorama's scale, its valid mask or
+    None, elevations (k,) increasing, colours (k, 3)).
+
+    The source is the painting above its horizon with its sky valid, or, with (almost) no
+    sky (an interior), its top quarter (ceiling and upper walls) all valid. It is split into
+    its large-scale colour, kept as a profile over elevation (the sky's gradient continues up
+    to the zenith at its top value), and the detail around it (brush strokes, cloud edges),
+    which is what gets quilted: blocks of detail from different heights then meet without
+    the bricks that joining a gradient's pieces would show.
+    """
+    H = rgb.shape[0]
+    half = max(2, H // 2)
+    core = cv2.erode(sky[:half].astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    if core.mean() > 0.08:
+        top, valid = rgb[:half].astype(np.float32), core
+    else:
+        top, valid = rgb[:max(2, H // 4)].astype(np.float32), None
+    w = valid.astype(np.float32) if valid is not None else np.ones(top.shape[:2], np.float32)
+    sigma = max(2.0, block / max(scale, 1e-6) / 2.0)
+    num = wide_blur(top * w[..., None], sigma)
+    den = wide_blur(w, sigma)
+    low = num / np.maximum(den, 1e-3)[..., None]
+    detail = (top - low) * (den > 1e-3)[..., None]
+    rows_w = w.sum(axis=1)
+    ok = rows_w > 0
+    prof = (low * w[..., None]).sum(axis=1)[ok] / rows_w[ok][:, None]
+    ys = np.flatnonzero(ok) + 0.5
+    phis = np.arctan((H / 2.0 - ys) / cam.focal)
+    s = scale if min(top.shape[:2]) * scale >= block + 2 else (block + 2) / min(top.shape[:2])
+    ex = cv2.resize(detail, None, fx=s, fy=s, interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
+    if valid is not None:
+        valid = cv2.resize(valid.astype(np.uint8), (ex.shape[1], ex.shape[0]), interpolation=cv2.INTER_NEAREST) > 0
+    return ex, valid, phis[::-1], prof[::-1]
+
+
+MIN_SKY_BLOCKS = 24
+"""Fewest all-sky block positions the dome's block size must leave in the exemplar."""
+
+
+def _sky_block(valid: np.ndarray | None, block: int) -> int:
+    """The largest block size up to ``block`` (down to 12 px) with at least MIN_SKY_BLOCKS
+    positions that are 90 % sky: between trees and towers the sky comes in small pieces."""
+    if valid is None:
+        return block
+    ii = cv2.integral(valid.astype(np.uint8))
+    b = block
+    while b > 12:
+        if min(valid.shape) > b:
+            share = (ii[b:, b:] - ii[:-b, b:] - ii[b:, :-b] + ii[:-b, :-b]) / b ** 2
+            if int((share >= 0.9).sum()) >= MIN_SKY_BLOCKS:
+                return b
+        b = int(b * 0.8)
+    return max(8, b)
+
+
+def world_panorama(rgb: np.ndarray, sky: np.ndarray, near: np.ndarray, gr: Ground, cam: Camera,
+                   pw: int, seed: int = 0) -> np.ndarray:
+    """The (pw / 2, pw, 3) uint8 equirectangular panorama around the start pose.
+
+    ``rgb`` is the painting, ``sky`` and ``near`` (any size, resized) its sky and near-object
+    masks, ``gr`` the ground.
+    """
+    ph = pw // 2
+    H, W = rgb.shape[:2]
+    theta, phi = pano_angles(pw, ph)
+    px, py, inside = painting_coords(theta, phi, cam)
+    P = cv2.remap(rgb.astype(np.float32), px, py, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    near_p = cv2.remap(cv2.resize(near.astype(np.uint8), (W, H), interpolation=cv2.INTER_NEAREST), px, py,
+                       cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE) > 0
+    sky_full = cv2.resize(sky.astype(np.uint8), (W, H), interpolation=cv2.INTER_NEAREST) > 0
+
+    # The far band: as high as the frame reaches at its side edges.
+    th_e = math.atan(cam.width / 2.0 / cam.focal)
+    ph_b = math.atan(cam.height / 2.0 / cam.focal * math.cos(th_e))
+    rows = np.flatnonzero((phi[:, 0] <= ph_b) & (phi[:, 0] >= -HORIZON_FADE))
+    r0, r1 = int(rows[0]), int(rows[-1]) + 1
+    c0 = int(math.ceil((-th_e / math.pi + 1.0) / 2.0 * pw - 0.5)) + 1
+    c1 = int(math.floor((th_e / math.pi + 1.0) / 2.0 * pw - 0.5))
+    block = max(8, int(round(BAND_BLOCK * pw)))
+    overlap = max(2, block // 4)
+    S = _ground_view(theta, phi, gr, cam.position[1])
+    src = P[r0:r1, c0:c1]
+    block, overlap = fit_block((r1 - r0, src.shape[1]), block, overlap)
+    if src.shape[1] >= block + 2 and r1 - r0 >= block:
+        upper = phi[r0:r1, 0] > 0
+        cost = NEAR_WEIGHT * near_p[r0:r1][upper][:, c0:c1].mean(axis=0) if upper.any() else None
+        width = pw - (c1 - c0)
+        band = quilt_strip(src, cost, width, P[r0:r1, c1 - overlap:c1], P[r0:r1, c0:c0 + overlap],
+                           block, overlap, seed=seed)
+        cols = (c1 + np.arange(width)) % pw
+        # Below the horizon the band gives way to the ground.
+        wb = np.clip((phi[r0:r1] + HORIZON_FADE) / HORIZON_FADE, 0, 1)[..., None]
+        S[r0:r1, cols] = band * wb + S[r0:r1, cols] * (1 - wb)
+        S[r0:r1, c0:c1] = src
+    dome_block = max(8, int(round(DOME_BLOCK * pw)))
+    ex, valid, phis, prof = _dome_source(rgb, sky_full, cam, pw / (2 * math.pi) / cam.focal, dome_block)
+    dome_block = _sky_block(valid, dome_block)
+    dome_block, dome_overlap = fit_block(ex.shape, dome_block, max(2, dome_block // 5))
+    n = max(2, int(round(DOME_TILE * pw / (dome_block - dome_overlap))))
+    tile = quilt_tile(ex, n, n, dome_block, dome_overlap, seed=seed + 1, valid=valid)
+    N = tile.shape[0]
+    rho = (math.pi / 2 - phi) * (pw / (2 * math.pi))
+    du = ((rho * np.sin(theta)) % N).astype(np.float32)
+    dv = ((rho * np.cos(theta)) % N).astype(np.float32)
+    # In polar coordinates the tile's axes are fixed while the horizon turns: its horizontal
+    # strokes would run tangentially ahead and behind but radially to the sides. The tile and
+    # its quarter turn are blended by azimuth so strokes stay parallel to the horizon.
+    dome_a = cv2.remap(tile, du, dv, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
+    dome_b = cv2.remap(np.ascontiguousarray(np.rot90(tile)), du, dv, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
+    wa = (np.cos(theta) ** 2)[..., None]
+    dome = dome_a * wa + dome_b * (1.0 - wa)
+    base = np.stack([np.interp(phi[:, 0], phis, prof[:, c]) for c in range(3)], -1)  # (ph, 3)
+    dome += base[:, None, :]
+    wd = np.clip((phi - (ph_b - DOME_FADE)) / DOME_FADE, 0, 1)[..., None]
+    up = (phi[:, 0] > 0)
+    S[up] = dome[up] * wd[up] + S[up] * (1 - wd[up])
+    out = multiband_blend(P, S, inside)
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
+def pano_sphere(cam: Camera, radius: float, n_lon: int = 64, n_lat: int = 32) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(positions, faces, uvs) of a sphere around the start camera whose texture is the
+    equirectangular panorama: the seam straight behind has its column twice (u = 0, u = 1),
+    the poles one vertex per sector (no degenerate triangles)."""
+    u = np.linspace(0.0, 1.0, n_lon + 1)
+    v = np.linspace(0.0, 1.0, n_lat + 1)
+    U, V = np.meshgrid(u, v)
+    theta = (U * 2.0 - 1.0) * math.pi
+    phi = (0.5 - V) * math.pi
+    x = radius * np.cos(phi) * np.sin(theta)
+    y = radius * np.sin(phi)
+    z = -radius * np.cos(phi) * np.cos(theta)
+    pos = np.stack([x, y, z], -1).reshape(-1, 3) + np.asarray(cam.position)[None, :]
+    uv = np.stack([U, V], -1).reshape(-1, 2)
+    vid = np.arange((n_lat + 1) * (n_lon + 1)).reshape(n_lat + 1, n_lon + 1)
+    a, b, c, d = vid[:-1, :-1], vid[:-1, 1:], vid[1:, :-1], vid[1:, 1:]
+    # Each quad's two triangles, but in the pole rows only the one not joining two pole vertices.
+    faces = np.concatenate([np.stack([a, c, d], -1)[:-1].reshape(-1, 3), np.stack([a, d, b], -1)[1:].reshape(-1, 3)])
+    return pos.astype(np.float32), faces.astype(np.uint32), uv.astype(np.float32)
+
+
+def window_quad(cam: Camera, distance: float, n: int = 8) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(positions, faces, uvs) of the painting's frame on the plane z = -distance in front of
+    the start camera: the start view's projection there is affine, so the texture maps exactly."""
+    f, W, H = cam.focal, cam.width, cam.height
+    u = np.linspace(0.0, 1.0, n + 1)
+    U, V = np.meshgrid(u, u)
+    x = (U * W - W / 2.0) / f * distance
+    y = -(V * H - H / 2.0) / f * distance
+    pos = np.stack([x, y, np.full_like(x, -distance)], -1).reshape(-1, 3) + np.asarray(cam.position)[None, :]
+    vid = np.arange((n + 1) ** 2).reshape(n + 1, n + 1)
+    a, b, c, d = vid[:-1, :-1], vid[:-1, 1:], vid[1:, :-1], vid[1:, 1:]
+    faces = np.concatenate([np.stack([a, c, d], -1).reshape(-1, 3), np.stack([a, d, b], -1).reshape(-1, 3)])
+    uv = np.stack([U, V], -1).reshape(-1, 2)
+    return pos.astype(np.float32), faces.astype(np.uint32), uv.astype(np.float32)
+
+
+def backdrop_layers(pano: np.ndarray, window: np.ndarray, cam: Camera, distance: float) -> list[Layer]:
+    """The window (the painting's sky at ``distance``) and the panorama sphere beyond it
+    (far enough that the window's corners are inside it)."""
+    corner = math.hypot(cam.width / 2.0, cam.height / 2.0) / cam.focal
+    radius = distance * math.sqrt(1.0 + corner * corner) * 1.05
+    pos, faces, uv = window_quad(cam, distance)
+    win = Mesh(name="sky", positions=pos, faces=faces, uvs=uv, texture=window, alpha_mode="OPAQUE", unlit=True)
+    pos, faces, uv = pano_sphere(cam, radius)
+    sph = Mesh(name="world", positions=pos, faces=faces, uvs=uv, texture=pano, alpha_mode="OPAQUE", unlit=True)
+    return [Layer(name="sky", node=Node(name="sky", mesh=win), depth_range=(distance, distance * math.sqrt(1 + corner ** 2)),
+                  kind="sky"),
+            Layer(name="world", node=Node(name="world", mesh=sph), depth_range=(radius, radius), kind="sky")]

@@ -1,0 +1,201 @@
+"""The world around the painting: quilting (fast paths against their references), the
+panorama, the ground and the walkable zone, and the lifted scene's file."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from paint2vr.depth.base import DepthMap, ModelInfo
+from paint2vr.lift import LiftOptions, lift
+from paint2vr.lift.ground import row_runs, row_runs_slow, walk_zone, zone_meshes
+from paint2vr.lift.panorama import pano_sphere, painting_coords, pano_angles, window_quad
+from paint2vr.lift.synth import (fit_block, min_cut, min_cut_slow, overlap_costs, overlap_costs_slow, quilt_strip,
+                                 quilt_tile, strip_costs)
+from paint2vr.painting import Painting
+from paint2vr.samples import make_scene
+from paint2vr.scene import camera_for_image
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (5, 1), (7, 5), (12, 3)])
+def test_min_cut_matches_reference(shape):
+    rng = np.random.default_rng(shape[0] * 10 + shape[1])
+    for _ in range(5):
+        err = rng.random(shape)
+        fast, slow = min_cut(err), min_cut_slow(err)
+        cost = lambda p: err[np.arange(shape[0]), p].sum()  # noqa: E731
+        assert cost(fast) == pytest.approx(cost(slow))
+        assert (np.abs(np.diff(fast)) <= 1).all()
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_overlap_and_strip_costs_match_reference(stride):
+    rng = np.random.default_rng(stride)
+    ex = rng.random((30, 40, 3)).astype(np.float32)
+    target = rng.random((10, 10, 3)).astype(np.float32)
+    known = np.zeros((10, 10), bool)
+    known[:, :3] = True
+    known[:2] = True
+    ys, xs = rng.integers(0, 21, 12), rng.integers(0, 31, 12)
+    np.testing.assert_allclose(overlap_costs(ex, ys, xs, target, known, stride),
+                               overlap_costs_slow(ex, ys, xs, target, known, stride), rtol=1e-4)
+    cols = np.zeros(10, bool)
+    cols[:3] = cols[-2:] = True
+    strip_t = rng.random((30, 10, 3)).astype(np.float32)
+    starts = np.arange(0, 31)
+    np.testing.assert_allclose(strip_costs(ex, strip_t, cols),
+                               overlap_costs_slow(ex, np.zeros(31, int), starts, strip_t, np.repeat(cols[None], 30, 0)),
+                               rtol=1e-3, atol=1e-3)
+
+
+def _unique_colour_exemplar(h: int, w: int) -> np.ndarray:
+    yy, xx = np.mgrid[0:h, 0:w]
+    return np.stack([yy * 3.0, xx * 3.0, (yy * w + xx) % 7 * 10.0], -1).astype(np.float32)
+
+
+def test_quilt_tile_copies_the_exemplar_and_wraps():
+    ex = _unique_colour_exemplar(40, 50)
+    tile = quilt_tile(ex, 4, 5, 12, 4, seed=3)
+    assert tile.shape == (32, 40, 3)
+    # Every texel is a copy of an exemplar texel (quilting never invents colours).
+    known = {tuple(c) for c in ex.reshape(-1, 3)}
+    assert all(tuple(c) in known for c in tile.reshape(-1, 3))
+    # Periodic: across the wrap the texels are as coherent as across interior seams.
+    def step(a, b):
+        return float(np.abs(a - b).mean())
+    wrap = step(tile[:, -1], tile[:, 0])
+    inner = np.mean([step(tile[:, i], tile[:, i + 1]) for i in range(tile.shape[1] - 1)])
+    assert wrap < 3 * inner + 1e-6
+    np.testing.assert_array_equal(tile, quilt_tile(ex, 4, 5, 12, 4, seed=3))  # deterministic
+
+
+def test_quilt_tile_keeps_to_valid_blocks():
+    ex = _unique_colour_exemplar(40, 60)
+    valid = np.zeros((40, 60), bool)
+    valid[:, :30] = True
+    tile = quilt_tile(ex, 3, 3, 10, 3, seed=1, valid=valid)
+    assert tile[..., 1].max() < 30 * 3.0  # no texel from the invalid right half
+
+
+def test_quilt_strip_joins_both_edges():
+    ex = _unique_colour_exemplar(20, 60)
+    left, right = ex[:, -4:], ex[:, :4]
+    out = quilt_strip(ex, None, 100, left, right, 16, 4, seed=0)
+    assert out.shape == (20, 100, 3)
+    cost = np.zeros(60)
+    cost[:30] = 1e6  # forbid the left half
+    out2 = quilt_strip(ex, cost, 100, left, right, 16, 4, seed=0)
+    inner = out2[:, 4:-4, 1]
+    assert (inner >= 30 * 3.0 - 16 * 3.0).mean() > 0.9
+
+
+def test_fit_block():
+    assert fit_block((100, 100), 32, 8) == (32, 8)
+    b, o = fit_block((10, 40), 32, 8)
+    assert b <= 10 and 2 <= o < b
+
+
+def test_row_runs_match_reference():
+    rng = np.random.default_rng(4)
+    m = rng.random((11, 17)) > 0.4
+    assert [tuple(map(int, r)) for r in zip(*row_runs(m))] == row_runs_slow(m)
+
+
+def test_pano_sphere_and_window():
+    cam = camera_for_image(300, 200)
+    pos, faces, uv = pano_sphere(cam, 100.0)
+    p = pos[faces].astype(np.float64)
+    area = np.linalg.norm(np.cross(p[:, 1] - p[:, 0], p[:, 2] - p[:, 0]), axis=1)
+    assert area.min() > 1e-6 and (uv >= 0).all() and (uv <= 1).all()
+    np.testing.assert_allclose(np.linalg.norm(pos - np.asarray(cam.position), axis=1), 100.0, rtol=1e-5)
+    pos, faces, uv = window_quad(cam, 50.0)
+    u, v, z = cam.project(pos)
+    np.testing.assert_allclose(u, uv[:, 0] * 300, atol=1e-3)
+    np.testing.assert_allclose(v, uv[:, 1] * 200, atol=1e-3)
+    theta, phi = pano_angles(64, 32)
+    px, py, inside = painting_coords(theta, phi, cam)
+    assert inside[16, 32] and not inside[16, 0] and abs(px[16, 32] - 150) < 20  # 2.8 degrees right
+
+
+def test_walk_zone_stops_at_objects():
+    # A post 1.5 m ahead, a wall 1.2 m to the right; nothing else.
+    post = [[x, y, -1.5] for x in np.linspace(-0.15, 0.15, 4) for y in np.linspace(0.1, 2.5, 12)]
+    wall = [[1.2, y, z] for y in np.linspace(0.1, 2.5, 8) for z in np.linspace(-3, 3, 40)]
+    pts = np.asarray(post + wall, np.float64)
+    walk, obstacle, half = walk_zone(pts, 0.0, (0.0, 1.6, 0.0), 2.5)
+    n = walk.shape[0]
+    c = (np.arange(n) + 0.5) * 0.1 - half
+
+    def at(x, z):
+        return bool(walk[np.argmin(np.abs(c - z)), np.argmin(np.abs(c - x))])
+    assert at(0, 0) and at(0, 2.0) and at(-2.0, 0) and at(0, -1.0)  # behind, left, short of the post
+    assert not at(0, -1.5) and not at(0, -1.8) and not at(1.2, 0) and not at(1.8, 0)  # the post, behind the wall
+    nav, col = zone_meshes(walk, obstacle, half, 0.0, (0.0, 1.6, 0.0))
+    assert nav.extras == {"paint2vr_role": "navmesh"} and col.extras == {"paint2vr_role": "collider"}
+    area = nav.mesh.positions[nav.mesh.faces].astype(np.float64)
+    tri = 0.5 * np.abs(np.cross(area[:, 1] - area[:, 0], area[:, 2] - area[:, 0])[:, 1])
+    assert tri.sum() == pytest.approx(walk.sum() * 0.01, rel=1e-4)
+    assert np.ptp(col.mesh.positions[:, 1]) == pytest.approx(2.0)
+
+
+@pytest.fixture(scope="module")
+def world_scene():
+    rgb, depth, sky = make_scene("landscape", 200, 132, seed=3)
+    p = Painting.from_array(rgb)
+    d = DepthMap(depth=depth, sky=sky, metric=True, model=ModelInfo("truth"))
+    return p, lift(p, d), sky
+
+
+def test_world_layers_and_walk_zone(world_scene):
+    p, scene, _ = world_scene
+    ground, window, world = scene.layers[-3:]
+    assert ground.kind == "ground" and window.kind == "sky" and world.kind == "sky"
+    names = [c.name for c in ground.node.children]
+    assert names[0] == "paint2vr_navmesh"
+    wz = scene.provenance["walk_zone"]
+    assert wz["navmesh"] == "paint2vr_navmesh" and wz["radius_m"] == LiftOptions().walk_zone
+    assert wz["start"] == list(scene.camera.position) and wz["walkable_m2"] > math.pi * 2.0 ** 2 * 0.6
+    assert ground.node.mesh.extras["wrap"] == "repeat"
+    pano = world.node.mesh.texture.astype(np.float64)
+    h, w = pano.shape[:2]
+    # No flat colour anywhere: every 45-degree sector above and below the horizon has a good
+    # share of the painting's own detail at the panorama's scale.
+    import cv2
+    s = w / (2 * math.pi * scene.camera.focal)
+    small = cv2.resize(p.rgb, None, fx=s, fy=s, interpolation=cv2.INTER_AREA).astype(np.float64)
+    sky = cv2.resize(world_scene[2].astype(np.uint8), (small.shape[1], small.shape[0]), interpolation=cv2.INTER_NEAREST) > 0
+    d = np.abs(np.diff(small, axis=1)).mean(axis=2)
+    both = sky[:, 1:] & sky[:, :-1]
+    own_top = d[both].mean()  # the painted sky's own detail
+    own_bottom = d[-small.shape[0] // 3:].mean()
+    for k in range(8):
+        sector = pano[h // 8:h // 2, k * w // 8:(k + 1) * w // 8]
+        assert np.abs(np.diff(sector, axis=1)).mean() > 0.3 * own_top, k
+    # Below the horizon the ground mesh is what the visitor sees: its tile has the painted
+    # ground's detail.
+    tile = ground.node.mesh.texture.astype(np.float64)
+    assert np.abs(np.diff(tile, axis=1)).mean() > 0.3 * own_bottom
+    # The panorama's two ends meet behind the visitor.
+    seam = np.abs(pano[:, 0] - pano[:, -1]).mean()
+    inner = np.abs(np.diff(pano, axis=1)).mean()
+    assert seam < 4 * inner
+
+
+def test_world_in_the_glb(world_scene, tmp_path, gltf_validator):
+    from paint2vr.export import save_scene
+    _, scene, _ = world_scene
+    glb = save_scene(scene, tmp_path / "world.glb")
+    gltf_validator(glb)
+    import pygltflib
+    doc = pygltflib.GLTF2().load(str(glb))
+    by = {n.name: n for n in doc.nodes}
+    assert by["paint2vr_navmesh"].extras == {"paint2vr_role": "navmesh"}
+    if "paint2vr_collider" in by:
+        assert by["paint2vr_collider"].extras == {"paint2vr_role": "collider"}
+    record = doc.asset.extras["paint2vr"]
+    assert record["walk_zone"]["navmesh"] == "paint2vr_navmesh"
+    assert json.loads(json.dumps(record["walk_zone"]))["radius_m"] >= 2.0
+    assert any(s.wrapS == pygltflib.REPEAT for s in doc.samplers)
