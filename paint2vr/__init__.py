@@ -18,7 +18,6 @@ and the stages one by one, with a designer's edits between them::
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from typing import Any
 
@@ -26,14 +25,15 @@ from .depth import (DepthEstimator, DepthMap, ModelInfo, PriorOptions, estimate_
                     read_depth_file, write_depth)
 from .edit import (drop_layer, load_mask, mark_foreground, mark_sky, merge_layers, move_layer,
                    paint_depth, replace_depth)
-from .effects import EFFECTS, add_effects, suggest_effects
+from .depth import DepthOptions, TransformersOptions
+from .effects import EFFECTS, EffectsOptions, add_effects, suggest_effects
 from .errors import (BatchError, BudgetError, DepthFileError, ExportError, ImageLoadError, InputError,
-                     LicenseError, ManifestError, ModelError, ModelNotFoundError, Paint2VRError,
+                     LicenseError, ManifestError, ModelError, ModelNotFoundError, OptionError, Paint2VRError,
                      UnsafeModelError)
 from .export import PROFILES, ExportOptions, save_scene
 from .lift import LiftOptions, lift
 from .painting import LoadOptions, Painting, PaintingInfo, load_painting
-from .pipeline import DEFAULT_CONVERT_OPTIONS, ConvertOptions, convert_painting
+from .pipeline import DEFAULT_CONVERT_OPTIONS, ConvertOptions, convert_options, convert_painting
 from .pipeline import convert as _convert_file
 from .render import render_scene
 from .scene import Camera, Clip, Effect, Layer, Mesh, Node, Scene, Track
@@ -43,25 +43,19 @@ def convert(path: str | os.PathLike[str], info: PaintingInfo | None = None, **op
     """Painting file -> Scene, with :class:`ConvertOptions` fields as keyword arguments.
 
     Nested options may be given as dataclasses (``lift=LiftOptions(...)``) or as dicts of
-    fields (``lift={"max_layers": 3}``). Unknown names raise :class:`InputError`.
+    fields (``lift={"max_layers": 3}``, ``depth={"prior": {"far": 60}}``); the shorthands
+    ``effects="snow,birds"``, ``model=``, ``device=``, ``commercial=``, ``depth="map.png"`` and
+    ``effect_options={"snow": {"density": 2}}`` are accepted too. Unknown names and bad
+    values raise :class:`OptionError` (an :class:`InputError`) naming the dotted field.
     """
-    from .config import replace_options
-    nested = {f.name: f for f in dataclasses.fields(ConvertOptions)}
-    for key, value in list(options.items()):
-        if isinstance(value, dict) and key in nested and key != "effect_options":
-            options[key] = replace_options(getattr(DEFAULT_CONVERT_OPTIONS, key), **value)
-        elif key == "effects" and isinstance(value, str):
-            options[key] = tuple(v.strip() for v in value.split(",") if v.strip())
-        elif key == "effects":
-            options[key] = tuple(value)
-    return _convert_file(path, replace_options(DEFAULT_CONVERT_OPTIONS, **options), info)
+    return _convert_file(path, convert_options(options), info)
 
 
 __version__ = "0.1.0"
 
 __all__ = [
     # one-liner and stages
-    "convert", "convert_painting", "load_painting", "estimate_depth", "get_estimator", "read_depth_file",
+    "convert", "convert_options", "convert_painting", "load_painting", "estimate_depth", "get_estimator", "read_depth_file",
     "write_depth", "lift", "add_effects", "suggest_effects", "save_scene", "render_scene",
     # designer edits
     "load_mask", "replace_depth", "paint_depth", "mark_sky", "mark_foreground",
@@ -70,9 +64,10 @@ __all__ = [
     "Painting", "PaintingInfo", "DepthMap", "ModelInfo", "DepthEstimator", "Scene", "Layer", "Mesh", "Node",
     "Camera", "Effect", "Clip", "Track",
     # options
-    "ConvertOptions", "LoadOptions", "PriorOptions", "LiftOptions", "ExportOptions", "EFFECTS", "PROFILES",
+    "ConvertOptions", "LoadOptions", "DepthOptions", "PriorOptions", "TransformersOptions", "LiftOptions",
+    "EffectsOptions", "ExportOptions", "EFFECTS", "PROFILES",
     # errors
-    "Paint2VRError", "InputError", "ImageLoadError", "DepthFileError", "ManifestError", "ModelError",
+    "Paint2VRError", "InputError", "OptionError", "ImageLoadError", "DepthFileError", "ManifestError", "ModelError",
     "ModelNotFoundError", "UnsafeModelError", "LicenseError", "BudgetError", "ExportError", "BatchError",
     "__version__",
 ]

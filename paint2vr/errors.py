@@ -1,8 +1,8 @@
 """One exception hierarchy for the whole library.
 
 Every error paint2vr raises on purpose derives from :class:`Paint2VRError` and carries a
-``hint`` saying what to do about it. The CLI maps each class to one line and an exit code
-(see :data:`EXIT_CODES`); the Python API lets callers catch exactly what they expect.
+``hint`` saying what to do about it. The CLI maps each class to one line and its ``exit_code``;
+the Python API lets callers catch exactly what they expect.
 """
 
 from __future__ import annotations
@@ -111,3 +111,15 @@ class Interrupted(KeyboardInterrupt):
 class CodecMissingError(ExportError):
     """An encoder or decoder a file format needs (basisu for KTX2, meshoptimizer) is not installed;
     the hint names the install command."""
+
+
+class OptionError(InputError):
+    """An option with a bad value or an unknown name; names the dotted field (``lift.max_layers``),
+    what it expects and what it got."""
+
+    def __init__(self, field: str, expected: str, actual: object, *, hint: str | None = None,
+                 message: str | None = None) -> None:
+        super().__init__(message or f"{field} must be {expected}, got {actual!r}", hint=hint)
+        self.field = field
+        self.expected = expected
+        self.actual = actual

@@ -25,6 +25,7 @@ from typing import Any, BinaryIO, Iterator
 
 import numpy as np
 
+from .config import opt
 from .errors import ImageLoadError, InputError, PaintingNotFoundError
 from .io.reading import open_regular, sha256_at_most
 
@@ -35,11 +36,11 @@ log = logging.getLogger(__name__)
 class LoadOptions:
     """Options of :func:`load_painting`."""
 
-    max_pixels: int = 400_000_000
+    max_pixels: int = opt(400_000_000, ge=1)
     """Refuse images with more pixels than this before decoding them (decompression-bomb guard)."""
-    max_side: int = 8192
+    max_side: int = opt(8192, ge=1)
     """Downscale (keeping the aspect ratio) so that the longer side is at most this many pixels."""
-    max_file_bytes: int = 2_000_000_000
+    max_file_bytes: int = opt(2_000_000_000, ge=1)
     """Refuse files larger than this many bytes."""
     max_decode_bytes: int = 1_000_000_000
     """Refuse images whose decoding would need more memory than this many bytes, estimated from the header before decoding (frame size x bytes per pixel, plus the full-size copies conversion makes; JPEG after reduced-scale decoding)."""
@@ -362,7 +363,7 @@ def _srgb_profile() -> Any:
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
 
-def _colour_to_srgb(img: Any, icc: bytes | None, p: Path) -> Any:
+def _color_to_srgb(img: Any, icc: bytes | None, p: Path) -> Any:
     """An image without alpha -> 'RGB' in sRGB, through its ICC profile when it has one."""
     from PIL import ImageCms
 
@@ -397,8 +398,8 @@ def _composite_over_white(rgb: np.ndarray, alpha8: np.ndarray) -> np.ndarray:
 
 
 def _to_array(img: Any, icc: bytes | None, p: Path) -> tuple[np.ndarray, np.ndarray | None]:
-    colour, alpha = _split_alpha(img)
-    rgb = np.array(_colour_to_srgb(colour, icc, p), dtype=np.uint8)  # writable, C-contiguous
+    color, alpha = _split_alpha(img)
+    rgb = np.array(_color_to_srgb(color, icc, p), dtype=np.uint8)  # writable, C-contiguous
     if alpha is None:
         return rgb, None
     a8 = np.asarray(alpha, dtype=np.uint8)
@@ -486,3 +487,12 @@ def load_painting(path: str | os.PathLike[str], info: PaintingInfo | None = None
     if not base.source:
         base = dataclasses.replace(base, source=str(p))
     return Painting(rgb=rgb, info=base, sha256=digest, alpha=alpha, original_size=original)
+
+
+NAME = "load"
+"""The loading stage's name (the stage contract, ARCHITECTURE.md)."""
+
+
+def stage(path: str | os.PathLike[str], options: LoadOptions = DEFAULT_LOAD_OPTIONS) -> Painting:
+    """The stage contract's form of :func:`load_painting`: path -> Painting."""
+    return load_painting(path, None, options)

@@ -1,4 +1,10 @@
-"""convert: painting file -> Scene, the stages in order, with every option recorded."""
+"""convert: painting file -> Scene, the stages in order, with every option recorded.
+
+:class:`ConvertOptions` is the one options tree: every stage's options class is reachable
+from it (``options.depth.prior.far``, ``options.lift.max_layers``, ``options.effects.snow``,
+``options.export.profile``). :func:`convert_options` is the one way a mapping (the Python
+API's keywords, a manifest row's options, a config file, the command line) becomes it.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +12,20 @@ import dataclasses
 import logging
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
-from .config import options_to_dict
-from .depth import DepthMap, get_estimator, read_depth_file
+from .config import coerce_options, opt, options_to_dict
+from .depth import DepthMap
+from .depth import stage as depth_stage
+from .depth.stage import DEFAULT_DEPTH_OPTIONS, DepthOptions
 from .edit import Edits, apply_depth_edits, apply_scene_edits, edits_sha256, read_edits
-from .effects import add_effects, suggest_effects
-from .lift import DEFAULT_LIFT_OPTIONS, LiftOptions, lift
+from .effects import stage as effects_stage
+from .effects.stage import DEFAULT_EFFECTS_OPTIONS, EffectsOptions
+from .export import DEFAULT_EXPORT_OPTIONS, ExportOptions
+from .lift import DEFAULT_LIFT_OPTIONS, LiftOptions
+from .lift import stage as lift_stage
 from .painting import DEFAULT_LOAD_OPTIONS, LoadOptions, Painting, PaintingInfo, load_painting
 from .scene import Scene
 
@@ -23,44 +34,100 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class ConvertOptions:
-    """Options of :func:`convert`: which depth, which effects, and the nested stage options."""
+    """Every option of a conversion, stage by stage (one frozen dataclass per stage)."""
 
-    model: str = "prior"
-    """Depth model: 'prior' (built in, no weights), a registry name (see 'paint2vr models list') or a local folder."""
-    depth: str | None = None
-    """Use this depth map (16-bit PNG or .npy, as written by 'paint2vr depth') instead of estimating one."""
+    seed: int = opt(0, ge=-(2 ** 63) + 1, le=2 ** 63 - 1)
+    """Seed of every random choice; the same inputs, options and seed give identical bytes."""
     edits: str | None = None
     """A designer's edits file (JSON, written by 'paint2vr studio'; docs/studio.md) applied to depth and layers."""
-    effects: tuple[str, ...] = ()
-    """Effects to add, for example snow,birds; 'auto' picks them from the painting."""
-    seed: int = 0
-    """Seed of every random choice; the same inputs, options and seed give identical bytes."""
-    commercial: bool = False
-    """The run is commercial: refuse depth models whose licence forbids commercial use."""
-    device: str = "auto"
-    """Device for learned depth models: auto, cpu, cuda or mps."""
     load: LoadOptions = DEFAULT_LOAD_OPTIONS
     """Image loading limits."""
+    depth: DepthOptions = DEFAULT_DEPTH_OPTIONS
+    """Where depth comes from: a depth file, the built-in prior or a learned model."""
     lift: LiftOptions = DEFAULT_LIFT_OPTIONS
     """Layering, filling and meshing."""
-    effect_options: dict[str, Any] = field(default_factory=dict)
-    """Per-effect options, {effect name: options dataclass or dict of fields}."""
+    effects: EffectsOptions = DEFAULT_EFFECTS_OPTIONS
+    """Which effects, and each effect's options."""
+    export: ExportOptions = DEFAULT_EXPORT_OPTIONS
+    """How the scene is written (used by the CLI, batch and save_scene)."""
 
 
 DEFAULT_CONVERT_OPTIONS = ConvertOptions()
 
+SHORTHANDS = {"model": ("depth", "model"), "commercial": ("depth", "commercial"),
+              "device": ("depth", "transformers", "device")}
+"""Flat keys accepted for the most used nested fields (the public API's keywords since 0.1):
+``model``, ``commercial``, ``device``; ``depth`` given as a path means ``depth.file``;
+``effects`` given as names ('snow,birds' or a list) means ``effects.names``; and
+``effect_options`` ({effect: options}) fills ``effects.<effect>``."""
+
+
+def _nested(out: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any]:
+    for key in path:
+        value = out.get(key)
+        if not isinstance(value, dict):
+            value = {} if value is None else (options_to_dict(value) if hasattr(value, "__dataclass_fields__")
+                                               else value)
+            if not isinstance(value, dict):
+                return out  # a bad value: coerce_options names it
+            out[key] = value
+        out = value
+    return out
+
+
+def expand_shorthands(data: Mapping[str, Any]) -> dict[str, Any]:
+    """``data`` with the :data:`SHORTHANDS` written as nested keys."""
+    out: dict[str, Any] = {}
+    later: list[tuple[tuple[str, ...], Any]] = []
+    for key, value in data.items():
+        if key in SHORTHANDS:
+            later.append((SHORTHANDS[key], value))
+        elif key == "depth" and (value is None or isinstance(value, (str, os.PathLike))):
+            later.append((("depth", "file"), value))
+        elif key == "effects" and isinstance(value, (str, list, tuple)):
+            later.append((("effects", "names"), value))
+        elif key == "effect_options" and isinstance(value, Mapping):
+            later += [(("effects", str(name)), opts) for name, opts in value.items()]
+        else:
+            out[key] = dict(value) if isinstance(value, Mapping) else value
+    for path, value in later:
+        _nested(out, path[:-1])[path[-1]] = value
+    return out
+
+
+def convert_options(data: Mapping[str, Any] | ConvertOptions | None = None,
+                    base: ConvertOptions = DEFAULT_CONVERT_OPTIONS, *, strict: bool = False) -> ConvertOptions:
+    """The options tree from a mapping of its fields (nested mappings or options instances,
+    plus the :data:`SHORTHANDS`) applied on ``base``, checked.
+
+    ``strict`` (manifests' JSON): values must already have their types (no text read as a
+    number or a flag).
+
+    Raises:
+        OptionError: an unknown key or a bad value, naming the dotted field (``lift.max_layers``),
+        what it expects and what it got.
+    """
+    if isinstance(data, ConvertOptions):
+        return coerce_options(ConvertOptions, data)
+    return coerce_options(ConvertOptions, expand_shorthands(data or {}), "", base, strict=strict)
+
+
 StageTimer = Callable[[str, float], None]
 
 
+@dataclass
+class _Run:
+    """What the stages hand on: the painting, then its depth, then the scene."""
+
+    painting: Painting
+    depth: DepthMap | None = None
+    scene: Scene | None = None
+    edits: Edits | None = None
+
+
 def estimate_or_read_depth(painting: Painting, options: ConvertOptions) -> DepthMap:
-    """The depth map for ``painting``: from ``options.depth`` or the chosen estimator, with
-    ``options.edits`` applied."""
-    if options.depth:
-        depth = read_depth_file(options.depth, painting.rgb.shape[:2])
-    else:
-        estimator = get_estimator(options.model, device=options.device, commercial=options.commercial)
-        depth = estimator.estimate([painting.rgb])[0]
-    return edit_depth(painting, depth, options)
+    """The depth map for ``painting`` (the depth stage), with ``options.edits`` applied."""
+    return edit_depth(painting, depth_stage.stage(painting, options.depth), options)
 
 
 def load_edits(options: ConvertOptions) -> Edits | None:
@@ -78,49 +145,54 @@ def edit_depth(painting: Painting, depth: DepthMap, options: ConvertOptions) -> 
     return dataclasses.replace(edited, extras={**edited.extras, "edited": True})
 
 
-def _record_edits(scene: Scene, options: ConvertOptions) -> Edits | None:
-    edits = load_edits(options)
-    if edits is not None:
-        scene.provenance["edits"] = {"file": Path(options.edits).name, "sha256": edits_sha256(options.edits)}
-        apply_scene_edits(scene, edits)
-    return edits
+def _depth(run: _Run, o: ConvertOptions) -> None:
+    run.depth = edit_depth(run.painting, run.depth, o) if run.depth is not None else \
+        estimate_or_read_depth(run.painting, o)
+
+
+def _lift(run: _Run, o: ConvertOptions) -> None:
+    run.scene = lift_stage.stage(lift_stage.LiftInput(run.painting, run.depth), o.lift)
+    prov = run.scene.provenance
+    prov["sha256"] = run.painting.sha256
+    prov["depth_model"] = options_to_dict(run.depth.model)
+    prov["depth_source"] = "file" if o.depth.file else "estimate"
+    prov["options"] = options_to_dict(o)  # the whole tree, recorded once, here
+    prov["seed"] = o.seed
+    run.edits = load_edits(o)
+    if run.edits is not None:
+        prov["edits"] = {"file": Path(o.edits).name, "sha256": edits_sha256(o.edits)}
+        apply_scene_edits(run.scene, run.edits)
+
+
+def _effects(run: _Run, o: ConvertOptions) -> None:
+    effects = o.effects
+    if run.edits is not None and run.edits.effects is not None:  # the designer's choice wins
+        chosen = {"names": list(run.edits.effects), **{k: v for k, v in run.edits.effects.items() if v}}
+        effects = coerce_options(EffectsOptions, chosen, "edits.effects")
+    run.scene = effects_stage.stage(run.scene, effects, seed=o.seed, painting=run.painting, depth=run.depth)
+
+
+PIPELINE: tuple[tuple[str, Callable[[_Run, ConvertOptions], None]], ...] = (
+    ("depth", _depth), ("lift", _lift), ("effects", _effects))
+"""The stages :func:`convert_painting` runs, in order (loading comes first in :func:`convert`)."""
 
 
 def convert_painting(painting: Painting, options: ConvertOptions = DEFAULT_CONVERT_OPTIONS,
                      depth: DepthMap | None = None, on_stage: StageTimer | None = None) -> Scene:
     """Painting (and optionally its depth) -> Scene with layers and effects.
 
-    ``on_stage(name, seconds)`` is called after each stage, for progress and profiles.
+    ``on_stage(name, seconds)`` is called after each stage that ran, for progress and profiles.
     """
-    def timed(name: str, fn: Callable[[], Any]) -> Any:
+    options = convert_options(options)
+    run = _Run(painting, depth)
+    for name, step in PIPELINE:
+        if name == "effects" and not options.effects.names and not options.edits:
+            continue
         t0 = time.perf_counter()
-        out = fn()
-        if on_stage is not None:
+        step(run, options)
+        if on_stage is not None and not (name == "depth" and depth is not None):  # given depth: timed by its maker
             on_stage(name, time.perf_counter() - t0)
-        return out
-
-    if depth is None:
-        depth = timed("depth", lambda: estimate_or_read_depth(painting, options))
-    else:
-        depth = edit_depth(painting, depth, options)
-    scene: Scene = timed("lift", lambda: lift(painting, depth, options.lift))
-    scene.provenance["sha256"] = painting.sha256
-    scene.provenance["depth_model"] = dataclasses.asdict(depth.model)
-    scene.provenance["depth_source"] = "file" if options.depth else "estimate"
-    scene.provenance["options"] = options_to_dict(options)
-    scene.provenance["seed"] = options.seed
-    edits = _record_edits(scene, options)
-    names = list(options.effects)
-    effect_options = options.effect_options
-    if edits is not None and edits.effects is not None:  # the designer's choice wins
-        names, effect_options = list(edits.effects), {k: v for k, v in edits.effects.items() if v}
-    if names == ["auto"]:
-        names = suggest_effects(painting.rgb, depth)
-        scene.provenance["effects_suggested"] = names
-    if names:
-        scene = timed("effects", lambda: add_effects(
-            scene, names, effect_options or None, seed=options.seed))
-    return scene
+    return run.scene  # type: ignore[return-value]
 
 
 def convert(path: str | os.PathLike[str], options: ConvertOptions = DEFAULT_CONVERT_OPTIONS,

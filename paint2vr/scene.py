@@ -124,6 +124,12 @@ class Mesh:
     def is_points(self) -> bool:
         return self.faces is None
 
+    def __repr__(self) -> str:  # short: the arrays would be megabytes of text
+        tex = "" if self.texture is None else f", texture {self.texture.shape[1]}x{self.texture.shape[0]}"
+        what = "points" if self.faces is None else f"{self.triangle_count:,} triangles"
+        morph = f", {len(self.morph_targets)} morph targets" if self.morph_targets else ""
+        return f"Mesh({self.name!r}: {self.positions.shape[0]:,} vertices, {what}{tex}{morph})"
+
     @property
     def triangle_count(self) -> int:
         return 0 if self.faces is None else int(self.faces.shape[0])
@@ -153,6 +159,11 @@ class Node:
     """Default morph-target weights."""
     extras: dict[str, Any] = field(default_factory=dict)
 
+    def __repr__(self) -> str:
+        mesh = f", mesh {self.mesh.name!r}" if self.mesh is not None else ""
+        kids = f", {len(self.children)} children" if self.children else ""
+        return f"Node({self.name!r}{mesh}{kids})"
+
 
 @dataclass(eq=False)
 class Track:
@@ -168,6 +179,9 @@ class Track:
     values: np.ndarray
     interpolation: Literal["LINEAR", "STEP", "CUBICSPLINE"] = "LINEAR"
 
+    def __repr__(self) -> str:
+        return f"Track({self.node.name!r}.{self.path}: {len(self.times)} keys, {self.interpolation})"
+
 
 @dataclass(eq=False)
 class Clip:
@@ -179,6 +193,9 @@ class Clip:
     @property
     def duration(self) -> float:
         return max((float(t.times[-1]) for t in self.tracks if len(t.times)), default=0.0)
+
+    def __repr__(self) -> str:
+        return f"Clip({self.name!r}: {len(self.tracks)} tracks, {self.duration:g} s)"
 
 
 @dataclass(eq=False)
@@ -201,6 +218,10 @@ class Layer:
     kind: Literal["layer", "sky", "ground"] = "layer"
     points: Mesh | None = None
 
+    def __repr__(self) -> str:
+        near, far = self.depth_range
+        return f"Layer({self.name!r}, {self.kind}, {near:g}-{far:g} m, {self.node!r})"
+
 
 @dataclass(eq=False)
 class Effect:
@@ -210,6 +231,11 @@ class Effect:
     nodes: list[Node] = field(default_factory=list)
     clips: list[Clip] = field(default_factory=list)
     options: dict[str, Any] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        tracks = sum(len(c.tracks) for c in self.clips)
+        return (f"Effect({self.name!r}: {len(self.nodes)} nodes, {len(self.clips)} clips, "
+                f"{tracks} tracks)")
 
 
 @dataclass(eq=False)

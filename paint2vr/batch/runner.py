@@ -145,8 +145,8 @@ class BatchJob:
         self.out = Path(out)
         self.options = options
         self.on_progress = on_progress
-        if getattr(convert_options, "depth", None):
-            raise InputError("ConvertOptions.depth names one depth file; a batch cannot share it",
+        if convert_options.depth.file:
+            raise InputError("ConvertOptions.depth.file names one depth file; a batch cannot share it",
                              hint="leave --depth out of batch runs")
         self.convert_options = convert_options
         self.export_options = export_options
@@ -305,8 +305,8 @@ class BatchJob:
 def _default_options(convert_options: Any = None, export_options: Any = None) -> tuple[Any, Any]:
     """The given options, with the library's defaults where None."""
     from ..export import DEFAULT_EXPORT_OPTIONS
-    from ..pipeline import DEFAULT_CONVERT_OPTIONS
-    return (DEFAULT_CONVERT_OPTIONS if convert_options is None else convert_options,
+    from ..pipeline import convert_options as tree
+    return (tree(convert_options),
             DEFAULT_EXPORT_OPTIONS if export_options is None else export_options)
 
 
@@ -391,8 +391,9 @@ def _with_depth(tasks: Iterator[Task | ItemResult], job: BatchJob, estimator: An
 
 def get_batch_estimator(convert_options: Any, batch_size: int) -> Any:
     from ..depth import get_estimator
-    return get_estimator(convert_options.model, device=convert_options.device, batch_size=batch_size,
-                         commercial=convert_options.commercial)
+    d = convert_options.depth
+    return get_estimator(d.model, batch_size=batch_size, commercial=d.commercial, options=d.transformers,
+                         prior=d.prior)
 
 
 def run_local(manifest: str | os.PathLike[str], out: str | os.PathLike[str],
@@ -418,7 +419,7 @@ def run_local(manifest: str | os.PathLike[str], out: str | os.PathLike[str],
         job = BatchJob(manifest, out, options, convert_options, export_options, on_progress, scene_fn)
         workers = 1 if options.inline else (options.workers or os.cpu_count() or 1)
         depth_main = options.depth_in == "main" or (options.depth_in == "auto" and (
-            estimator is not None or convert_options.model != "prior"))
+            estimator is not None or convert_options.depth.model != "prior"))
         try:
             tasks: Iterator[Task | ItemResult] = job.tasks()
             if depth_main:

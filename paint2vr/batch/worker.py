@@ -242,10 +242,10 @@ def _write(config: WorkerConfig, rel: str, scene: Any, stages: dict[str, float])
 
 
 def _write_files(config: WorkerConfig, target: Path, scene: Any, stages: dict[str, float]) -> tuple[str, int]:
-    from ..export import export_bytes
+    from ..export import export_bytes_and_record
     from ..export.files import write_atomic
     t0 = time.perf_counter()
-    data = export_bytes(scene, config.export_options)
+    data, record = export_bytes_and_record(scene, config.export_options)
     stages["export"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     shard = target.parent
@@ -253,11 +253,7 @@ def _write_files(config: WorkerConfig, target: Path, scene: Any, stages: dict[st
     if shard.is_symlink():
         raise Paint2VRError(f"{shard} is a symlink; refusing to write through it")
     write_atomic(target, data)
-    if getattr(config.export_options, "sidecar", False):
-        from ..config import options_to_dict as _otd
-        from ..export.provenance import provenance_record
-        record = provenance_record(scene)
-        record["export"] = _otd(config.export_options)
+    if getattr(config.export_options, "sidecar", False):  # the very record the GLB holds
         side = target.with_name(target.stem + ".provenance.json")
         write_atomic(side, (json.dumps(record, indent=2, sort_keys=True) + "\n").encode())
     stages["write"] = time.perf_counter() - t0
@@ -322,7 +318,7 @@ def run_item(task: Task, config: WorkerConfig | None = None) -> ItemResult:
         res.attempts = getattr(exc, "p2v_attempts", res.attempts)
         res.error = f"cannot read {item.location!r}: {exc.strerror or exc} (after {res.attempts} attempt(s))"
     except MemoryError:
-        res.error = "out of memory (lower --max-side or --triangle-budget)"
+        res.error = "out of memory (lower --max-side or --max-triangles)"
     except Exception as exc:  # a bug or an unexpected library error: keep going, keep the trace
         log.error("item %s: internal error\n%s", item.id, traceback.format_exc())
         res.error = f"internal error: {type(exc).__name__}: {exc}"

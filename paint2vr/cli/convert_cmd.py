@@ -3,36 +3,37 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import time
 from pathlib import Path
 
 from ..export import ExportOptions, save_scene
 from ..io.atomic import check_target, write_failed
-from ..lift import LiftOptions
-from ..painting import LoadOptions, PaintingInfo
-from ..pipeline import ConvertOptions
+from ..painting import PaintingInfo
+from ..pipeline import DEFAULT_CONVERT_OPTIONS, ConvertOptions
 from ..scene import Scene
-from .options import add_options, options_from_args
+from .options import add_tree_options, read_config, tree_changes
 
 
 def add_convert_options(p: argparse.ArgumentParser) -> None:
-    """Flags shared by convert and batch, all generated from the options dataclasses."""
-    add_options(p, ConvertOptions, exclude=("effect_options",), title="depth and effects")
+    """Flags shared by convert and batch, all generated from the options tree (ConvertOptions)."""
+    p.add_argument("--config", metavar="FILE", help="options file (.toml or .json) holding the options tree, "
+                   "e.g. [lift] max_layers = 4; flags given here override it (docs/guide.md)")
+    add_tree_options(p, ConvertOptions)
     p.add_argument("--effect-opt", action="append", default=[], metavar="EFFECT.FIELD=VALUE",
-                   help="per-effect option, repeatable, for example snow.density=2 (see docs/effects.md)")
-    add_options(p, LiftOptions, title="lifting (layers, filling, meshes)")
-    add_options(p, ExportOptions, title="export")
-    add_options(p, LoadOptions, title="image loading limits")
+                   help="per-effect option, repeatable, for example snow.density=2; the effect must be in "
+                        "--effects (or --effects auto). 'paint2vr effects list' shows every option")
 
 
 def convert_options_from_args(args: argparse.Namespace) -> tuple[ConvertOptions, ExportOptions]:
-    from ..effects import parse_effect_options
-    opts = options_from_args(args, ConvertOptions)
-    opts = dataclasses.replace(
-        opts, lift=options_from_args(args, LiftOptions), load=options_from_args(args, LoadOptions),
-        effect_options=parse_effect_options(getattr(args, "effect_opt", []) or []))
-    return opts, options_from_args(args, ExportOptions)
+    """The options tree: the --config file, then the flags typed, through the one coercion."""
+    from ..effects.registry import effect_option_items
+    from ..pipeline import convert_options
+    base = convert_options(read_config(args.config)) if getattr(args, "config", None) else DEFAULT_CONVERT_OPTIONS
+    changes = tree_changes(args)
+    for name, fields in effect_option_items(getattr(args, "effect_opt", []) or []).items():
+        changes.setdefault("effects", {}).setdefault(name, {}).update(fields)
+    opts = convert_options(changes, base)
+    return opts, opts.export
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -66,6 +67,9 @@ def run(args: argparse.Namespace) -> int:
         raise write_failed(out, exc) from None
     check_target(out)  # before the work: a directory named x.glb, a name too long, an immutable file
     scene = convert(args.painting, options, info)
+    if options.effects.auto:
+        why = scene.provenance.get("effects_auto", {})
+        print("effects auto: " + ("; ".join(f"{n} ({r})" for n, r in why.items()) or "none suits this painting"))
     save_scene(scene, out, export_options)
     print(f"{summary(out, scene, export_options)}  {time.perf_counter() - t0:.2f} s")
     return 0

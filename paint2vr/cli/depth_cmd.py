@@ -6,9 +6,8 @@ import argparse
 import time
 from pathlib import Path
 
-from ..painting import LoadOptions
 from ..pipeline import ConvertOptions
-from .options import add_options, options_from_args
+from .options import add_tree_options, tree_changes
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,19 +18,19 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "'paint2vr convert --depth FILE'.")
     p.add_argument("painting", help="the painting image")
     p.add_argument("-o", "--output", required=True, help="output depth file: .png (16-bit) or .npy (metres)")
-    add_options(p, ConvertOptions, exclude=("depth", "effects", "seed", "effect_options"), title="depth model")
-    add_options(p, LoadOptions, title="image loading limits")
+    add_tree_options(p, ConvertOptions, exclude=("seed", "lift", "effects", "export", "depth.file", "depth.read"))
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..depth import write_depth
     from ..painting import load_painting
-    from ..pipeline import estimate_or_read_depth
+    from ..depth import stage as depth_stage
+    from ..pipeline import convert_options
     t0 = time.perf_counter()
-    options = options_from_args(args, ConvertOptions)
-    painting = load_painting(args.painting, options=options_from_args(args, LoadOptions))
-    depth = estimate_or_read_depth(painting, options)
+    options = convert_options(tree_changes(args))
+    painting = load_painting(args.painting, options=options.load)
+    depth = depth_stage.stage(painting, options.depth)
     out = write_depth(depth, Path(args.output))
     land = depth.depth[~depth.sky] if (~depth.sky).any() else depth.depth
     print(f"{out}  {depth.shape[1]}x{depth.shape[0]}  land {float(land.min()):.2f}-{float(land.max()):.2f} m  "

@@ -11,7 +11,8 @@ from typing import Sequence
 
 from ..errors import Paint2VRError
 
-COMMANDS = ("convert", "depth", "models", "inspect", "view", "viewer", "studio", "preview", "batch", "bench")
+COMMANDS = ("convert", "depth", "effects", "models", "inspect", "view", "viewer", "studio", "preview", "batch",
+            "bench")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -65,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MemoryError:
         if args.debug:
             raise
-        print("paint2vr: error: out of memory (lower --max-side or --triangle-budget)", file=sys.stderr)
+        print("paint2vr: error: out of memory (lower --max-side or --max-triangles)", file=sys.stderr)
         return 1
 
 

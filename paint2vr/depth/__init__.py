@@ -7,6 +7,7 @@ when a learned model is asked for.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from pathlib import Path
@@ -15,7 +16,8 @@ import numpy as np
 
 from ..errors import InputError, LicenseError, ModelNotFoundError
 from ..painting import Painting
-from .base import DepthEstimator, DepthMap, ModelInfo
+from .base import CameraHints, DepthEstimator, DepthMap, ModelInfo
+from .model_options import DEFAULT_TRANSFORMERS_OPTIONS, TransformersOptions, check_model_options
 from .files import DEFAULT_READ_DEPTH_OPTIONS, ReadDepthOptions, read_depth_file, write_depth
 from .prior import DEFAULT_PRIOR_OPTIONS, PriorEstimator, PriorOptions, detect_sky
 from .registry import ModelEntry, check_license, get_entry, load_registry, local_folder, pull
@@ -25,11 +27,14 @@ log = logging.getLogger(__name__)
 __all__ = ["DepthEstimator", "DepthMap", "ModelInfo", "PriorEstimator", "PriorOptions",
            "DEFAULT_PRIOR_OPTIONS", "get_estimator", "estimate_depth", "read_depth_file", "write_depth",
            "ReadDepthOptions", "DEFAULT_READ_DEPTH_OPTIONS", "detect_sky", "load_registry", "pull",
-           "ModelEntry", "get_entry"]
+           "ModelEntry", "get_entry", "TransformersOptions", "DEFAULT_TRANSFORMERS_OPTIONS", "CameraHints",
+           "DepthOptions", "DEFAULT_DEPTH_OPTIONS"]
 
 
-def get_estimator(name_or_path: str | os.PathLike[str] | None = None, *, device: str = "auto",
-                  batch_size: int = 4, commercial: bool = False) -> DepthEstimator:
+def get_estimator(name_or_path: str | os.PathLike[str] | None = None, *, device: str | None = None,
+                  batch_size: int | None = None, commercial: bool = False,
+                  options: TransformersOptions = DEFAULT_TRANSFORMERS_OPTIONS,
+                  prior: PriorOptions = DEFAULT_PRIOR_OPTIONS) -> DepthEstimator:
     """The estimator for a name.
 
     - None or 'prior': the built-in :class:`PriorEstimator` (no weights).
@@ -38,21 +43,28 @@ def get_estimator(name_or_path: str | os.PathLike[str] | None = None, *, device:
     - an existing folder: that transformers checkpoint (safetensors only).
     - 'org/name': a hub id not in the registry (licence unknown: refused in commercial runs).
 
+    ``options`` are the learned model's (``device``/``batch_size``, when given, replace theirs;
+    a registry entry's input size and kind fill those left unset); ``prior`` the built-in's.
+    Options are checked before anything is loaded.
+
     Raises:
-        LicenseError: ``commercial`` and the model's licence forbids or does not state it.
-        ModelNotFoundError, UnsafeModelError: see :mod:`.transformers_backend`.
+        OptionError: a bad option. LicenseError: ``commercial`` and the model's licence
+        forbids or does not state it. ModelNotFoundError, UnsafeModelError: see
+        :mod:`.transformers_backend`.
     """
     if name_or_path is None or str(name_or_path) in ("", "prior"):
-        return PriorEstimator()
+        return PriorEstimator(prior)
     name = str(name_or_path)
-    from .transformers_backend import TransformersEstimator, TransformersOptions
-    opts = TransformersOptions(device=device, batch_size=batch_size)
+    changes = {k: v for k, v in (("device", device), ("batch_size", batch_size)) if v is not None}
+    opts = dataclasses.replace(options, **changes) if changes else options
+    check_model_options(opts)
     registry = load_registry()
+    from .transformers_backend import TransformersEstimator
     if name in registry:
         e = registry[name]
         check_license(e, commercial)
         info = ModelInfo(name=e.name, revision=e.revision, license=e.license, commercial=e.commercial_use)
-        opts = TransformersOptions(device=device, batch_size=batch_size, input_size=e.input_size, kind=e.kind)
+        opts = dataclasses.replace(opts, input_size=opts.input_size or e.input_size, kind=opts.kind or e.kind)
         folder = local_folder(name)
         src = str(folder) if folder is not None else e.hub_id
         return TransformersEstimator(src, revision=e.revision, info=info, options=opts, pull_name=name)
@@ -79,3 +91,6 @@ def estimate_depth(painting: Painting | np.ndarray, estimator: DepthEstimator | 
         raise InputError(f"estimate_depth needs a Painting or an (H, W, 3) uint8 array, got {type(painting).__name__}")
     est = estimator if estimator is not None else PriorEstimator()
     return est.estimate([rgb])[0]
+
+
+from .stage import DEFAULT_DEPTH_OPTIONS, DepthOptions  # noqa: E402  (the stage uses get_estimator)

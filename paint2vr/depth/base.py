@@ -14,6 +14,31 @@ import numpy as np
 from ..errors import InputError
 
 
+DEFAULT_NEAR = 1.5
+"""Nearest depth (metres) of land in a relative depth map: the ground at the bottom edge."""
+DEFAULT_FAR = 80.0
+"""Farthest depth (metres) of land in a relative depth map; the sky lies beyond."""
+DEFAULT_SKY_DEPTH = 200.0
+"""Depth (metres) given to sky pixels when nothing says otherwise."""
+
+CAMERA_HINT_KEYS = ("fov_deg", "eye_height", "horizon_row")
+"""``DepthMap.extras`` keys an estimator writes when it knows them, read by :meth:`DepthMap.camera_hints`
+(and so by lift): the field of view across the longer side (degrees), the eye height above the
+ground (metres) and the horizon's row (pixels from the top, at the map's resolution)."""
+
+
+@dataclass(frozen=True)
+class CameraHints:
+    """What a depth estimator knows of the camera that saw the painting (None: it does not know)."""
+
+    fov_deg: float | None = None
+    """Field of view across the painting's longer side, in degrees."""
+    eye_height: float | None = None
+    """Eye height above the ground, in metres."""
+    horizon_row: float | None = None
+    """Row (pixels from the top, full resolution) of the horizon, the eye's level."""
+
+
 @dataclass(frozen=True)
 class ModelInfo:
     """What produced a depth map; recorded in provenance."""
@@ -57,9 +82,17 @@ class DepthMap:
     confidence: np.ndarray | None = None
     edges: np.ndarray | None = None
     extras: dict = field(default_factory=dict)
+    """Estimator-specific facts; the camera hints under :data:`CAMERA_HINT_KEYS`."""
 
     def __post_init__(self) -> None:
         _check_arrays(self.depth, self.sky, self.confidence, self.edges, values=True)
+
+    def camera_hints(self) -> CameraHints:
+        """The camera hints the estimator wrote into ``extras`` (:data:`CAMERA_HINT_KEYS`)."""
+        def num(key: str) -> float | None:
+            v = self.extras.get(key)
+            return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) else None
+        return CameraHints(*(num(k) for k in CAMERA_HINT_KEYS))
 
     @classmethod
     def lazy(cls, shape: tuple[int, int], make: Callable[[str], Mapping[str, np.ndarray | None]],

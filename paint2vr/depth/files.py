@@ -35,9 +35,10 @@ from typing import Literal
 import cv2
 import numpy as np
 
+from ..config import check_options, opt
 from ..errors import DepthFileError, DepthFileNotFoundError, InputError
 from ..io.atomic import write_atomic
-from .base import DepthMap, ModelInfo
+from .base import DEFAULT_FAR, DEFAULT_NEAR, DEFAULT_SKY_DEPTH, DepthMap, ModelInfo
 
 log = logging.getLogger(__name__)
 
@@ -50,17 +51,17 @@ _CODES = 65534
 class ReadDepthOptions:
     """Options of :func:`read_depth_file`."""
 
-    near: float = 1.5
+    near: float = opt(DEFAULT_NEAR, gt=0.0)
     """Nearest depth (metres) a relative map (plain PNG) is stretched to."""
-    far: float = 100.0
+    far: float = opt(DEFAULT_FAR, gt=0.0)
     """Farthest non-sky depth (metres) a relative map (plain PNG) is stretched to."""
-    sky_depth: float = 200.0
+    sky_depth: float = opt(DEFAULT_SKY_DEPTH, gt=0.0)
     """Depth given to sky pixels when the file does not say."""
     plain_png: Literal["auto", "disparity", "depth"] = "auto"
     """How a PNG without paint2vr metadata is read: 'disparity' (brighter = nearer), 'depth'
     (brighter = farther), or 'auto': disparity, unless its codes span exactly 1..65535 as
     paint2vr's own log-depth PNG does (an editor dropped the metadata): then log depth, warned."""
-    max_aspect_change: float = 0.02
+    max_aspect_change: float = opt(0.02, ge=0.0, le=1.0)
     """Largest relative aspect-ratio difference from the painting that is resized, not refused."""
 
 
@@ -82,6 +83,7 @@ def read_depth_file(path: str | os.PathLike[str], shape: tuple[int, int],
     if (not isinstance(shape, tuple) or len(shape) != 2
             or not all(isinstance(s, (int, np.integer)) and s >= 1 for s in shape)):
         raise InputError(f"shape must be (H, W) positive integers, got {shape!r}")
+    check_options(options)
     if not 0 < options.near < options.far:
         raise InputError(f"need 0 < near < far, got near={options.near}, far={options.far}")
     p = Path(path)

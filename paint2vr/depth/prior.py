@@ -35,7 +35,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..scene import DEFAULT_EYE_HEIGHT, DEFAULT_FOV_DEG, camera_for_image
-from .base import DepthMap, ModelInfo, edge_strength
+from .base import DEFAULT_FAR, DEFAULT_NEAR, DEFAULT_SKY_DEPTH, DepthMap, ModelInfo, edge_strength
 from .frames import frame_box
 from .guided import guided_filter
 from .horizon import horizon_from_sky, sky_above_horizon
@@ -54,11 +54,11 @@ _check_rgb = check_rgb  # the name other modules import
 class PriorOptions:
     """Options of the built-in prior estimator (the last four are a designer's hints)."""
 
-    near: float = 1.5
+    near: float = DEFAULT_NEAR
     """Nearest depth in metres (the ground at the bottom edge is never nearer)."""
-    far: float = 80.0
+    far: float = DEFAULT_FAR
     """Farthest depth of land, in metres; the sky lies beyond."""
-    sky_depth: float = 200.0
+    sky_depth: float = DEFAULT_SKY_DEPTH
     """Depth given to sky pixels (they are also marked in the sky mask)."""
     default_horizon: float = 0.35
     """Horizon row as a fraction of the height when neither sky nor perspective shows it."""
@@ -227,5 +227,6 @@ class PriorEstimator:
         edges = edge_strength(np.log(depth))
         conf = np.clip(conf * (1.0 - 0.5 * edges), 0, 1).astype(np.float32)
         extras["horizon_row"] = extras["horizon_row"] * h
+        extras.update(fov_deg=o.fov_deg, eye_height=o.eye_height)  # camera hints (base.CAMERA_HINT_KEYS)
         return DepthMap(depth=np.ascontiguousarray(depth), sky=np.ascontiguousarray(sky), metric=False,
                         model=self.info, confidence=conf, edges=edges, extras=extras)

@@ -3,6 +3,11 @@
 Works with any checkpoint that class loads: Depth Anything (V1/V2, relative and metric),
 DPT / MiDaS, ZoeDepth, Depth Pro, GLPN. The only module of paint2vr that imports torch.
 
+Parts: :mod:`.hub` resolves and safety-checks the checkpoint and loads it;
+:mod:`.model_options` holds the options, checked before anything loads; this module runs the
+model on its device (plans, streams, batches) and builds the DepthMaps from the fit of
+:mod:`.fit` / :mod:`.device_fit`.
+
 Safety: weights are loaded with ``use_safetensors=True`` and ``trust_remote_code=False``; a
 folder holding only pickled weights (``pytorch_model.bin``, ``.pt``, ``.ckpt``, ``.pth``) is
 refused with :class:`UnsafeModelError` because unpickling runs arbitrary code.
@@ -51,24 +56,22 @@ same steps, one painting at a time, and returns eager maps.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import math
 import os
-import socket
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Sequence
 
 import cv2
 import numpy as np
 
-from ..errors import InputError, ModelError, ModelNotFoundError, UnsafeModelError
-from . import model_checks
+from ..errors import InputError
 from .base import DepthMap, ModelInfo, edge_strength
+from .hub import PICKLE_SUFFIXES, check_folder, load_checkpoint, read_model_json  # noqa: F401  (re-exported)
+from .model_options import DEFAULT_TRANSFORMERS_OPTIONS, TransformersOptions, check_model_options
 from .prior import PriorEstimator, _check_rgb
 from .device_fit import _SWEEPS, _upload, fit_depth_device, fit_depth_torch, top_connected_torch
 from .fit import (_LAZY_NAMES, DepthFit, LazyMaps, RangeHint, _fit_factors, _prior_sky, _provably_valid, apply_fit,
@@ -76,73 +79,12 @@ from .fit import (_LAZY_NAMES, DepthFit, LazyMaps, RangeHint, _fit_factors, _pri
 
 log = logging.getLogger(__name__)
 
-PICKLE_SUFFIXES = (".bin", ".pt", ".ckpt", ".pth", ".pkl")
 _LOOKAHEAD = 2
 """Batches whose host preparation (pinning, small prior) is queued ahead of the device."""
 _IN_FLIGHT = 1
 """Batches enqueued on the device beyond the one whose results are being collected."""
 
 
-@dataclass(frozen=True)
-class TransformersOptions:
-    """Options of :class:`TransformersEstimator`."""
-
-    device: str = "auto"
-    """'auto' (cuda, then mps, then cpu), 'cpu', 'cuda', 'cuda:N' or 'mps'."""
-    batch_size: int = 4
-    """Paintings per forward pass (paintings of the same padded size are batched together)."""
-    fp16: bool = True
-    """Half precision on CUDA (ignored on CPU and MPS)."""
-    input_size: int | None = None
-    """Short side the model sees; None: from the registry or the model's preprocessor."""
-    max_aspect: float = 4.0
-    """Cap the long side at this many times the input size."""
-    kind: str | None = None
-    """'relative' or 'metric'; None: from the registry or the model's config."""
-    prior_side: int = 0
-    """Long side (px) of a small prior run giving the depth range and a sky hint (128 is a good
-    size; it costs ~15 ms of CPU per painting, 4x below an H100's model throughput); 0: the
-    prior's default near/far and no sky hint (no prior work per painting)."""
-    fit_side: int = 192
-    """Long side (px, about) of the map the sky and the metric fit are computed on."""
-    pinned_outputs: bool = False
-    """CUDA: the DepthMaps' model-resolution crops stay in the page-locked batch buffer they
-    were copied into (no host copy; but a batch's buffer stays page-locked, in torch's host
-    cache, for as long as any of its maps is still lazy)."""
-    host_threads: int = 0
-    """Threads for per-painting host work (pinning, small prior, fits, building DepthMaps);
-    0: up to 8, one per CPU core."""
-
-
-DEFAULT_TRANSFORMERS_OPTIONS = TransformersOptions()
-
-
-def _offline() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
-
-
-def _hub_reachable(timeout: float = 1.5) -> bool:
-    try:
-        with socket.create_connection(("huggingface.co", 443), timeout=timeout):
-            return True
-    except OSError:
-        return False
-
-
-def check_folder(folder: Path) -> None:
-    """Refuse folders without config or with pickled weights only."""
-    if not (folder / "config.json").is_file():
-        raise ModelNotFoundError(f"{folder}: no config.json, not a transformers model folder",
-                                 hint="give a folder made by save_pretrained or 'paint2vr models pull NAME'")
-    files = [p for p in folder.rglob("*") if p.is_file()]
-    if not any(p.suffix == ".safetensors" for p in files):
-        pickled = [p.name for p in files if p.suffix in PICKLE_SUFFIXES]
-        if pickled:
-            raise UnsafeModelError(
-                f"{folder}: only pickled weights ({', '.join(sorted(pickled))}); refusing to load them",
-                hint="loading pickle files can run arbitrary code; convert the checkpoint to safetensors "
-                     "(save_pretrained(..., safe_serialization=True)) or pull the model's safetensors")
-        raise ModelNotFoundError(f"{folder}: no *.safetensors weights", hint="the folder is incomplete")
 
 
 def pick_device(device: str) -> str:
@@ -163,53 +105,12 @@ class TransformersEstimator:
 
     def __init__(self, source: str | os.PathLike[str], *, revision: str = "main", info: ModelInfo | None = None,
                  options: TransformersOptions = DEFAULT_TRANSFORMERS_OPTIONS, pull_name: str | None = None) -> None:
-        if options.batch_size < 1:
-            raise InputError(f"batch_size must be >= 1, got {options.batch_size}")
+        check_model_options(options)  # before anything is loaded
         self.options = options
-        src = str(source)
-        local = Path(src).is_dir()
-        label = pull_name or src
-        if local:
-            check_folder(Path(src))
-            model_checks.check_model_folder(Path(src))
-        try:
-            import torch
-            from transformers import AutoConfig, AutoModelForDepthEstimation
-        except ImportError as exc:  # pragma: no cover - dependency of the package
-            raise ModelError(f"transformers/torch are needed for learned depth ({exc})") from None
-        kw = dict(revision=None if local else revision, trust_remote_code=False)
-        only_local = local or _offline()
-        fetch = f"paint2vr models pull {label}" if pull_name else "paint2vr models pull NAME (or a local folder)"
-        try:
-            self.config = AutoConfig.from_pretrained(src, local_files_only=True, **kw)
-        except (OSError, ValueError) as exc:
-            if only_local or not _hub_reachable():
-                why = "HF_HUB_OFFLINE is set" if _offline() else ("not found" if local else "no network")
-                raise ModelNotFoundError(f"depth model {label!r} is not available locally ({why})",
-                                         hint=f"fetch it with '{fetch}'") from None
-            try:
-                self.config = AutoConfig.from_pretrained(src, **kw)
-            except (OSError, ValueError) as exc2:
-                raise ModelNotFoundError(f"depth model {label!r} could not be loaded ({exc2})",
-                                         hint=f"fetch it with '{fetch}'") from None
-            only_local = False
-            del exc
-        except Exception as exc:  # a config transformers cannot build (nested wrong types, unknown type)
-            raise model_checks.load_error(label, exc) from None
-        model_checks.check_config(self.config.to_dict(), label)
-        try:
-            self.model, loading = AutoModelForDepthEstimation.from_pretrained(
-                src, use_safetensors=True, local_files_only=only_local, output_loading_info=True, **kw)
-        except (OSError, ValueError, EnvironmentError) as exc:
-            raise UnsafeModelError(f"{label}: could not load safetensors weights ({exc})",
-                                   hint="only safetensors checkpoints are accepted") from None
-        except Exception as exc:  # SafetensorError, RuntimeError (shapes), ...: one line
-            raise model_checks.load_error(label, exc) from None
-        model_checks.check_loading_info(label, loading)
-        self.proc = _processor_config(src, local, revision, only_local)
-        model_checks.check_preprocessor(self.proc, label)
-        if not self.proc:
-            log.warning("%s: no preprocessor_config.json; using ImageNet mean/std", label)
+        ck = load_checkpoint(str(source), revision, pull_name)  # resolution and safety: .hub
+        self.config, self.model, self.proc = ck.config, ck.model, ck.proc
+        src, local = ck.source, ck.local
+        import torch
         self.device = pick_device(options.device)
         self.dtype = torch.float16 if (self.device.startswith("cuda") and options.fp16) else torch.float32
         self.model.to(self.device, dtype=self.dtype).eval()
@@ -221,8 +122,6 @@ class TransformersEstimator:
             self.kind = "metric"
         else:
             self.kind = "relative"
-        if self.kind not in ("relative", "metric"):
-            raise InputError(f"kind must be 'relative' or 'metric', got {self.kind!r}")
         self.multiple = int(self.proc.get("ensure_multiple_of") or self.proc.get("size_divisor")
                             or self.proc.get("size_divisibility") or self._patch_size() or 14)
         self.input_size = int(options.input_size or self._proc_size() or 518)
@@ -233,9 +132,6 @@ class TransformersEstimator:
         scale, mean, std = self._norm()
         self._norm_t = (scale, torch.from_numpy(mean).view(3, 1, 1).to(self.device),
                         torch.from_numpy(std).view(3, 1, 1).to(self.device))
-        if options.host_threads < 0 or options.fit_side < 8 or options.prior_side < 0:
-            raise InputError(f"need host_threads >= 0, fit_side >= 8, prior_side >= 0; got "
-                             f"{options.host_threads}, {options.fit_side}, {options.prior_side}")
 
     def _patch_size(self) -> int | None:
         for cfg in (self.config, getattr(self.config, "backbone_config", None)):
@@ -671,30 +567,6 @@ class _Streams:
         ev = torch.cuda.Event()
         ev.record(self.compute)
         return ev
-
-
-def _processor_config(src: str, local: bool, revision: str, only_local: bool) -> dict:
-    """The model's preprocessor_config.json as a dict (read directly: our own preprocessing
-    only needs size, mean/std and the size multiple)."""
-    try:
-        if local:
-            path = Path(src) / "preprocessor_config.json"
-        else:
-            from huggingface_hub import hf_hub_download
-            path = Path(hf_hub_download(src, "preprocessor_config.json", revision=revision,
-                                        local_files_only=only_local))
-        return json.loads(path.read_text())
-    except Exception as exc:  # any failure means "no processor config": defaults apply
-        log.debug("no preprocessor config for %s: %s", src, exc)
-        return {}
-
-
-def read_model_json(folder: Path) -> dict:
-    """config.json of a local folder (for listings)."""
-    try:
-        return json.loads((folder / "config.json").read_text())
-    except (OSError, ValueError):
-        return {}
 
 
 __all__ = ["TransformersEstimator", "TransformersOptions", "DEFAULT_TRANSFORMERS_OPTIONS", "check_folder",

@@ -17,11 +17,12 @@ from .mist import DEFAULT_MIST, MistOptions, mist
 from .rain import DEFAULT_RAIN, RainOptions, rain
 from .registry import EFFECTS, EffectOptions, add_effects, effect_seed, parse_effect_options, validate_options
 from .snow import DEFAULT_SNOW, SnowOptions, snow
-from .suggest import suggest_effects
+from .stage import DEFAULT_EFFECTS_OPTIONS, EffectsOptions
+from .suggest import suggest_effects, suggest_effects_why
 from .sway import DEFAULT_SWAY, SwayOptions, sway
 
 __all__ = [
-    "EFFECTS", "EffectOptions", "add_effects", "parse_effect_options", "validate_options", "effect_budget",
+    "EFFECTS", "EffectOptions", "EffectsOptions", "DEFAULT_EFFECTS_OPTIONS", "suggest_effects_why", "add_effects", "parse_effect_options", "validate_options", "effect_budget",
     "effect_seed", "suggest_effects", "eval_track", "scene_space", "SceneSpace",
     "snow", "SnowOptions", "DEFAULT_SNOW", "rain", "RainOptions", "DEFAULT_RAIN",
     "leaves", "petals", "LeavesOptions", "DEFAULT_LEAVES", "DEFAULT_PETALS",

@@ -12,10 +12,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..config import options_to_dict
+from ..config import check_options, opt, options_to_dict
 from ..errors import InputError
 from ..scene import Clip, Effect, Mesh, Node, Scene, Track
-from .core import check_options, rgba
+from .core import rgba
 from .space import SceneSpace, scene_space
 from .timeline import close_loop, fourier_loop, loop_times
 
@@ -26,35 +26,32 @@ log = logging.getLogger(__name__)
 class BirdsOptions:
     """Options of the birds effect."""
 
-    count: int = 7
+    count: int = opt(7, ge=1, le=32)
     """Number of birds (one node and draw call each, all sharing one mesh)."""
-    size: float = 0.7
+    size: float = opt(0.7, ge=0.05, le=10.0)
     """Wingspan in metres."""
-    speed: float = 6.0
+    speed: float = opt(6.0, ge=0.5, le=40.0)
     """Flying speed in metres per second (sets the size of the looping path)."""
-    flap_hz: float = 3.0
+    flap_hz: float = opt(3.0, ge=0.0, le=20.0)
     """Wing beats per second (rounded so that the loop holds whole beats)."""
-    color: tuple[float, float, float] = (0.12, 0.11, 0.12)
+    color: tuple[float, float, float] = opt((0.12, 0.11, 0.12), each=(0.0, 1.0))
     """Bird colour, sRGB components in [0, 1]."""
-    min_distance: float = 15.0
+    min_distance: float = opt(15.0, ge=1.0, le=1000.0)
     """Nearest view depth (metres) of the flock."""
-    max_distance: float = 60.0
+    max_distance: float = opt(60.0, ge=1.0, le=2000.0)
     """Farthest view depth (metres) of the flock (kept in front of the sky backdrop)."""
-    clearance: float = 3.0
+    clearance: float = opt(3.0, ge=0.0, le=100.0)
     """Minimum height (metres) above the land under a bird."""
-    spread: float = 3.0
+    spread: float = opt(3.0, ge=0.0, le=50.0)
     """Radius (metres) of the flock around its centre."""
-    loop_seconds: float = 8.0
+    loop_seconds: float = opt(8.0, ge=1.0, le=120.0)
     """Length of the seamless animation loop in seconds."""
-    flocks: int = 3
+    flocks: int = opt(3, ge=1, le=8)
     """Flocks the birds are split into: the first in the painting's open sky, the others all
     round the visitor (behind, beside), at headings spread round the circle."""
 
 
 DEFAULT_BIRDS = BirdsOptions()
-LIMITS = {"count": (1, 32), "size": (0.05, 10.0), "speed": (0.5, 40.0), "flap_hz": (0.0, 20.0),
-          "min_distance": (1.0, 1000.0), "max_distance": (1.0, 2000.0), "clearance": (0.0, 100.0),
-          "spread": (0.0, 50.0), "loop_seconds": (1.0, 120.0), "flocks": (1, 8)}
 MIN_ELEVATION = math.radians(6.0)
 """Flocks round the visitor fly at least this far above the eye's horizon (they read as sky)."""
 MAX_ELEVATION = math.radians(35.0)
@@ -301,7 +298,7 @@ def _flight_paths(space: SceneSpace, o: BirdsOptions, rng: np.random.Generator, 
 
 def birds(scene: Scene, options: BirdsOptions = DEFAULT_BIRDS, seed: int = 0) -> Effect:
     """Bake flocks flying in ``scene``'s sky; raises InputError if the painting shows none."""
-    check_options(options, LIMITS)
+    check_options(options)
     o = options
     if o.max_distance <= o.min_distance:
         raise InputError(f"max_distance ({o.max_distance}) must exceed min_distance ({o.min_distance})")

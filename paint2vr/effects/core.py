@@ -1,13 +1,12 @@
-"""What every effect shares besides space, timelines and particles: colours, option checks
-and the size budget of a baked effect.
+"""What every effect shares besides space, timelines and particles: colours and the size
+budget of a baked effect (options are checked by :func:`paint2vr.config.check_options`
+against the limits declared on their fields).
 
 The effect modules build on :mod:`.space` (the scene as effects see it), :mod:`.timeline`
 (looping keys) and :mod:`.particles` (baked particle groups).
 """
 
 from __future__ import annotations
-
-import dataclasses
 
 import numpy as np
 
@@ -23,23 +22,7 @@ def rgba(color: tuple[float, float, float], alpha: float = 1.0) -> tuple[float, 
     return (float(lin[0]), float(lin[1]), float(lin[2]), float(alpha))
 
 
-# -- options and budgets -----------------------------------------------------------------
-
-def check_options(options: object, limits: dict[str, tuple[float, float]]) -> None:
-    """Raise InputError for a field outside its [lo, hi] range, or a colour outside [0, 1]."""
-    for f in dataclasses.fields(options):  # type: ignore[arg-type]
-        v = getattr(options, f.name)
-        if f.name in limits:
-            lo, hi = limits[f.name]
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not (lo <= v <= hi) or v != v:
-                raise InputError(f"{type(options).__name__}.{f.name} must be within [{lo}, {hi}], got {v!r}",
-                                 hint=f"the default is {f.default!r}")
-        if f.name.endswith("color"):
-            if (not isinstance(v, tuple) or len(v) != 3
-                    or not all(isinstance(c, (int, float)) and 0.0 <= c <= 1.0 for c in v)):
-                raise InputError(f"{type(options).__name__}.{f.name} must be 3 sRGB values in [0, 1], got {v!r}",
-                                 hint="for example 1,0.9,0.8")
-
+# -- budgets -----------------------------------------------------------------
 
 def _mesh_bytes(mesh: Mesh) -> int:
     n = mesh.positions.shape[0]

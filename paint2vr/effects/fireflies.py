@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..config import options_to_dict
+from ..config import check_options, opt, options_to_dict
 from ..scene import Effect, Scene, Track
-from .core import check_options, rgba
+from .core import rgba
 from .particles import GroupMotion, ParticleSpec, bake_particles, tetra_mesh
 from .space import scene_space
 
@@ -17,25 +17,25 @@ from .space import scene_space
 class FirefliesOptions:
     """Options of the fireflies effect (and, with other defaults, of dust motes)."""
 
-    density: float = 1.0
+    density: float = opt(1.0, ge=0.01, le=20.0)
     """Number of specks relative to the default (300 fireflies, 1500 dust motes)."""
-    size: float = 0.05
+    size: float = opt(0.05, ge=0.001, le=1.0)
     """Speck size in metres."""
-    color: tuple[float, float, float] = (1.0, 0.88, 0.35)
+    color: tuple[float, float, float] = opt((1.0, 0.88, 0.35), each=(0.0, 1.0))
     """Speck colour, sRGB components in [0, 1]."""
-    wander: float = 0.8
+    wander: float = opt(0.8, ge=0.0, le=10.0)
     """Amplitude in metres of each group's looping wander."""
-    min_height: float = 0.3
+    min_height: float = opt(0.3, ge=0.0, le=50.0)
     """Lowest height of a speck above the surface, in metres."""
-    max_height: float = 2.5
+    max_height: float = opt(2.5, ge=0.0, le=100.0)
     """Highest height of a speck above the surface, in metres."""
-    max_distance: float = 25.0
+    max_distance: float = opt(25.0, ge=1.0, le=200.0)
     """How far from the viewer (metres) specks are placed."""
     blink: bool = True
     """Blink: each group switches off for a moment a few times per loop."""
-    groups: int = 6
+    groups: int = opt(6, ge=1, le=32)
     """Number of speck groups (one draw call each)."""
-    loop_seconds: float = 8.0
+    loop_seconds: float = opt(8.0, ge=1.0, le=120.0)
     """Length of the seamless animation loop in seconds."""
 
 
@@ -43,9 +43,6 @@ DEFAULT_FIREFLIES = FirefliesOptions()
 DEFAULT_DUST = FirefliesOptions(size=0.012, color=(1.0, 0.96, 0.86), wander=0.4, min_height=0.2, max_height=4.0,
                                 max_distance=12.0, blink=False, groups=4)
 BASE_COUNT = {"fireflies": 300, "dust": 1500}
-LIMITS = {"density": (0.01, 20.0), "size": (0.001, 1.0), "wander": (0.0, 10.0), "min_height": (0.0, 50.0),
-          "max_height": (0.0, 100.0), "max_distance": (1.0, 200.0), "groups": (1, 32),
-          "loop_seconds": (1.0, 120.0)}
 
 
 def _blink_track(node, loop: float, rng: np.random.Generator) -> Track:
@@ -59,7 +56,7 @@ def _blink_track(node, loop: float, rng: np.random.Generator) -> Track:
 
 
 def _bake(name: str, scene: Scene, o: FirefliesOptions, seed: int) -> Effect:
-    check_options(o, LIMITS)
+    check_options(o)
     if o.max_height < o.min_height:
         from ..errors import InputError
         raise InputError(f"max_height ({o.max_height}) must be >= min_height ({o.min_height})")

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..color import srgb_to_linear
-from ..config import options_to_dict
+from ..config import check_options, opt, options_to_dict
 from ..scene import Effect, Scene
-from .core import check_options
 from .particles import (GroupMotion, ParticleSpec, bake_particles, falls_per_loop, quad_mesh, random_rotations,
                         wind_xz)
 from .space import scene_space
@@ -19,27 +18,27 @@ from .space import scene_space
 class LeavesOptions:
     """Options of the falling-leaves effect (and, with other defaults, of petals)."""
 
-    density: float = 1.0
+    density: float = opt(1.0, ge=0.01, le=20.0)
     """Number of leaves relative to the default (1200 leaves, all round the visitor)."""
-    size: float = 0.08
+    size: float = opt(0.08, ge=0.005, le=2.0)
     """Leaf length in metres."""
-    speed: float = 0.6
+    speed: float = opt(0.6, ge=0.05, le=10.0)
     """Falling speed in metres per second."""
-    color: tuple[float, float, float] = (0.78, 0.42, 0.12)
+    color: tuple[float, float, float] = opt((0.78, 0.42, 0.12), each=(0.0, 1.0))
     """Mean leaf colour, sRGB components in [0, 1]."""
-    color_variation: float = 0.3
+    color_variation: float = opt(0.3, ge=0.0, le=1.0)
     """How much each leaf's colour varies around ``color`` (0 = all the same)."""
-    wind_speed: float = 0.8
+    wind_speed: float = opt(0.8, ge=0.0, le=30.0)
     """Wind speed in metres per second."""
-    wind_direction_deg: float = 0.0
+    wind_direction_deg: float = opt(0.0, ge=-360.0, le=360.0)
     """Direction the wind blows to: 0 = right, 90 = away from the viewer, 180 = left."""
-    flutter: float = 1.0
+    flutter: float = opt(1.0, ge=0.0, le=5.0)
     """Amplitude in metres of the leaves' looping side-to-side tumble."""
-    height: float = 8.0
+    height: float = opt(8.0, ge=1.0, le=100.0)
     """How high above the ground (metres) leaves fill the air."""
-    groups: int = 8
+    groups: int = opt(8, ge=1, le=32)
     """Number of leaf groups (one draw call each)."""
-    loop_seconds: float = 8.0
+    loop_seconds: float = opt(8.0, ge=1.0, le=120.0)
     """Length of the seamless animation loop in seconds."""
 
 
@@ -47,13 +46,10 @@ DEFAULT_LEAVES = LeavesOptions()
 DEFAULT_PETALS = LeavesOptions(size=0.04, speed=0.45, color=(0.98, 0.78, 0.84), color_variation=0.15,
                                flutter=0.8, wind_speed=0.6)
 BASE_COUNT = 1200
-LIMITS = {"density": (0.01, 20.0), "size": (0.005, 2.0), "speed": (0.05, 10.0), "color_variation": (0.0, 1.0),
-          "wind_speed": (0.0, 30.0), "wind_direction_deg": (-360.0, 360.0), "flutter": (0.0, 5.0),
-          "height": (1.0, 100.0), "groups": (1, 32), "loop_seconds": (1.0, 120.0)}
 
 
 def _bake(name: str, scene: Scene, o: LeavesOptions, seed: int) -> Effect:
-    check_options(o, LIMITS)
+    check_options(o)
     space = scene_space(scene)
     cycles = falls_per_loop(o.speed, o.loop_seconds, o.height)
     motion = GroupMotion(loop=o.loop_seconds, fall=o.speed * o.loop_seconds / cycles, cycles=cycles,

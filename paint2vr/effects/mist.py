@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..config import options_to_dict
+from ..config import check_options, opt, options_to_dict
 from ..scene import Clip, Effect, Mesh, Node, Scene, Track
-from .core import check_options, rgba
+from .core import rgba
 from .particles import wind_xz
 from .space import scene_space
 from .timeline import close_loop, loop_times
@@ -19,34 +19,31 @@ from .timeline import close_loop, loop_times
 class MistOptions:
     """Options of the mist effect."""
 
-    density: float = 1.0
+    density: float = opt(1.0, ge=0.01, le=10.0)
     """Opacity relative to the default; 2 makes the mist twice as thick (capped at opaque)."""
-    opacity: float = 0.35
+    opacity: float = opt(0.35, ge=0.0, le=1.0)
     """Peak opacity of one sheet in [0, 1], before ``density``."""
-    height: float = 1.2
+    height: float = opt(1.2, ge=0.0, le=500.0)
     """Height of the lowest sheet above the land, in metres."""
-    spacing: float = 1.5
+    spacing: float = opt(1.5, ge=0.0, le=100.0)
     """Vertical gap between sheets, in metres (raise both for low cloud)."""
-    layers: int = 3
+    layers: int = opt(3, ge=1, le=16)
     """Number of sheets (one draw call each)."""
-    color: tuple[float, float, float] = (0.9, 0.92, 0.95)
+    color: tuple[float, float, float] = opt((0.9, 0.92, 0.95), each=(0.0, 1.0))
     """Mist colour, sRGB components in [0, 1]."""
-    drift: float = 3.0
+    drift: float = opt(3.0, ge=0.0, le=100.0)
     """How far (metres) the sheets drift back and forth with the wind over a loop."""
-    wind_direction_deg: float = 0.0
+    wind_direction_deg: float = opt(0.0, ge=-360.0, le=360.0)
     """Direction of the drift: 0 = right, 90 = away from the viewer, 180 = left."""
-    patchiness: float = 0.7
+    patchiness: float = opt(0.7, ge=0.0, le=1.0)
     """How broken up the mist is, in [0, 1] (0 = even haze)."""
-    resolution: int = 48
+    resolution: int = opt(48, ge=4, le=256)
     """Vertices along each side of a sheet."""
-    loop_seconds: float = 8.0
+    loop_seconds: float = opt(8.0, ge=1.0, le=120.0)
     """Length of the seamless animation loop in seconds."""
 
 
 DEFAULT_MIST = MistOptions()
-LIMITS = {"density": (0.01, 10.0), "opacity": (0.0, 1.0), "height": (0.0, 500.0), "spacing": (0.0, 100.0),
-          "layers": (1, 16), "drift": (0.0, 100.0), "wind_direction_deg": (-360.0, 360.0),
-          "patchiness": (0.0, 1.0), "resolution": (4, 256), "loop_seconds": (1.0, 120.0)}
 
 
 def _value_noise(rng: np.random.Generator, n: int, cells: int) -> np.ndarray:
@@ -67,7 +64,7 @@ BACK_MIN = 3.0
 
 def mist(scene: Scene, options: MistOptions = DEFAULT_MIST, seed: int = 0) -> Effect:
     """Bake drifting mist sheets over ``scene``'s land."""
-    check_options(options, LIMITS)
+    check_options(options)
     o = options
     space = scene_space(scene)
     rng = np.random.default_rng(seed)

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..config import options_to_dict
+from ..config import check_options, opt, options_to_dict
 from ..scene import Effect, Scene
-from .core import check_options, rgba
+from .core import rgba
 from .particles import GroupMotion, ParticleSpec, bake_particles, falls_per_loop, quad_mesh, wind_xz
 from .space import scene_space
 
@@ -17,38 +17,35 @@ from .space import scene_space
 class RainOptions:
     """Options of the rain effect."""
 
-    density: float = 1.0
+    density: float = opt(1.0, ge=0.01, le=10.0)
     """Number of drops relative to the default (8000 drops, all round the visitor)."""
-    size: float = 0.5
+    size: float = opt(0.5, ge=0.01, le=5.0)
     """Streak length in metres (streaks far away are drawn larger so they stay visible)."""
-    speed: float = 7.0
+    speed: float = opt(7.0, ge=0.5, le=40.0)
     """Falling speed in metres per second."""
-    color: tuple[float, float, float] = (0.75, 0.8, 0.88)
+    color: tuple[float, float, float] = opt((0.75, 0.8, 0.88), each=(0.0, 1.0))
     """Streak colour, sRGB components in [0, 1]."""
-    opacity: float = 0.5
+    opacity: float = opt(0.5, ge=0.0, le=1.0)
     """Streak opacity in [0, 1]."""
-    wind_speed: float = 1.0
+    wind_speed: float = opt(1.0, ge=0.0, le=30.0)
     """Wind speed in metres per second (tilts the streaks)."""
-    wind_direction_deg: float = 0.0
+    wind_direction_deg: float = opt(0.0, ge=-360.0, le=360.0)
     """Direction the wind blows to: 0 = right, 90 = away from the viewer, 180 = left."""
-    height: float = 12.0
+    height: float = opt(12.0, ge=1.0, le=100.0)
     """How high above the ground (metres) the rain fills the air."""
-    groups: int = 12
+    groups: int = opt(12, ge=1, le=32)
     """Number of drop groups (one draw call each)."""
-    loop_seconds: float = 8.0
+    loop_seconds: float = opt(8.0, ge=1.0, le=120.0)
     """Length of the seamless animation loop in seconds."""
 
 
 DEFAULT_RAIN = RainOptions()
 BASE_COUNT = 8000
-LIMITS = {"density": (0.01, 10.0), "size": (0.01, 5.0), "speed": (0.5, 40.0), "opacity": (0.0, 1.0),
-          "wind_speed": (0.0, 30.0), "wind_direction_deg": (-360.0, 360.0), "height": (1.0, 100.0),
-          "groups": (1, 32), "loop_seconds": (1.0, 120.0)}
 
 
 def rain(scene: Scene, options: RainOptions = DEFAULT_RAIN, seed: int = 0) -> Effect:
     """Bake falling rain into ``scene``'s space (the scene itself is not changed)."""
-    check_options(options, LIMITS)
+    check_options(options)
     o = options
     space = scene_space(scene)
     cycles = falls_per_loop(o.speed, o.loop_seconds, o.height)

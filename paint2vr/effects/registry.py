@@ -3,15 +3,14 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import typing
 import zlib
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from ..config import replace_options
-from ..errors import InputError
+from ..config import check_options, coerce_options
+from ..errors import InputError, OptionError
 from ..scene import Effect, Scene
 from .birds import DEFAULT_BIRDS, BirdsOptions, birds
 from .fireflies import DEFAULT_DUST, DEFAULT_FIREFLIES, FirefliesOptions, dust, fireflies
@@ -91,11 +90,7 @@ def add_effects(scene: Scene, names: list[str], options: dict[str, Any] | None =
                              hint=f"add it to the effects list ({', '.join(names) or 'empty'})")
     for name in names:
         entry = EFFECTS[name]
-        o = opts.get(name, entry.default)
-        if isinstance(o, dict):
-            o = replace_options(entry.default, **o)
-        if not isinstance(o, entry.options_class):
-            raise InputError(f"options for {name!r} must be {entry.options_class.__name__}, got {type(o).__name__}")
+        o = effect_options(name, opts.get(name))
         effect = entry.function(scene, o, effect_seed(seed, name))
         scene.effects.append(effect)
         log.info("effect %s: %d nodes, %d tracks", name, len(effect.nodes),
@@ -106,37 +101,10 @@ def add_effects(scene: Scene, names: list[str], options: dict[str, Any] | None =
     return scene
 
 
-def _coerce(cls: type, field: str, raw: str) -> Any:
-    hint = typing.get_type_hints(cls)[field]
-    origin = typing.get_origin(hint)
-    try:
-        if hint is bool:
-            low = raw.strip().lower()
-            if low not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
-                raise ValueError(raw)
-            return low in ("1", "true", "yes", "on")
-        if hint is int:
-            return int(raw)
-        if hint is float:
-            return float(raw)
-        if origin is tuple:
-            parts = [p for p in raw.replace(";", ",").split(",") if p.strip()]
-            args = typing.get_args(hint)
-            out = tuple(float(p) if a is float else int(p) for p, a in zip(parts, args))
-            if len(parts) != len(args):
-                raise ValueError(raw)
-            return out
-        return raw
-    except ValueError:
-        raise InputError(f"{cls.__name__}.{field} expects {getattr(hint, '__name__', str(hint))}, got {raw!r}",
-                         hint="colours are written r,g,b with components in [0, 1]") from None
-
-
-def parse_effect_options(items: list[str]) -> dict[str, Any]:
-    """Parse ``['snow.density=2', 'birds.count=5']`` into ``{'snow': SnowOptions(density=2.0), ...}``
-    (each on its effect's defaults). Raises InputError on an unknown effect or field or a bad
-    value (values are range-checked by the options' limits)."""
-    changes: dict[str, dict[str, Any]] = {}
+def effect_option_items(items: list[str]) -> dict[str, dict[str, str]]:
+    """``['snow.density=2', 'birds.count=5']`` -> ``{'snow': {'density': '2'}, 'birds': {'count': '5'}}``
+    (the ``--effect-opt`` syntax; values stay text for :func:`paint2vr.config.coerce_options`)."""
+    out: dict[str, dict[str, str]] = {}
     for item in items:
         if not isinstance(item, str) or "=" not in item or "." not in item.split("=", 1)[0]:
             raise InputError(f"effect option {item!r} is not of the form effect.field=value",
@@ -146,24 +114,33 @@ def parse_effect_options(items: list[str]) -> dict[str, Any]:
         name = name.lower()
         if name not in EFFECTS:
             raise _unknown_effect(name)
-        entry = EFFECTS[name]
-        fields = {f.name for f in dataclasses.fields(entry.options_class)}
-        if field not in fields:
-            raise InputError(f"unknown option {field!r} for effect {name!r}",
-                             hint=f"{name} options are: {', '.join(sorted(fields))}")
-        changes.setdefault(name, {})[field] = _coerce(entry.options_class, field, raw.strip())
-    out: dict[str, Any] = {}
-    for name, ch in changes.items():
-        entry = EFFECTS[name]
-        o = replace_options(entry.default, **ch)
-        validate_options(name, o)
-        out[name] = o
+        out.setdefault(name, {})[field] = raw.strip()
     return out
 
 
+def effect_options(name: str, value: Any) -> Any:
+    """Options of effect ``name`` from an options instance or a mapping of field changes on its
+    defaults (the one coercion, :func:`paint2vr.config.coerce_options`)."""
+    if name not in EFFECTS:
+        raise _unknown_effect(name)
+    entry = EFFECTS[name]
+    if value is None:
+        return entry.default
+    if isinstance(value, typing.Mapping):
+        return coerce_options(entry.options_class, value, name, entry.default)
+    if not isinstance(value, entry.options_class):
+        raise OptionError(name, f"{entry.options_class.__name__} or a mapping of its fields", type(value).__name__)
+    check_options(value, name)
+    return value
+
+
+def parse_effect_options(items: list[str]) -> dict[str, Any]:
+    """Parse ``['snow.density=2', 'birds.count=5']`` into ``{'snow': SnowOptions(density=2.0), ...}``
+    (each on its effect's defaults). Raises InputError on an unknown effect or field or a bad
+    value (values are checked against the limits declared on the options' fields)."""
+    return {name: effect_options(name, changes) for name, changes in effect_option_items(items).items()}
+
+
 def validate_options(name: str, options: Any) -> None:
-    """Range-check ``options`` of effect ``name`` (what the effect itself does first)."""
-    from importlib import import_module
-    mod = import_module(EFFECTS[name].function.__module__)
-    from .core import check_options
-    check_options(options, mod.LIMITS)
+    """Check ``options`` of effect ``name`` (what the effect itself does first)."""
+    effect_options(name, options)

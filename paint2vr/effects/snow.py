@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..config import options_to_dict
+from ..config import check_options, opt, options_to_dict
 from ..scene import Effect, Scene
-from .core import check_options, rgba
+from .core import rgba
 from .particles import (GroupMotion, ParticleSpec, bake_particles, disc_mesh, falls_per_loop, soft_disc_texture,
                         wind_xz)
 from .space import scene_space
@@ -20,38 +20,35 @@ from .space import scene_space
 class SnowOptions:
     """Options of the snow effect."""
 
-    density: float = 1.0
+    density: float = opt(1.0, ge=0.01, le=10.0)
     """Number of flakes relative to the default (6000 flakes, all round the visitor); 2 doubles them."""
-    size: float = 0.03
+    size: float = opt(0.03, ge=0.001, le=1.0)
     """Flake size in metres (flakes far away are drawn larger so they stay visible)."""
-    speed: float = 0.9
+    speed: float = opt(0.9, ge=0.05, le=20.0)
     """Falling speed in metres per second."""
-    color: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    color: tuple[float, float, float] = opt((1.0, 1.0, 1.0), each=(0.0, 1.0))
     """Flake colour, sRGB components in [0, 1]."""
-    wind_speed: float = 0.5
+    wind_speed: float = opt(0.5, ge=0.0, le=30.0)
     """Wind speed in metres per second."""
-    wind_direction_deg: float = 20.0
+    wind_direction_deg: float = opt(20.0, ge=-360.0, le=360.0)
     """Direction the wind blows to: 0 = right, 90 = away from the viewer, 180 = left."""
-    flutter: float = 0.3
+    flutter: float = opt(0.3, ge=0.0, le=5.0)
     """Amplitude in metres of the flakes' looping side-to-side wander."""
-    height: float = 12.0
+    height: float = opt(12.0, ge=1.0, le=100.0)
     """How high above the ground (metres) the snow fills the air."""
-    groups: int = 12
+    groups: int = opt(12, ge=1, le=32)
     """Number of flake groups (one draw call each; more groups = finer respawn timing)."""
-    loop_seconds: float = 8.0
+    loop_seconds: float = opt(8.0, ge=1.0, le=120.0)
     """Length of the seamless animation loop in seconds."""
 
 
 DEFAULT_SNOW = SnowOptions()
 BASE_COUNT = 6000
-LIMITS = {"density": (0.01, 10.0), "size": (0.001, 1.0), "speed": (0.05, 20.0), "wind_speed": (0.0, 30.0),
-          "wind_direction_deg": (-360.0, 360.0), "flutter": (0.0, 5.0), "height": (1.0, 100.0),
-          "groups": (1, 32), "loop_seconds": (1.0, 120.0)}
 
 
 def snow(scene: Scene, options: SnowOptions = DEFAULT_SNOW, seed: int = 0) -> Effect:
     """Bake falling snow into ``scene``'s space (the scene itself is not changed)."""
-    check_options(options, LIMITS)
+    check_options(options)
     o = options
     space = scene_space(scene)
     cycles = falls_per_loop(o.speed, o.loop_seconds, o.height)

@@ -19,10 +19,35 @@ def _hsv(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return hue, sat, mx
 
 
+FOLIAGE_SHARE = 0.08
+"""Share of the land that must be foliage standing up for 'sway' to be suggested."""
+
+
+def _upright(depth_map: Any | None, step: int, shape: tuple[int, int]) -> np.ndarray:
+    """Where the land stands up (trees, not the ground, the sea or a field, which lie flat):
+    above the depth map's horizon hint, or with depth changing up the picture far slower than
+    on a ground plane seen from the eye. All True without a depth map or a horizon hint."""
+    hints = getattr(depth_map, "camera_hints", None)
+    hz = hints().horizon_row if hints is not None else None
+    if hz is None:
+        return np.ones(shape, dtype=bool)
+    hz = hz / step
+    logz = np.log(np.maximum(depth_map.depth[::step, ::step].astype(np.float64), 1e-6))
+    slope = np.abs(np.gradient(logz, axis=0)) if shape[0] > 1 else np.zeros(shape)
+    v = np.arange(shape[0])[:, None] + 0.5
+    return (v < hz) | (slope < 0.3 / np.maximum(v - hz, 1.0))
+
+
 def suggest_effects(painting_rgb: np.ndarray, depth_map: Any | None = None) -> list[str]:
+    """Effect names that suit the painting (see :func:`suggest_effects_why`)."""
+    return list(suggest_effects_why(painting_rgb, depth_map))
+
+
+def suggest_effects_why(painting_rgb: np.ndarray, depth_map: Any | None = None) -> dict[str, str]:
     """Effect names that suit the painting: 'snow' for a snowy scene (bright, low-saturation
     lower half), 'birds' where there is open sky, 'mist' for a hazy, low-contrast one,
-    'fireflies' at night, 'leaves' for autumn colours, 'sway' where foliage is painted.
+    'fireflies' at night, 'leaves' for autumn colours, 'sway' where foliage is painted;
+    each with the reason it was chosen, {name: reason}, in the registry's order.
 
     ``depth_map``: a :class:`paint2vr.depth.DepthMap` (its sky mask and depth are used), or None.
     """
@@ -47,14 +72,14 @@ def suggest_effects(painting_rgb: np.ndarray, depth_map: Any | None = None) -> l
     land = ~sky
     luma = img @ np.array([0.299, 0.587, 0.114])
     hue, sat, _ = _hsv(img)
-    out: list[str] = []
+    out: dict[str, str] = {}
 
     lower = land.copy()
     lower[: sh // 2] = False
     if lower.sum() > 0.1 * lower.size:
         snowy = (luma > 0.68) & (sat < 0.2)
         if snowy[lower].mean() > 0.35:
-            out.append("snow")
+            out["snow"] = f"{snowy[lower].mean():.0%} of the lower land is bright and colourless (snow-like)"
     if land.any():
         contrast = float(luma[land].std())
         hazy = contrast < 0.1
@@ -64,18 +89,19 @@ def suggest_effects(painting_rgb: np.ndarray, depth_map: Any | None = None) -> l
             if near.sum() > 50:
                 hazy |= (luma[far].std() < 0.5 * luma[near].std()) and luma[far].mean() > luma[near].mean()
         if hazy and float(luma.mean()) > 0.3 and "snow" not in out:  # snowfields are flat too
-            out.append("mist")
+            out["mist"] = f"low contrast (brightness spread {contrast:.2f}) or a hazy distance"
     if float(luma.mean()) < 0.2:
-        out.append("fireflies")
+        out["fireflies"] = f"a dark, night-like painting (mean brightness {float(luma.mean()):.2f})"
     if land.any() and "snow" not in out:
         autumn = (hue > 15) & (hue < 50) & (sat > 0.45) & (luma > 0.2)
         if autumn[land].mean() > 0.25:
-            out.append("leaves")
+            out["leaves"] = f"{autumn[land].mean():.0%} of the land has autumn colours"
     if sky.mean() > 0.1 and sky[: max(1, sh // 10)].mean() > 0.5:
-        out.append("birds")
+        out["birds"] = f"open sky ({sky.mean():.0%} of the painting, the top edge mostly sky)"
     detail = _box_std(luma, 2)
     veg = vegetation_score(img.reshape(-1, 3), detail.reshape(-1)).reshape(sh, sw)
-    if land.any() and (veg[land] > 0.5).mean() > 0.1:
-        out.append("sway")
+    foliage = (veg > 0.5) & _upright(depth_map, step, (sh, sw))
+    if land.any() and foliage[land].mean() > FOLIAGE_SHARE:
+        out["sway"] = f"{foliage[land].mean():.0%} of the land looks like foliage standing up (trees)"
     from .registry import EFFECTS
-    return [n for n in EFFECTS if n in out]
+    return {n: out[n] for n in EFFECTS if n in out}

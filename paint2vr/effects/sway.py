@@ -8,10 +8,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..config import options_to_dict
+from ..config import check_options, opt, options_to_dict
 from ..errors import InputError
 from ..scene import Clip, Effect, Mesh, Scene, Track
-from .core import check_options
 from .particles import wind_xz
 from .space import node_matrix
 from .timeline import close_loop, loop_times
@@ -23,31 +22,28 @@ log = logging.getLogger(__name__)
 class SwayOptions:
     """Options of the tree-and-foliage sway effect."""
 
-    amplitude: float = 0.12
+    amplitude: float = opt(0.12, ge=0.0, le=5.0)
     """How far (metres) the tops of trees move at most."""
-    period_seconds: float = 4.0
+    period_seconds: float = opt(4.0, ge=0.2, le=120.0)
     """Time of one sway back and forth (rounded to fit the loop a whole number of times)."""
-    wavelength: float = 15.0
+    wavelength: float = opt(15.0, ge=0.5, le=1000.0)
     """Length (metres) of the gusts travelling across the scene with the wind."""
-    wind_direction_deg: float = 0.0
+    wind_direction_deg: float = opt(0.0, ge=-360.0, le=360.0)
     """Direction the wind blows to: 0 = right, 90 = away from the viewer, 180 = left."""
-    min_height: float = 0.5
+    min_height: float = opt(0.5, ge=0.0, le=100.0)
     """Parts lower than this above their ground (metres) stay still (trunks, grass)."""
-    full_height: float = 5.0
+    full_height: float = opt(5.0, ge=0.01, le=200.0)
     """Height above the ground (metres) from which foliage moves the full amplitude."""
-    max_moving_vertices: int = 30000
+    max_moving_vertices: int = opt(30000, ge=1, le=10000000)
     """Most vertices (over all layers) that move; beyond it only the strongest foliage sways,
     which keeps the morph data small (3 targets x 16 bytes per moving vertex)."""
-    threshold: float = 0.35
+    threshold: float = opt(0.35, ge=0.0, le=1.0)
     """Vegetation score in [0, 1] from which a vertex sways (lower: more of the picture moves)."""
-    loop_seconds: float = 8.0
+    loop_seconds: float = opt(8.0, ge=1.0, le=120.0)
     """Length of the seamless animation loop in seconds."""
 
 
 DEFAULT_SWAY = SwayOptions()
-LIMITS = {"amplitude": (0.0, 5.0), "period_seconds": (0.2, 120.0), "wavelength": (0.5, 1000.0),
-          "wind_direction_deg": (-360.0, 360.0), "min_height": (0.0, 100.0), "full_height": (0.01, 200.0),
-          "threshold": (0.0, 1.0), "max_moving_vertices": (1, 10_000_000), "loop_seconds": (1.0, 120.0)}
 KEYS_PER_SWAY = 16
 
 
@@ -63,17 +59,36 @@ def _box_std(img: np.ndarray, r: int) -> np.ndarray:
 
 def vegetation_score(rgb: np.ndarray, detail: np.ndarray) -> np.ndarray:
     """(N, 3) sRGB in [0, 1] and (N,) local detail -> (N,) score in [0, 1] of being foliage:
-    green-ish or dark, textured (leaves are busy; walls and sky are smooth), not sky blue."""
+    a foliage hue (yellow-green through green, 40-150 degrees: not the teal of water, the
+    blue of sky or the browns and reds of clothes, hulls and stone), some colour (not grey
+    or black), and textured (leaves are busy; walls and calm water are smooth)."""
+    mx, mn = rgb.max(-1), rgb.min(-1)
+    chroma = mx - mn
     r, g, b = rgb[:, 0], rgb[:, 1], rgb[:, 2]
-    luma = 0.299 * r + 0.587 * g + 0.114 * b
-    green = np.clip((g - 0.5 * (r + b)) / 0.06 + 0.5, 0, 1)
-    dark = np.clip((0.4 - luma) / 0.15, 0, 1)
-    textured = np.clip((detail - 0.02) / 0.05, 0, 1)
-    not_blue = np.clip((g + 0.05 - b) / 0.1, 0, 1)
-    return np.maximum(green, dark) * textured * not_blue
+    d = np.maximum(chroma, 1e-9)
+    hue = np.select([mx == r, mx == g], [((g - b) / d) % 6, (b - r) / d + 2], (r - g) / d + 4) * 60.0
+    hue_ok = _ramp(hue, 40.0, 60.0) * (1.0 - _ramp(hue, 130.0, 150.0))
+    return hue_ok * _ramp(chroma, 0.02, 0.06) * _ramp(detail, 0.01, 0.04)
 
 
-def _vertex_colours(mesh: Mesh) -> tuple[np.ndarray, np.ndarray] | None:
+def vegetation_score_reference(rgb: np.ndarray, detail: np.ndarray) -> np.ndarray:
+    """Slow, obvious :func:`vegetation_score`, one pixel at a time with :mod:`colorsys`."""
+    import colorsys
+    out = np.zeros(len(rgb))
+    for i, ((r, g, b), t) in enumerate(zip(rgb, detail)):
+        h, _, _ = colorsys.rgb_to_hsv(r, g, b)
+        chroma = max(r, g, b) - min(r, g, b)
+        deg = h * 360.0
+        hue_ok = min(max((deg - 40) / 20, 0), 1) * (1 - min(max((deg - 130) / 20, 0), 1))
+        out[i] = hue_ok * min(max((chroma - 0.02) / 0.04, 0), 1) * min(max((t - 0.01) / 0.03, 0), 1)
+    return out
+
+
+def _ramp(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    return np.clip((x - lo) / (hi - lo), 0.0, 1.0)
+
+
+def _vertex_colors(mesh: Mesh) -> tuple[np.ndarray, np.ndarray] | None:
     """Per-vertex sRGB colour and local texture detail, from the texture or vertex colours."""
     if mesh.texture is not None and mesh.uvs is not None:
         tex = mesh.texture[..., :3]
@@ -107,6 +122,18 @@ def _smooth(values: np.ndarray, faces: np.ndarray, n: int, iterations: int = 2) 
     return values
 
 
+def _upright(world: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """Per vertex, 1 where the surface stands up (a tree's crown faces the eye) and 0 where it
+    lies flat (the ground, a field, the sea): from the area-weighted vertex normal's tilt."""
+    f = faces.astype(np.int64)
+    p = world[f]
+    fn = np.cross(p[:, 1] - p[:, 0], p[:, 2] - p[:, 0])
+    n = len(world)
+    vn = np.stack([np.bincount(f.ravel(), np.repeat(fn[:, k], 3), n) for k in range(3)], -1)
+    ny = np.abs(vn[:, 1]) / np.maximum(np.linalg.norm(vn, axis=1), 1e-12)
+    return _ramp(0.85 - ny, 0.0, 0.3)
+
+
 def _height_above_ground(world: np.ndarray, cell: float = 1.0) -> np.ndarray:
     """Height of each vertex above the lowest vertex near it (its own ground)."""
     x0, z0 = world[:, 0].min(), world[:, 2].min()
@@ -126,7 +153,7 @@ def sway(scene: Scene, options: SwayOptions = DEFAULT_SWAY, seed: int = 0) -> Ef
     """Add three morph targets (a travelling gust) to the foliage of ``scene``'s land layers and
     a weights track per layer node. Changes the layer meshes in place; returns the Effect
     holding the clip (it adds no nodes)."""
-    check_options(options, LIMITS)
+    check_options(options)
     o = options
     if not isinstance(scene, Scene):
         raise InputError(f"expected a paint2vr Scene, got {type(scene).__name__}")
@@ -143,13 +170,13 @@ def sway(scene: Scene, options: SwayOptions = DEFAULT_SWAY, seed: int = 0) -> Ef
         if mesh.morph_targets:
             raise InputError(f"layer {layer.name!r} already has morph targets; sway cannot be added twice",
                              hint="add sway once, to a freshly lifted scene")
-        cols = _vertex_colours(mesh)
+        cols = _vertex_colors(mesh)
         if cols is None:
             continue
         n = mesh.positions.shape[0]
         m = node_matrix(node)
         world = mesh.positions.astype(np.float64) @ m[:3, :3].T + m[:3, 3]
-        score = _smooth(vegetation_score(*cols), mesh.faces, n)
+        score = _smooth(vegetation_score(*cols) * _upright(world, mesh.faces), mesh.faces, n)
         rel = _height_above_ground(world)
         bend = np.clip((rel - o.min_height) / max(o.full_height - o.min_height, 1e-6), 0, 1) ** 1.5
         # Bend depends on height only, so it is smooth already; the trunk's base stays put.

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from ..config import options_to_dict
+from ..config import check_options, opt, options_to_dict
 from ..errors import BudgetError, InputError
 from ..scene import Scene
 from ..io.atomic import write_atomic, write_atomic_group
@@ -40,12 +40,12 @@ class ExportOptions:
     """Export profile (budgets and geometry mode): quest, desktop, points or splat."""
     sidecar: bool = False
     """Also write the provenance record as JSON next to the scene (<name>.provenance.json)."""
-    jpeg_quality: int = DEFAULT_GLTF_OPTIONS.jpeg_quality
+    jpeg_quality: int = opt(DEFAULT_GLTF_OPTIONS.jpeg_quality, ge=1, le=100)
     """JPEG quality for opaque textures."""
     reduce: bool = True
     """Reduce a scene over its profile's budgets to fit (decimate layer meshes, subsample points, downscale textures); with --no-reduce it is refused."""
-    texture_size: int = 0
-    """Longest side of exported textures in pixels; 0 uses the profile's limit, which also caps larger values."""
+    max_texture: int = opt(0, ge=0, le=16384, flag="export_max_texture", aliases=("texture_size",))
+    """Longest side of exported textures in pixels; 0 uses the profile's limit, which also caps larger values (formerly texture_size)."""
     splat_attributes: Literal["legacy", "ratified"] = "legacy"
     """Splat profile attribute names: legacy (_SCALE/_ROTATION, valid for the Khronos validator) or ratified (KHR_gaussian_splatting:SCALE/..., the current spec)."""
     sparse_morph_targets: bool = True
@@ -66,13 +66,10 @@ DEFAULT_EXPORT_OPTIONS = ExportOptions()
 
 
 def _check_options(options: ExportOptions) -> Profile:
+    check_options(options)
     profile = get_profile(options.profile)
-    if not 1 <= options.jpeg_quality <= 100:
-        raise InputError(f"jpeg_quality must be within [1, 100], got {options.jpeg_quality}")
-    if options.texture_size < 0 or 0 < options.texture_size < 16:
-        raise InputError(f"texture_size must be 0 (the profile's) or at least 16, got {options.texture_size}")
-    if options.splat_attributes not in ("legacy", "ratified"):
-        raise InputError(f"splat_attributes must be 'legacy' or 'ratified', got {options.splat_attributes!r}")
+    if 0 < options.max_texture < 16:
+        raise InputError(f"max_texture must be 0 (the profile's) or at least 16, got {options.max_texture}")
     if options.texture_format not in ("auto", *TEXTURE_FORMATS):
         raise InputError(f"texture_format must be auto or one of {', '.join(TEXTURE_FORMATS)}, "
                          f"got {options.texture_format!r}")
@@ -108,7 +105,7 @@ def check_budget(scene: Scene, profile: Profile, fitted: Fitted | None = None) -
     if tris > profile.max_triangles:
         raise BudgetError(f"{tris:,} triangles is over the {profile.name} triangle budget of "
                           f"{profile.max_triangles:,}",
-                          hint="allow reduction (--reduce), lower --triangle-budget or pick --profile desktop")
+                          hint="allow reduction (--reduce), lower --max-triangles or pick --profile desktop")
     over = draw_calls_over(scene, profile, fitted)
     if over is not None:
         raise over
@@ -142,7 +139,7 @@ def _render(scene: Scene, options: ExportOptions, fmt: str, stem: str) -> tuple[
     profile = _check_options(options)
     fitted = fit_scene(scene, profile, reduce=options.reduce, splat_attributes=options.splat_attributes)
     check_budget(scene, profile, fitted)
-    limit = min(profile.max_texture, options.texture_size or profile.max_texture)
+    limit = min(profile.max_texture, options.max_texture or profile.max_texture)
     tex_format = _gltf_options(options, profile, limit).texture_format
     limit = fit_texture_memory(scene, fitted, profile, limit, tex_format, options.ktx2_mode, options.reduce)
     has_textures = any(m.texture is not None and not m.is_points for m in written_meshes(scene, fitted))
@@ -160,7 +157,7 @@ def _render(scene: Scene, options: ExportOptions, fmt: str, stem: str) -> tuple[
         if not (options.reduce and has_textures and limit > MIN_TEXTURE):
             raise BudgetError(f"the {fmt} output is {size / 2**20:.1f} MiB, over the {profile.name} file-size "
                               f"budget of {profile.max_file_mb:g} MiB",
-                              hint="lower --texture-size or --jpeg-quality, or pick --profile desktop")
+                              hint="lower --export-max-texture or --jpeg-quality, or pick --profile desktop")
         log.info("%s: %.1f MiB is over %g MiB; textures %d -> %d px", stem, size / 2**20,
                  profile.max_file_mb, limit, max(MIN_TEXTURE, limit // 2))
         limit = max(MIN_TEXTURE, limit // 2)
@@ -172,12 +169,28 @@ def export_bytes(scene: Scene, options: ExportOptions = DEFAULT_EXPORT_OPTIONS) 
     return files[-1][1]
 
 
-def export_record(scene: Scene, options: ExportOptions = DEFAULT_EXPORT_OPTIONS) -> dict[str, Any]:
-    """The provenance record a file exported with ``options`` would hold (without writing it)."""
-    _, extra = _render(scene, options, "glb", "scene")
+def stage(scene: Scene, options: ExportOptions = DEFAULT_EXPORT_OPTIONS) -> bytes:
+    """The stage contract's form of the export: Scene -> GLB bytes (see :func:`save_scene`)."""
+    return export_bytes(scene, options)
+
+
+def _full_record(scene: Scene, extra: dict[str, Any]) -> dict[str, Any]:
+    """The provenance record of a file: the scene's, plus the export's own entry (one place)."""
     record = provenance_record(scene)
     record.update(json.loads(json.dumps(extra, sort_keys=True)))
     return record
+
+
+def export_bytes_and_record(scene: Scene, options: ExportOptions = DEFAULT_EXPORT_OPTIONS
+                            ) -> tuple[bytes, dict[str, Any]]:
+    """GLB bytes and the provenance record they hold (for a sidecar with the same record)."""
+    files, extra = _render(scene, options, "glb", "scene")
+    return files[-1][1], _full_record(scene, extra)
+
+
+def export_record(scene: Scene, options: ExportOptions = DEFAULT_EXPORT_OPTIONS) -> dict[str, Any]:
+    """The provenance record a file exported with ``options`` would hold (without writing it)."""
+    return export_bytes_and_record(scene, options)[1]
 
 
 def save_scene(scene: Scene, path: str | os.PathLike[str],
@@ -207,8 +220,7 @@ def save_scene(scene: Scene, path: str | os.PathLike[str],
     else:
         files, extra = _render(scene, options, fmt, stem)
         files[-1] = (target.name, files[-1][1])  # keep the suffix's spelling
-        record = provenance_record(scene)
-        record.update(json.loads(json.dumps(extra, sort_keys=True)))
+        record = _full_record(scene, extra)
     if options.sidecar:
         side = (f"{stem}.provenance.json", (json.dumps(record, indent=2, sort_keys=True) + "\n").encode())
         files.insert(0, side)
@@ -220,6 +232,8 @@ def save_scene(scene: Scene, path: str | os.PathLike[str],
     return target
 
 
-__all__ = ["DEFAULT_EXPORT_OPTIONS", "ExportOptions", "Fitted", "GltfOptions", "PROFILES", "Profile",
+NAME = "export"
+
+__all__ = ["DEFAULT_EXPORT_OPTIONS", "ExportOptions", "NAME", "stage", "export_bytes_and_record", "Fitted", "GltfOptions", "PROFILES", "Profile",
            "build_gltf", "check_budget", "draw_call_split", "export_bytes", "export_record", "fit_scene", "get_profile",
            "ply_bytes", "save_scene", "to_glb_bytes", "to_gltf_files"]

@@ -143,7 +143,7 @@ MARGIN_GRAIN = 0.5
 """Strength of the fine brush grain laid over the stretched margin (1 = the painting's own)."""
 
 
-def extend_colour(rgb: np.ndarray, mx: int, my: int) -> np.ndarray:
+def extend_color(rgb: np.ndarray, mx: int, my: int) -> np.ndarray:
     """Pad an (h, w, 3) image by ``mx`` columns and ``my`` rows on each side, naturally.
 
     Each side stretches the colours near the edge outwards, blurred along the edge more the
@@ -154,8 +154,8 @@ def extend_colour(rgb: np.ndarray, mx: int, my: int) -> np.ndarray:
     return _extend(np.asarray(rgb), mx, my, grain=True, exact=False)
 
 
-def extend_colour_reference(rgb: np.ndarray, mx: int, my: int) -> np.ndarray:
-    """Slow reference of :func:`extend_colour`'s smooth part (no grain): one blur per row."""
+def extend_color_reference(rgb: np.ndarray, mx: int, my: int) -> np.ndarray:
+    """Slow reference of :func:`extend_color`'s smooth part (no grain): one blur per row."""
     return _extend(np.asarray(rgb, np.float32), mx, my, grain=False, exact=True)
 
 
@@ -223,7 +223,7 @@ FILL_GRAIN_CLIP = 12.0
 """Largest grain amplitude (grey levels): strong edges would show as mirrored objects."""
 
 
-def add_fill_grain(colour: np.ndarray, highpass: np.ndarray, own: np.ndarray, fill: np.ndarray,
+def add_fill_grain(color: np.ndarray, highpass: np.ndarray, own: np.ndarray, fill: np.ndarray,
                    dist: np.ndarray, nearest: np.ndarray) -> None:
     """Re-add texture to a smooth push-pull fill, in place, where ``fill`` is True.
 
@@ -242,4 +242,4 @@ def add_fill_grain(colour: np.ndarray, highpass: np.ndarray, own: np.ndarray, fi
     sx = np.clip(2 * q[:, 1] - px, 0, w - 1)
     ok = own[sy, sx]
     fade = np.exp(-dist[py, px] / FILL_GRAIN_FADE)[:, None] * ok[:, None]
-    colour[py, px] += np.clip(highpass[sy, sx], -FILL_GRAIN_CLIP, FILL_GRAIN_CLIP) * fade
+    color[py, px] += np.clip(highpass[sy, sx], -FILL_GRAIN_CLIP, FILL_GRAIN_CLIP) * fade

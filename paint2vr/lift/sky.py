@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from ..scene import Camera, Layer, Mesh, Node
-from .fill import extend_colour, push_pull
+from .fill import extend_color, push_pull
 from .raster import FrameRaster, frame_raster, resize
 
 
@@ -164,7 +164,7 @@ def sky_texture(painting_rgb: np.ndarray, sky: np.ndarray, rgb_t: np.ndarray, tg
         rgb_s = resize(rgb_t, sg.w, sg.h, cv2.INTER_AREA).astype(np.float32)
     else:
         siw, sih = sg.inner
-        rgb_s = extend_colour(resize(painting_rgb, siw, sih, cv2.INTER_AREA).astype(np.float32), sg.mx, sg.my)
+        rgb_s = extend_color(resize(painting_rgb, siw, sih, cv2.INTER_AREA).astype(np.float32), sg.mx, sg.my)
     sky_s = resize(sky.astype(np.uint8), sg.w, sg.h, cv2.INTER_NEAREST) > 0
     if sky_s.mean() > 0.005:
         # Shrink the sky mask a little so that no land colour bleeds into the backdrop.

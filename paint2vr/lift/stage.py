@@ -7,7 +7,7 @@ Steps (all geometry at a reduced working resolution, textures at full resolution
    a fine grain, disparity extrapolated);
 2. cut the depth into layers at its occlusion edges (:mod:`.layers`);
 3. behind each layer's nearer neighbours, fill colour and disparity by push-pull, as far as
-   ``walk_radius`` of head motion can reveal, with the layer's own texture grain re-added
+   ``walkable_radius`` of head motion can reveal, with the layer's own texture grain re-added
    (:mod:`.fill`);
 4. mesh each layer's filled depth, never across a depth jump, within a triangle budget
    (:mod:`.mesh`), with an RGBA texture whose alpha is the layer's coverage;
@@ -25,13 +25,13 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
-from ..config import options_to_dict
+from ..config import check_options, opt, options_to_dict
 from ..depth.base import DepthMap
-from ..errors import InputError
+from ..errors import InputError, OptionError
 from ..painting import Painting
 from ..scene import DEFAULT_EYE_HEIGHT, DEFAULT_FOV_DEG, Layer, Mesh, Node, Scene, camera_for_image
 from ..texture import coarsen_hidden_texels
-from .fill import FILL_GRAIN_SIGMA, add_fill_grain, extend_colour, extend_disparity, push_pull
+from .fill import FILL_GRAIN_SIGMA, add_fill_grain, extend_color, extend_disparity, push_pull
 from .layers import choose_cuts, label_layers
 from .mesh import max_pool_cells, uniform_grid_mesh
 from .quadtree import Lattice, Plan, count_triangles, make_lattice, planarity_errors, quadtree_mesh, quadtree_plan
@@ -39,58 +39,67 @@ from .raster import FrameRaster, frame_raster, nearest_index, resize
 from .sky import sky_layer, sky_texture
 from .world import WorkView, build_world
 
-log = logging.getLogger(__name__)
+NAME = "lift"
+log = logging.getLogger("paint2vr." + NAME)
+
+
+class LiftInput(NamedTuple):
+    """The lift stage's input: the painting and its depth map."""
+
+    painting: Painting
+    depth: DepthMap
 
 
 @dataclass(frozen=True)
 class LiftOptions:
     """Options of :func:`lift`."""
 
-    fov_deg: float | None = None
-    """Field of view across the painting's longer side, in degrees; None takes the depth
-    map's own (``DepthMap.extras['fov_deg']``) or else 55 degrees."""
-    eye_height: float | None = None
-    """Standing eye height above the lifted ground, in metres; None takes
-    ``DepthMap.extras['eye_height']`` or else 1.6."""
-    n_layers: int | None = None
+    fov_deg: float | None = opt(None, ge=1.0, le=170.0)
+    """Field of view across the painting's longer side, in degrees; unset: the one the depth
+    estimator assumed (its camera hint), else 55."""
+    eye_height: float | None = opt(None, gt=0.0, lt=100.0)
+    """Standing eye height above the lifted ground, in metres; unset: the one the depth
+    estimator assumed (its camera hint), else 1.6."""
+    n_layers: int | None = opt(None, ge=1, le=64)
     """Exact number of depth layers; None chooses it from the depth edges (up to max_layers)."""
-    max_layers: int = 6
+    max_layers: int = opt(6, ge=1, le=64)
     """Most depth layers the automatic choice may cut."""
-    max_jump: float = 0.1
+    max_jump: float = opt(0.1, gt=0.0, lt=10.0)
     """Relative depth step between neighbouring pixels that counts as an occlusion edge;
     no triangle joins depths further apart than this."""
-    min_cut_reveal: float = 0.002
-    """A cut becomes a layer boundary only if the background that walk_radius of head motion
+    min_cut_reveal: float = opt(0.002, ge=0.0)
+    """A cut becomes a layer boundary only if the background that walkable_radius of head motion
     can reveal along the occlusion edges it separates is at least this fraction of the
     image's area."""
-    walk_radius: float = 0.5
-    """Head motion (metres) the disocclusion fill is sized for."""
-    margin: float = 0.0
+    walkable_radius: float = opt(0.5, ge=0.0, le=10.0, aliases=("walk_radius",))
+    """How far (metres) the viewer may move from the start pose: the head motion the
+    disocclusion fill is sized for (the scene's walkable radius; formerly walk_radius)."""
+    margin: float = opt(0.0, ge=0.0, le=1.0)
     """How far the layers extend beyond the painting's frame, as a fraction of its size (their
     margins are stretched colour; with ``world`` the synthesised surroundings continue the
     painting beyond its frame instead)."""
-    max_triangles: int = 300_000
+    max_triangles: int = opt(300_000, ge=1000)
     """Triangle budget of the whole scene (layers and sky)."""
-    max_texture: int = 4096
+    max_texture: int = opt(4096, ge=16, le=16384)
     """Longest side of any layer texture, in pixels."""
-    sky_texture: int = 1024
+    sky_texture: int = opt(1024, ge=16, le=16384)
     """Longest side of the sky texture, in pixels."""
     world: bool = True
     """Continue the painting all around and overhead (panorama, ground, walkable zone:
     :mod:`.world`); False keeps only the sky box behind the painting."""
-    world_texture: int = 2048
+    world_texture: int = opt(2048, ge=64, le=16384)
     """Width of the surroundings' equirectangular panorama, in pixels (its height is half)."""
-    ground_texture: int = 512
+    ground_texture: int = opt(512, ge=32, le=8192)
     """Side of the ground's periodic texture tile, in pixels."""
-    ground_radius: float = 150.0
+    ground_radius: float = opt(150.0, ge=1.0)
     """How far the ground extends around the start pose, in metres."""
-    walk_zone: float = 2.5
+    walk_zone: float = opt(2.5, ge=0.0)
     """Radius of the walkable zone around the start pose, in metres (less where objects stand)."""
     world_seed: int = 0
     """Seed of the surroundings' synthesis (same seed, same world)."""
-    sky_distance: float = 500.0
+    sky_distance: float = opt(500.0, gt=1.0)
     """Half-size of the sky box, in metres; layers are kept nearer than 0.8 of it."""
-    work_pixels: int = 600_000
+    work_pixels: int = opt(600_000, ge=1024)
     """Most pixels of the reduced resolution at which layers are cut, filled and meshed
     (below that, the working grid has a quarter of the painting's pixels)."""
     adaptive_mesh: bool = True
@@ -98,46 +107,15 @@ class LiftOptions:
     planes); False uses one uniform step per scene (the coarsest that fits the budget)."""
 
 
+    def _check_fields(self, where: str) -> None:
+        if self.ground_radius > 0.5 * self.sky_distance:
+            raise OptionError(f"{where}.ground_radius", f"<= sky_distance / 2 ({0.5 * self.sky_distance:g}) metres",
+                              self.ground_radius)
+        if self.walk_zone > self.ground_radius:
+            raise OptionError(f"{where}.walk_zone", f"<= ground_radius ({self.ground_radius:g}) metres",
+                              self.walk_zone)
+
 DEFAULT_LIFT_OPTIONS = LiftOptions()
-
-
-def _check_options(o: LiftOptions) -> None:
-    def bad(name: str, want: str) -> InputError:
-        return InputError(f"LiftOptions.{name} must be {want}, got {getattr(o, name)!r}")
-    if o.fov_deg is not None and not 1.0 <= o.fov_deg <= 170.0:
-        raise bad("fov_deg", "within [1, 170] degrees or None")
-    if o.eye_height is not None and not 0.0 < o.eye_height < 100.0:
-        raise bad("eye_height", "in (0, 100) metres or None")
-    if o.n_layers is not None and not 1 <= o.n_layers <= 64:
-        raise bad("n_layers", "an integer in [1, 64] or None")
-    if not 1 <= o.max_layers <= 64:
-        raise bad("max_layers", "an integer in [1, 64]")
-    if not 0.0 < o.max_jump < 10.0:
-        raise bad("max_jump", "in (0, 10)")
-    if not o.min_cut_reveal >= 0.0:
-        raise bad("min_cut_reveal", ">= 0")
-    if not 0.0 <= o.walk_radius <= 10.0:
-        raise bad("walk_radius", "in [0, 10] metres")
-    if not 0.0 <= o.margin <= 1.0:
-        raise bad("margin", "in [0, 1]")
-    if o.max_triangles < 1000:
-        raise bad("max_triangles", ">= 1000")
-    if not 16 <= o.max_texture <= 16384:
-        raise bad("max_texture", "in [16, 16384]")
-    if not 16 <= o.sky_texture <= 16384:
-        raise bad("sky_texture", "in [16, 16384]")
-    if not o.sky_distance > 1.0:
-        raise bad("sky_distance", "> 1 metre")
-    if o.work_pixels < 1024:
-        raise bad("work_pixels", ">= 1024")
-    if not 64 <= o.world_texture <= 16384:
-        raise bad("world_texture", "in [64, 16384]")
-    if not 32 <= o.ground_texture <= 8192:
-        raise bad("ground_texture", "in [32, 8192]")
-    if not 1.0 <= o.ground_radius <= 0.5 * o.sky_distance:
-        raise bad("ground_radius", "in [1, sky_distance / 2] metres")
-    if not 0.0 <= o.walk_zone <= o.ground_radius:
-        raise bad("walk_zone", "in [0, ground_radius] metres")
 
 
 def lift(painting: Painting, depth: DepthMap, options: LiftOptions = DEFAULT_LIFT_OPTIONS) -> Scene:
@@ -162,17 +140,18 @@ def lift(painting: Painting, depth: DepthMap, options: LiftOptions = DEFAULT_LIF
         raise InputError(f"depth map is {depth.shape[1]}x{depth.shape[0]} but the painting is {W}x{H} "
                          f"(expected depth shape {(H, W)}, got {depth.shape})",
                          hint="estimate depth at the painting's resolution or resize the depth map")
-    _check_options(options)
+    check_options(options)
     o = options
-    fov = float(o.fov_deg if o.fov_deg is not None else depth.extras.get("fov_deg", DEFAULT_FOV_DEG))
-    eye = float(o.eye_height if o.eye_height is not None else depth.extras.get("eye_height", DEFAULT_EYE_HEIGHT))
+    hints = depth.camera_hints()
+    fov = float(_first(o.fov_deg, hints.fov_deg, DEFAULT_FOV_DEG))
+    eye = float(_first(o.eye_height, hints.eye_height, DEFAULT_EYE_HEIGHT))
     cam = camera_for_image(W, H, fov, eye)
 
     wk = _working_geometry(painting, depth, cam, o)
     g = wk.g
     # Edge weights are disparity differences; times f_w * walk they are revealed pixels per
     # edge pixel, so the floor is an area.
-    reveal_scale = wk.f_w * max(o.walk_radius, 0.05)
+    reveal_scale = wk.f_w * max(o.walkable_radius, 0.05)
     cuts = choose_cuts(wk.logd, ~wk.sky, o.max_jump, o.n_layers, o.max_layers,
                        o.min_cut_reveal * g.w * g.h / reveal_scale, wk.edges)
     labels = label_layers(wk.logd, wk.sky, cuts)
@@ -204,14 +183,14 @@ def lift(painting: Painting, depth: DepthMap, options: LiftOptions = DEFAULT_LIF
 
     preview = resize(painting.rgb, *_fit(W, H, 256), cv2.INTER_AREA)
     scene = Scene(info=painting.info, camera=cam, layers=layers, preview_rgb=np.ascontiguousarray(preview),
-                  walkable_radius=o.walk_radius)
+                  walkable_radius=o.walkable_radius)
     scene.provenance["lift"] = options_to_dict(o)
     if walk is not None:
         scene.provenance["walk_zone"] = walk
     scene.provenance["lift_result"] = {
         "fov_deg": fov, "eye_height": eye, "cuts_m": [float(x) for x in np.exp(cuts)],
         "layers": len(layers) - 1, "triangles": scene.triangle_count, "grid_step": step,
-        "work_size": [g.w, g.h]}  # no timings: provenance must be deterministic
+        "work_size": [g.w, g.h], "horizon_row": hints.horizon_row}  # no timings: deterministic
     log.info("lifted %dx%d into %d layers, %d triangles in %.2f s", W, H, len(layers) - 1,
              scene.triangle_count, time.perf_counter() - t_start)
     return scene
@@ -234,6 +213,16 @@ def _world(painting: Painting, depth: DepthMap, wk: "_Work", labels: np.ndarray,
     sky = depth.sky if painting.alpha is None else (depth.sky | ~painting.alpha)
     return build_world(painting.rgb, depth.depth, sky, window, wv, cam, o.sky_distance, o.world_texture,
                        o.ground_texture, o.ground_radius, o.walk_zone, o.world_seed)
+
+
+def stage(inputs: LiftInput, options: LiftOptions = DEFAULT_LIFT_OPTIONS) -> Scene:
+    """The stage contract's form of :func:`lift`: ``(painting, depth)`` -> Scene."""
+    painting, depth = inputs
+    return lift(painting, depth, options)
+
+
+def _first(*values: float | None) -> float:
+    return next(v for v in values if v is not None)  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -281,7 +270,7 @@ def _working_geometry(painting: Painting, depth: DepthMap, cam, o: LiftOptions) 
     disp = extend_disparity(disp_in, g.mx, g.my, 1.0 / zmax, 1.5 / dmin)
     sky = cv2.copyMakeBorder(sky_in.astype(np.uint8), g.my, g.my, g.mx, g.mx, cv2.BORDER_REPLICATE) > 0
     dep = (1.0 / disp).astype(np.float32)
-    rgb_w = extend_colour(resize(painting.rgb, iw, ih, cv2.INTER_AREA).astype(np.float32), g.mx, g.my)
+    rgb_w = extend_color(resize(painting.rgb, iw, ih, cv2.INTER_AREA).astype(np.float32), g.mx, g.my)
     edges = None
     if depth.edges is not None:
         e = resize(np.asarray(depth.edges, np.float32), iw, ih, cv2.INTER_LINEAR)
@@ -301,12 +290,12 @@ class _Fill(NamedTuple):
     """The layer's mesh depth: its own, the fill kept behind nearer layers."""
     ext_k: np.ndarray
     """The layer's depth extended everywhere."""
-    colour: np.ndarray | None
+    color: np.ndarray | None
     """(h, w, 3) float colour with the fill, or None when no fill is shown."""
 
 
 def _layer_fills(wk: _Work, labels: np.ndarray, present: list[int], o: LiftOptions) -> list[_Fill]:
-    """Each present layer, filled in a band behind nearer layers sized for walk_radius.
+    """Each present layer, filled in a band behind nearer layers sized for walkable_radius.
 
     The fill is computed inside the layer's own extent grown by the band (every known pixel
     and every filled one lie there; the meshes and textures read nothing outside), so a
@@ -323,7 +312,7 @@ def _layer_fills(wk: _Work, labels: np.ndarray, present: list[int], o: LiftOptio
         if front_full.any():
             z_front = float(dep[front_full].min())
             z_own = float(dep[own_full].min())
-            band = wk.f_w * o.walk_radius * max(0.0, 1.0 / z_front - 1.0 / z_own) + 3.0
+            band = wk.f_w * o.walkable_radius * max(0.0, 1.0 / z_front - 1.0 / z_own) + 3.0
         ys, xs = np.nonzero(own_full.any(axis=1))[0], np.nonzero(own_full.any(axis=0))[0]
         m = int(math.ceil(band)) + 4  # the band, the cover's dilation and the lattice's extra pixel
         box = (slice(max(0, ys[0] - m), min(H, ys[-1] + 1 + m)), slice(max(0, xs[0] - m), min(W, xs[-1] + 1 + m)))
@@ -350,11 +339,11 @@ def _layer_fills(wk: _Work, labels: np.ndarray, present: list[int], o: LiftOptio
         d_k = np.where(labels < k, np.maximum(ext_k, dep * 1.001), dep).astype(np.float32)
         fill_full = np.zeros_like(own_full)
         fill_full[box] = fill
-        colour = None
+        color = None
         if fill.any():
-            colour = np.zeros(rgb_w.shape, np.float32)
-            colour[box] = filled[..., 1:]
-        out.append(_Fill(k, own_full, fill_full, d_k, ext_k, colour))
+            color = np.zeros(rgb_w.shape, np.float32)
+            color[box] = filled[..., 1:]
+        out.append(_Fill(k, own_full, fill_full, d_k, ext_k, color))
     return out
 
 
@@ -365,7 +354,7 @@ def _mesh_plans(fills: list[_Fill], covers: list[np.ndarray], wk: _Work, o: Lift
     budget = max(0, o.max_triangles - sky_tris_est)
     longest = max(wk.g.w, wk.g.h)
     if o.adaptive_mesh:
-        meshing = _plan_meshes(fills, covers, budget, wk.f_w * max(o.walk_radius, 0.05), o, longest)
+        meshing = _plan_meshes(fills, covers, budget, wk.f_w * max(o.walkable_radius, 0.05), o, longest)
         return meshing, (meshing[0][0].base if meshing else 1)
     step = 1
     while step < longest and sum(2 * int(max_pool_cells(c, step).sum()) for c in covers) > budget:
@@ -394,7 +383,7 @@ def _texture_raster(painting: Painting, depth: DepthMap, wk: _Work, cuts: np.nda
     tg = frame_raster(W, H, min(1.0, o.max_texture / (max(W, H) * (1 + 2 * o.margin))), o.margin)
     tiw, tih = tg.inner
     inside = (slice(tg.my, tg.my + tih), slice(tg.mx, tg.mx + tiw))
-    rgb_t = extend_colour(resize(painting.rgb, tiw, tih, cv2.INTER_AREA), tg.mx, tg.my)
+    rgb_t = extend_color(resize(painting.rgb, tiw, tih, cv2.INTER_AREA), tg.mx, tg.my)
     d_t = resize(wk.dep, tg.w, tg.h, cv2.INTER_NEAREST)
     d_t[inside] = np.minimum(resize(depth.depth, tiw, tih, cv2.INTER_NEAREST), wk.zmax)
     sky_t = resize(wk.sky.astype(np.uint8), tg.w, tg.h, cv2.INTER_NEAREST) > 0
@@ -440,7 +429,7 @@ def _layer(name: str, f: _Fill, rows: np.ndarray, cols: np.ndarray, zs: np.ndarr
     if shown_fill.any():
         # Resized whole as uint8 (4x less data than float; the fill is smooth anyway), then
         # cropped: OpenCV's resize beats an affine warp of the crop alone (measured).
-        col_up = resize((np.clip(f.colour, 0, 255) + 0.5).astype(np.uint8), tg.w, tg.h,
+        col_up = resize((np.clip(f.color, 0, 255) + 0.5).astype(np.uint8), tg.w, tg.h,
                         cv2.INTER_LINEAR)[y0:y1, x0:x1]
         cv2.copyTo(col_up, shown_fill.view(np.uint8), rgb)  # masked copy, in place
     # Channels joined by OpenCV: faster than writing a strided (h, w, 4) view (same texels).
@@ -462,7 +451,7 @@ WORK_FRACTION = 0.25
 WORK_MIN_PIXELS = 40_000
 """Smallest working grid (unless the painting itself is smaller)."""
 MESH_TOLERANCES_PX = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
-"""Planarity tolerances tried, finest first, in pixels of parallax over walk_radius."""
+"""Planarity tolerances tried, finest first, in pixels of parallax over walkable_radius."""
 TOP_CELL = 64
 """Side of the largest quadtree cell, in working pixels."""
 
@@ -471,7 +460,7 @@ def _plan_meshes(layer_data: list, covers: list[np.ndarray], budget: int, parall
                  o: LiftOptions, longest: int) -> list[tuple[Lattice, Plan]]:
     """One quadtree per layer: the smallest base step, then the smallest planarity
     tolerance, whose triangles all fit ``budget``. ``parallax`` turns disparity (1/m) into
-    pixels of image motion over walk_radius."""
+    pixels of image motion over walkable_radius."""
     base = 1
     while True:
         levels = max(1, int(math.log2(max(2, TOP_CELL // base))))

@@ -252,7 +252,8 @@ def read_scene(path: str | os.PathLike[str], options: ReadOptions = DEFAULT_READ
     scene = Scene(info=info, camera=camera)
     lift = record.get("lift") if isinstance(record.get("lift"), dict) else {}
     viewer = record.get("viewer") if isinstance(record.get("viewer"), dict) else {}
-    for value in (viewer.get("walkable_radius"), record.get("walkable_radius"), lift.get("walk_radius")):
+    for value in (viewer.get("walkable_radius"), record.get("walkable_radius"), lift.get("walkable_radius"),
+                  lift.get("walk_radius")):  # files written before 0.2 say walk_radius
         if isinstance(value, (int, float)) and value > 0:
             scene.walkable_radius = float(value)
             break

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 import cv2
 import numpy as np
@@ -67,11 +68,11 @@ class _Canvas:
         self.depth = np.full((h, w), np.inf, np.float32)
         self.tex = np.zeros((h, w), np.float32)
 
-    def paint(self, mask: np.ndarray, depth: np.ndarray | float, colour, tex: float = 1.0) -> None:
+    def paint(self, mask: np.ndarray, depth: np.ndarray | float, color, tex: float = 1.0) -> None:
         d = np.broadcast_to(np.asarray(depth, np.float32), mask.shape)
         m = mask & (d < self.depth)
         self.depth[m] = d[m]
-        col = np.broadcast_to(np.asarray(colour, np.float32), mask.shape + (3,))
+        col = np.broadcast_to(np.asarray(color, np.float32), mask.shape + (3,))
         self.rgb[m] = col[m]
         self.tex[m] = tex
 
@@ -100,6 +101,29 @@ def _ellipse(uu, vv, cu, cv_, ru, rv):
     return ((uu - cu) / max(ru, 0.5)) ** 2 + ((vv - cv_) / max(rv, 0.5)) ** 2 <= 1.0
 
 
+class _Frame(NamedTuple):
+    """The synthetic camera and pixel grids every painting step draws on."""
+
+    h: int
+    w: int
+    f: float
+    eye: float
+    hz: float
+    cx: float
+    v: np.ndarray
+    u: np.ndarray
+    uu: np.ndarray
+    vv: np.ndarray
+
+    def row_of(self, z: float) -> float:
+        """Image row of the ground at distance z."""
+        return self.hz + self.eye * self.f / z
+
+    def px(self, metres: float, z: float) -> float:
+        """Size on the image of ``metres`` at distance z."""
+        return metres * self.f / z
+
+
 def make_scene(kind: str = "landscape", width: int = 640, height: int = 427,
                seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Draw a synthetic painting and its true depth.
@@ -120,39 +144,42 @@ def make_scene(kind: str = "landscape", width: int = 640, height: int = 427,
     rng = np.random.default_rng([int(seed) & 0xFFFFFFFF, KINDS.index(kind)])
     h, w = height, width
     f = camera_for_image(w, h).focal
-    eye = DEFAULT_EYE_HEIGHT
     hz = h * (st.horizon + rng.uniform(-0.03, 0.03))
-    cx = w / 2.0
     v = np.arange(h, dtype=np.float32)[:, None] + 0.5
     u = np.arange(w, dtype=np.float32)[None, :] + 0.5
-    uu, vv = np.broadcast_to(u, (h, w)), np.broadcast_to(v, (h, w))
+    fr = _Frame(h, w, f, DEFAULT_EYE_HEIGHT, hz, w / 2.0, v, u, np.broadcast_to(u, (h, w)), np.broadcast_to(v, (h, w)))
     cv_ = _Canvas(h, w)
-
-    def row_of(z: float) -> float:      # image row of the ground at distance z
-        return hz + eye * f / z
-
-    def px(metres: float, z: float) -> float:   # size on the image of metres at distance z
-        return metres * f / z
-
-    # Sky: a vertical gradient with soft horizontal clouds.
     if kind != "no_sky":
-        t = (np.clip(v / max(hz, 1.0), 0, 1) ** 0.8)[..., None]
-        sky = (1 - t) * np.array(st.sky_top, np.float32) + t * np.array(st.sky_low, np.float32)
-        sky = np.broadcast_to(sky, (h, w, 3)).copy()
-        cl = _noise(rng, h, w, max(8, w / 6)) * 0.6 + _noise(rng, h, w, max(4, w / 20)) * 0.4
-        cl = cv2.resize(cv2.resize(cl, (w, max(1, h // 3))), (w, h))  # stretch clouds sideways
-        cover = np.clip((cl - (0.55 - st.clouds)) * 2.5, 0, 1)[..., None] * (v < hz)[..., None]
-        sky = sky * (1 - 0.8 * cover) + 0.8 * cover * np.array([0.97, 0.97, 0.96], np.float32)
-        cv_.rgb[:] = sky
-        cv_.depth[:] = SKY_DEPTH
-        cv_.tex[:] = 0.3
+        _paint_sky(cv_, rng, fr, st)
+    _paint_ground(cv_, rng, fr, st, kind)
+    _paint_ridges(cv_, rng, fr, st, kind)
+    _paint_objects(cv_, rng, fr, st, _objects(cv_, rng, fr, st, kind))
+    return _finish(cv_, rng, fr, st)
 
-    # Ground: depth from the ground plane; colour and texture fixed in world coordinates.
+
+def _paint_sky(cv_: _Canvas, rng: np.random.Generator, fr: _Frame, st: Any) -> None:
+    """Sky: a vertical gradient with soft horizontal clouds."""
+    h, w, v, hz = fr.h, fr.w, fr.v, fr.hz
+    t = (np.clip(v / max(hz, 1.0), 0, 1) ** 0.8)[..., None]
+    sky = (1 - t) * np.array(st.sky_top, np.float32) + t * np.array(st.sky_low, np.float32)
+    sky = np.broadcast_to(sky, (h, w, 3)).copy()
+    cl = _noise(rng, h, w, max(8, w / 6)) * 0.6 + _noise(rng, h, w, max(4, w / 20)) * 0.4
+    cl = cv2.resize(cv2.resize(cl, (w, max(1, h // 3))), (w, h))  # stretch clouds sideways
+    cover = np.clip((cl - (0.55 - st.clouds)) * 2.5, 0, 1)[..., None] * (v < hz)[..., None]
+    sky = sky * (1 - 0.8 * cover) + 0.8 * cover * np.array([0.97, 0.97, 0.96], np.float32)
+    cv_.rgb[:] = sky
+    cv_.depth[:] = SKY_DEPTH
+    cv_.tex[:] = 0.3
+
+
+def _paint_ground(cv_: _Canvas, rng: np.random.Generator, fr: _Frame, st: Any, kind: str) -> None:
+    """Ground: depth from the ground plane; colour and texture fixed in world coordinates."""
+    h, w, v, hz, f, uu = fr.h, fr.w, fr.v, fr.hz, fr.f, fr.uu
     below = np.maximum(v - hz, 1e-3)
-    zg = np.minimum(eye * f / below, MAX_GROUND).astype(np.float32)
+    zg = np.minimum(fr.eye * f / below, MAX_GROUND).astype(np.float32)
     zg = np.broadcast_to(zg, (h, w))
     gmask = np.broadcast_to(v > hz, (h, w))
-    xw = (uu - cx) * zg / f
+    xw = (uu - fr.cx) * zg / f
     tex_small = rng.uniform(-1, 1, (64, 64)).astype(np.float32)
     tex_small = cv2.GaussianBlur(tex_small, (0, 0), 0.8)
     mapx = np.mod(xw / 0.7, 64.0).astype(np.float32)
@@ -168,7 +195,10 @@ def make_scene(kind: str = "landscape", width: int = 640, height: int = 427,
     gcol = gcol * (1 + 0.18 * gtex[..., None])
     cv_.paint(gmask, zg, gcol, tex=1.0)
 
-    # Hills: ridge cards at their base distance, farthest first.
+
+def _paint_ridges(cv_: _Canvas, rng: np.random.Generator, fr: _Frame, st: Any, kind: str) -> None:
+    """Hills: ridge cards at their base distance, farthest first."""
+    h, w, u, f = fr.h, fr.w, fr.u, fr.f
     n_ridges = {"landscape": 3, "winter": 2, "tall_trees": 2, "coast": 1, "no_sky": 0}[kind]
     for i in range(n_ridges):
         z = float(rng.uniform(120, 145)) * (0.62 ** i)
@@ -178,16 +208,21 @@ def make_scene(kind: str = "landscape", width: int = 640, height: int = 427,
         if kind == "coast":  # a cliff on one side only
             side = rng.uniform(0.25, 0.45) * w
             prof = prof * np.clip((side - u) / (0.05 * w), 0, 1) * 2.0
-        vtop = hz - (prof - eye) * f / z
-        mask = (vv >= vtop) & (vv <= row_of(z)) & np.broadcast_to(prof > 0.2, (h, w))
+        vtop = fr.hz - (prof - fr.eye) * f / z
+        mask = (fr.vv >= vtop) & (fr.vv <= fr.row_of(z)) & np.broadcast_to(prof > 0.2, (h, w))
         shade = 1 + 0.12 * _noise(rng, h, w, max(4, w / 30))[..., None]
         cv_.paint(mask, z, np.array(st.ridge, np.float32) * shade, tex=0.8)
 
-    # Objects standing on the ground, far to near: (kind, x metres, z metres, height metres).
+
+def _objects(cv_: _Canvas, rng: np.random.Generator, fr: _Frame, st: Any,
+             kind: str) -> list[tuple[str, float, float, float]]:
+    """Objects standing on the ground, far to near: (kind, x metres, z metres, height metres);
+    indoors ('no_sky') the back wall is painted first."""
+    h, w, f, v = fr.h, fr.w, fr.f, fr.v
     objs: list[tuple[str, float, float, float]] = []
     if kind == "no_sky":
         zwall = float(rng.uniform(5.0, 7.0))
-        wall = np.broadcast_to(v <= row_of(zwall), (h, w))
+        wall = np.broadcast_to(v <= fr.row_of(zwall), (h, w))
         panel = 1 + 0.08 * _noise(rng, h, w, max(4, w / 8))[..., None]
         cv_.paint(wall, zwall, np.array(st.ridge, np.float32) * panel, tex=0.6)
         objs += [("table", rng.uniform(-0.8, 0.8), zwall * 0.6, 0.8)]
@@ -205,9 +240,16 @@ def make_scene(kind: str = "landscape", width: int = 640, height: int = 427,
             z = float(rng.uniform(4, 30))
             objs.append(("figure", float(rng.uniform(-0.4, 0.4)) * z * w / f, z, 1.7))
     objs.sort(key=lambda o: -o[2])
+    return objs
+
+
+def _paint_objects(cv_: _Canvas, rng: np.random.Generator, fr: _Frame, st: Any,
+                   objs: list[tuple[str, float, float, float]]) -> None:
+    """Trees, towers, tables and figures, in the order given (far to near)."""
+    h, w, uu, vv, px = fr.h, fr.w, fr.uu, fr.vv, fr.px
     for ok, x, z, ht in objs:
-        base = row_of(z)
-        cu = cx + x * f / z
+        base = fr.row_of(z)
+        cu = fr.cx + x * fr.f / z
         if ok == "tree":
             trunk = (np.abs(uu - cu) <= max(0.6, px(0.18 * ht / 8, z))) & (vv <= base) & (vv >= base - px(0.55 * ht, z))
             crown = _ellipse(uu, vv, cu, base - px(0.65 * ht, z), px(0.22 * ht, z), px(0.38 * ht, z))
@@ -231,9 +273,13 @@ def make_scene(kind: str = "landscape", width: int = 640, height: int = 427,
             head = _ellipse(uu, vv, cu, base - px(1.55, z), px(0.12, z), px(0.14, z))
             cv_.paint(body | head, z, col, tex=0.8)
 
+
+def _finish(cv_: _Canvas, rng: np.random.Generator, fr: _Frame, st: Any
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Aerial perspective (farther is paler, bluer and lower in contrast) and brush strokes."""
+    h, w = fr.h, fr.w
     depth = cv_.depth
     sky = depth >= SKY_DEPTH
-    # Aerial perspective: farther is paler, bluer and lower in contrast.
     a = np.where(sky, 0.0, 1.0 - np.exp(-np.minimum(depth, MAX_GROUND) / st.haze_dist))[..., None]
     rgb = cv_.rgb * (1 - a) + np.array(st.haze, np.float32) * a
     contrast = (1 - a[..., 0]) * cv_.tex

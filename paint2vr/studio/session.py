@@ -28,6 +28,7 @@ from ..edit.apply import horizon_row
 from ..export import ExportOptions, export_bytes
 from ..io.atomic import write_atomic
 from ..painting import Painting, load_painting
+from ..effects import EffectsOptions
 from ..pipeline import DEFAULT_CONVERT_OPTIONS, ConvertOptions, convert_painting, estimate_or_read_depth
 
 log = logging.getLogger("paint2vr.studio")
@@ -122,7 +123,7 @@ class StudioSession:
                 "edits": json.loads(dumps_edits(self.edits)),
                 "horizon_estimate": horizon_row(self.base_depth) / h,
                 "revision": revision, "layers": layers, "effects": effect_choices(),
-                "default_effects": [n for n in self.options.effects if n != "auto"]}
+                "default_effects": [n for n in self.options.effects.names if n != "auto"]}
 
     def preview(self, edits: Edits) -> dict[str, Any]:
         """Re-run depth with ``edits`` (not saved); the overlays and the 3D scene follow it."""
@@ -161,8 +162,10 @@ class StudioSession:
             if "glb" in self._cache:
                 return self._cache["glb"]
             edits, depth = self._cache["edits"], self._cache["depth"]
-        names = list(edits.effects) if edits.effects is not None else list(self.options.effects)
-        opts = dataclasses.replace(self.options, effects=tuple(n for n in names if n != "auto"))
+        names = list(edits.effects) if edits.effects is not None else list(self.options.effects.names)
+        chosen = tuple(n for n in names if n != "auto")
+        effects = EffectsOptions(names=chosen, **{n: self.options.effects.options_for(n) for n in chosen})
+        opts = dataclasses.replace(self.options, effects=effects)
         small = _downscale(self.painting, SCENE_PIXELS)
         scene = convert_painting(small, opts, depth=_downscale_depth(depth, small.rgb.shape[:2]))
         apply_scene_edits(scene, edits)

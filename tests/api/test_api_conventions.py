@@ -54,30 +54,53 @@ def _subparser(name):
     return sub.choices[name]
 
 
-def test_convert_flags_mirror_the_options_dataclasses():
+def _tree_leaves(cls, path=""):
+    import typing
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        sub = f"{path}.{f.name}" if path else f.name
+        if dataclasses.is_dataclass(hints[f.name]):
+            yield from _tree_leaves(hints[f.name], sub)
+        else:
+            yield sub, f
+
+
+def test_convert_flags_are_generated_from_the_options_tree():
+    from paint2vr.cli.options import DEST
     from paint2vr.export import ExportOptions
-    from paint2vr.lift import LiftOptions
-    from paint2vr.painting import LoadOptions
     from paint2vr.pipeline import ConvertOptions
 
     p = _subparser("convert")
+    dests = {a.dest: a for a in p._actions}
     flags = {s for a in p._actions for s in a.option_strings}
-    for cls in (ConvertOptions, LiftOptions, ExportOptions, LoadOptions):
-        for f in dataclasses.fields(cls):
-            default = getattr(cls(), f.name)
-            if dataclasses.is_dataclass(default) or f.name == "effect_options":
-                continue
-            flag = "--" + f.name.replace("_", "-")
-            assert flag in flags, f"convert has no {flag} for {cls.__name__}.{f.name}"
+    n = 0
+    for path, f in _tree_leaves(ConvertOptions):
+        if path.startswith("effects.") and path != "effects.names":
+            continue  # per-effect options: --effect-opt
+        assert DEST + path in dests, f"convert has no flag for {path}"
+        n += 1
+    assert n >= 50
+    # the flags users and docs know keep their names
+    for flag in ("--model", "--depth", "--device", "--commercial", "--seed", "--effects", "--max-layers",
+                 "--max-triangles", "--profile", "--max-side", "--prior-far", "--depth-far", "--model-input-size"):
+        assert flag in flags, flag
+    # grouped by stage in --help, free of Python internals
+    text = p.format_help()
+    for title in ("depth: the built-in prior", "lifting", "effects", "export", "image loading"):
+        assert title in text
+    for internal in ("<class", "None", "True", "False", "OPT:", "``"):
+        assert internal not in text, internal
     # Nothing typed means exactly the dataclass defaults: defaults live in one place.
     from paint2vr.cli.convert_cmd import convert_options_from_args
     args = p.parse_args(["x.png", "-o", "y.glb"])
     opts, export = convert_options_from_args(args)
-    assert opts == dataclasses.replace(ConvertOptions(), effect_options={})
+    assert opts == ConvertOptions()
     assert export == ExportOptions()
-    args = p.parse_args(["x.png", "-o", "y.glb", "--seed", "5", "--effects", "snow,birds", "--profile", "desktop"])
+    args = p.parse_args(["x.png", "-o", "y.glb", "--seed", "5", "--effects", "snow,birds", "--profile", "desktop",
+                         "--prior-far", "60", "--no-adaptive-mesh", "--effect-opt", "snow.density=2"])
     opts, export = convert_options_from_args(args)
-    assert opts.seed == 5 and opts.effects == ("snow", "birds") and export.profile == "desktop"
+    assert opts.seed == 5 and opts.effects.names == ("snow", "birds") and export.profile == "desktop"
+    assert opts.depth.prior.far == 60.0 and opts.lift.adaptive_mesh is False and opts.effects.snow.density == 2.0
 
 
 class _Forbidden(ast.NodeVisitor):

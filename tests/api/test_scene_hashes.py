@@ -38,6 +38,11 @@ PROVENANCE_SKIP = frozenset({"options", "paint2vr_version"})
 """Provenance keys left out of the provenance hash: 'options' is the record of the options
 tree, whose layout issue #15 rewrites (it is hashed alone, as 'options', for information);
 the version changes with every release."""
+PROVENANCE_ADDED = (("effects_auto",), ("lift_result", "horizon_row"))
+"""Fields issue #15 added to the provenance (why 'auto' chose each effect; the depth map's
+horizon camera hint), left out so the hash compares the record as it was."""
+PROVENANCE_RENAMED = {("lift", "walkable_radius"): "walk_radius"}
+"""Fields issue #15 renamed (one name per concept), hashed under their former names."""
 
 SOURCES = {
     "sample": ROOT / "assets" / "sample_painting.png",
@@ -96,7 +101,16 @@ def scene_hashes(scene: paint2vr.Scene) -> dict[str, str]:
                 anim.update(repr((t.node.name, t.path, t.interpolation)).encode())
                 _arr(anim, t.times)
                 _arr(anim, t.values)
-    prov = {k: v for k, v in scene.provenance.items() if k not in PROVENANCE_SKIP}
+    prov = json.loads(json.dumps({k: v for k, v in scene.provenance.items() if k not in PROVENANCE_SKIP},
+                                 default=str))
+    for *parents, leaf in PROVENANCE_ADDED:
+        node = prov
+        for p in parents:
+            node = node.get(p, {})
+        node.pop(leaf, None)
+    for (parent, new), old in PROVENANCE_RENAMED.items():
+        if isinstance(prov.get(parent), dict) and new in prov[parent]:
+            prov[parent][old] = prov[parent].pop(new)
     dump = lambda v: json.dumps(v, sort_keys=True, default=str).encode()  # noqa: E731
     return {"geometry": geo.hexdigest(), "textures": tex.hexdigest(), "animation": anim.hexdigest(),
             "provenance": hashlib.sha256(dump(prov)).hexdigest(),

@@ -260,7 +260,7 @@ def test_deeply_nested_options_are_a_manifest_error_with_the_line(tmp_path):
     ({"lift": {"adaptive_mesh": "no"}}, "true or false"),
     ({"lift": {"max_layers": 1e308}}, "integer"),
     ({"lift": "fast"}, "must be an object"),
-    ({"effects": ["mist"], "effect_options": {"snow": {"density": 2}}}, "not in this item's effects"),
+    ({"effects": ["mist"], "effect_options": {"snow": {"density": 2}}}, "not being added"),
 ])
 def test_bad_per_item_options_are_refused_at_the_check(tmp_path, options, why):
     rows = make_items(tmp_path / "in", 2)

@@ -117,10 +117,10 @@ def test_effect_budget_exact():
 
 
 def test_check_options_rejects_out_of_range_and_bad_colour():
+    from paint2vr.config import check_options
     from paint2vr.effects import SnowOptions
-    from paint2vr.effects.snow import LIMITS
-    core.check_options(SnowOptions(), LIMITS)
+    check_options(SnowOptions())
     for bad in (SnowOptions(density=-1.0), SnowOptions(speed=float("nan")), SnowOptions(color=(1.0, 2.0, 0.0)),
-                SnowOptions(groups=0)):
+                SnowOptions(groups=0), SnowOptions(groups=True), SnowOptions(density="2")):
         with pytest.raises(InputError):
-            core.check_options(bad, LIMITS)
+            check_options(bad)

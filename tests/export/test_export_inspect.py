@@ -97,4 +97,4 @@ def test_export_flags_do_not_clash_with_other_stages():
                               "--splat-attributes", "ratified"])
     from paint2vr.cli.options import options_from_args
     assert options_from_args(args, ExportOptions) == ExportOptions(
-        profile="splat", reduce=False, texture_size=512, splat_attributes="ratified")
+        profile="splat", reduce=False, max_texture=512, splat_attributes="ratified")

@@ -169,14 +169,14 @@ def test_profile_texture_limit_and_option(tmp_path):
     assert sorted((t.width, t.height) for t in rep.textures) == [(48, 32), (2048, 140), (2048, 140)]
     rep = inspect_file(save_scene(scene, tmp_path / "p.glb", ExportOptions(texture_format="png-jpeg")))
     assert sorted((t.width, t.height) for t in rep.textures) == [(48, 32), (2048, 137), (2048, 137)]
-    rep = inspect_file(save_scene(scene, tmp_path / "m.glb", ExportOptions(texture_size=512)))
+    rep = inspect_file(save_scene(scene, tmp_path / "m.glb", ExportOptions(max_texture=512)))
     assert max(t.width for t in rep.textures) == 512
     rep = inspect_file(save_scene(scene, tmp_path / "d.glb", ExportOptions(profile="desktop")))
     assert max(t.width for t in rep.textures) == 3000
 
 
 def test_bad_options(tmp_path):
-    for bad in (dict(jpeg_quality=0), dict(texture_size=-1), dict(texture_size=8),
+    for bad in (dict(jpeg_quality=0), dict(max_texture=-1), dict(max_texture=8),
                 dict(splat_attributes="new")):
         with pytest.raises(InputError):
             export_bytes(small_scene(), dataclasses.replace(ExportOptions(), **bad))

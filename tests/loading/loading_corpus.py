@@ -31,9 +31,9 @@ def asymmetric_rgb(h: int = 24, w: int = 40) -> np.ndarray:
 def blocky_rgb(h: int = 64, w: int = 96, block: int = 16) -> np.ndarray:
     """Asymmetric flat 16x16 blocks: survives JPEG quality 95 within a few levels."""
     rng = np.random.default_rng(3)
-    colours = rng.integers(30, 226, size=(h // block, w // block, 3), dtype=np.uint8)
-    colours[0, 0] = (250, 20, 20)
-    return np.repeat(np.repeat(colours, block, 0), block, 1)
+    colors = rng.integers(30, 226, size=(h // block, w // block, 3), dtype=np.uint8)
+    colors[0, 0] = (250, 20, 20)
+    return np.repeat(np.repeat(colors, block, 0), block, 1)
 
 
 def save(arr_or_img, path: Path, **kw) -> Path:
