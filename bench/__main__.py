@@ -30,9 +30,9 @@ def profile_rows(painting: Path, effects: tuple[str, ...]) -> list[dict]:
     """Convert once, export with every profile: size, triangles, draw calls, time."""
     from paint2vr.export import PROFILES, ExportOptions, export_bytes
     from paint2vr.export.inspect import inspect_file
-    from paint2vr.pipeline import ConvertOptions, convert
+    from paint2vr.pipeline import convert, convert_options
 
-    scene = convert(painting, ConvertOptions(effects=effects))
+    scene = convert(painting, convert_options({"effects": effects}))
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in PROFILES:

@@ -38,7 +38,7 @@ def measure_one(source: str, megapixels: float, effects: str, profile: str) -> d
     cv2.setNumThreads(1)
     torch.set_num_threads(1)
     from paint2vr.export import ExportOptions, export_bytes
-    from paint2vr.pipeline import ConvertOptions, convert
+    from paint2vr.pipeline import convert, convert_options
 
     warmup = _warm_up(effects, profile)
     with tempfile.TemporaryDirectory() as tmp:
@@ -66,7 +66,7 @@ def measure_one(source: str, megapixels: float, effects: str, profile: str) -> d
             times[name] = times.get(name, 0.0) + seconds
             peaks[name] = _peak_mb()
 
-        opts = ConvertOptions(effects=tuple(e for e in effects.split(",") if e))
+        opts = convert_options({"effects": effects})
         scene = convert(path, opts, on_stage=on_stage)
         t0 = time.perf_counter()
         data = export_bytes(scene, ExportOptions(profile=profile))
@@ -88,7 +88,7 @@ def _warm_up(effects: str, profile: str) -> float:
     per-painting cost; they are reported apart as ``warmup_seconds``.
     """
     from paint2vr.export import ExportOptions, export_bytes
-    from paint2vr.pipeline import ConvertOptions, convert
+    from paint2vr.pipeline import convert, convert_options
     from paint2vr.samples import make_scene
     from PIL import Image
 
@@ -97,7 +97,7 @@ def _warm_up(effects: str, profile: str) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "warmup.png"
         Image.fromarray(rgb).save(path)
-        opts = ConvertOptions(effects=tuple(e for e in effects.split(",") if e))
+        opts = convert_options({"effects": effects})
         export_bytes(convert(path, opts), ExportOptions(profile=profile))
     return time.perf_counter() - t0
 

@@ -52,7 +52,7 @@ def one(path: Path, out: Path, side: int) -> dict:
     from paint2vr.pipeline import ConvertOptions, convert
 
     t0 = time.perf_counter()
-    scene = convert(path, ConvertOptions(effects=(), load=LoadOptions(max_side=side)))
+    scene = convert(path, ConvertOptions(load=LoadOptions(max_side=side)))
     t1 = time.perf_counter()
     glb = save_scene(scene, out / f"{path.stem}.glb")
     rgb = load_painting(path, options=LoadOptions(max_side=side)).rgb

@@ -131,8 +131,8 @@ def coerce_value(hint: Any, value: Any, where: str, strict: bool = False) -> Any
     lists, and integers only up to :data:`MAX_STRICT_INT`."""
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     bad = OptionError(where, describe_type(hint), value)
-    if strict and isinstance(value, str) and (hint in (bool, int, float) or origin is tuple):
-        raise bad
+    if strict and isinstance(value, str) and (hint in (bool, int, float) or (origin is tuple and args[0] is not str)):
+        raise bad  # ('a,b' for a list of names is fine)
     if _is_union(origin):
         if value is None or (type(None) in args and isinstance(value, str) and value.strip().lower() in _NONE):
             if type(None) in args:

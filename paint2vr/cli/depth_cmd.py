@@ -25,12 +25,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..depth import write_depth
     from ..painting import load_painting
-    from ..depth import stage as depth_stage
-    from ..pipeline import convert_options
+    from ..pipeline import convert_options, estimate_or_read_depth
     t0 = time.perf_counter()
     options = convert_options(tree_changes(args))
     painting = load_painting(args.painting, options=options.load)
-    depth = depth_stage.stage(painting, options.depth)
+    depth = estimate_or_read_depth(painting, options)  # the depth stage, then the designer's edits
     out = write_depth(depth, Path(args.output))
     land = depth.depth[~depth.sky] if (~depth.sky).any() else depth.depth
     print(f"{out}  {depth.shape[1]}x{depth.shape[0]}  land {float(land.min()):.2f}-{float(land.max()):.2f} m  "

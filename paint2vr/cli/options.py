@@ -75,7 +75,7 @@ def _argument(group: Any, flag: str, dest: str, hint: Any, default: Any, doc: st
         kwargs["action"] = argparse.BooleanOptionalAction
     else:
         literal = next((a for a in (hint, *args) if typing.get_origin(a) is typing.Literal), None)
-        kwargs["metavar"] = dest.rsplit(".", 1)[-1].upper()
+        kwargs["metavar"] = re.split(r"[.:]", dest)[-1].upper()
         if literal is not None:
             kwargs["choices"] = list(typing.get_args(literal)) + (["none"] if type(None) in args else [])
             del kwargs["metavar"]

@@ -367,6 +367,29 @@ def scene_space(scene: Scene, max_far: float = 60.0, sky_grid: int = 64) -> Scen
     return space
 
 
+def _open_sky(open_: np.ndarray) -> np.ndarray:
+    """Open cells connected to the top row (4-connected flood fill), one cell of margin
+    kept from the land."""
+    sky = np.zeros_like(open_)
+    sky[0] = open_[0]
+    while True:  # flood fill from the top row through open cells (4-connected)
+        grown = sky.copy()
+        grown[1:] |= sky[:-1]
+        grown[:-1] |= sky[1:]
+        grown[:, 1:] |= sky[:, :-1]
+        grown[:, :-1] |= sky[:, 1:]
+        grown &= open_
+        if (grown == sky).all():
+            break
+        sky = grown
+    er = sky.copy()
+    er[1:] &= sky[:-1]
+    er[:-1] &= sky[1:]
+    er[:, 1:] &= sky[:, :-1]
+    er[:, :-1] &= sky[:, 1:]
+    return er
+
+
 def _measure_space(scene: Scene, max_far: float, sky_grid: int) -> SceneSpace:
     cam = scene.camera
     land = [lw for layer in scene.layers if layer.kind != "sky" for lw in world_meshes(layer.node)]
@@ -422,25 +445,7 @@ def _measure_space(scene: Scene, max_far: float, sky_grid: int) -> SceneSpace:
     covered = np.zeros((gh, gw), dtype=bool)
     if len(tri):
         _mark_covered(covered, tri_u.reshape(-1, 3), tri_v.reshape(-1, 3), tri_z.reshape(-1, 3), sky_cell)
-    open_ = ~covered
-    sky = np.zeros_like(open_)
-    sky[0] = open_[0]
-    while True:  # flood fill from the top row through open cells (4-connected)
-        grown = sky.copy()
-        grown[1:] |= sky[:-1]
-        grown[:-1] |= sky[1:]
-        grown[:, 1:] |= sky[:, :-1]
-        grown[:, :-1] |= sky[:, 1:]
-        grown &= open_
-        if (grown == sky).all():
-            break
-        sky = grown
-    # Keep one cell of margin from the land.
-    er = sky.copy()
-    er[1:] &= sky[:-1]
-    er[:-1] &= sky[1:]
-    er[:, 1:] &= sky[:, :-1]
-    er[:, :-1] &= sky[:, 1:]
+    er = _open_sky(~covered)
 
     # Ground level: low percentile of the height field inside the view wedge.
     rr, cc = np.mgrid[0:shape[0], 0:shape[1]]

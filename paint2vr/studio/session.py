@@ -37,7 +37,7 @@ WORK_PIXELS = 1_000_000
 """Largest working copy (pixels) the studio edits and previews."""
 SCENE_PIXELS = 400_000
 """Largest copy (pixels) the 3D view's scene is lifted from: a preview, made within seconds."""
-PREVIEW_EXPORT = ExportOptions(profile="desktop", texture_size=1024, jpeg_quality=85)
+PREVIEW_EXPORT = ExportOptions(profile="desktop", max_texture=1024, jpeg_quality=85)
 """How the 3D view's scene is written."""
 SKY_COLOUR = (235, 245, 255)
 """Sky in the depth overlay."""

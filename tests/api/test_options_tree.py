@@ -51,7 +51,7 @@ def test_coercion_nested_strings_and_typed_errors():
         convert_options({"device": "tpu"})
     with pytest.raises(OptionError, match="depth.prior.work_side must be an integer"):
         convert_options({"depth": {"prior": {"work_side": "big"}}})
-    with pytest.raises(OptionError, match="yes/no"):
+    with pytest.raises(OptionError, match="true or false"):
         convert_options({"lift": {"adaptive_mesh": "maybe"}})
     with pytest.raises(OptionError, match="effects.snow.color"):
         convert_options({"effects": {"names": ["snow"], "snow": {"color": [2, 0, 0]}}})
@@ -104,10 +104,13 @@ def test_config_file_and_flags(tmp_path):
 def test_manifest_options_use_the_same_coercion():
     from paint2vr.batch.worker import item_options
     base = convert_options({"effects": "snow"})
-    o = item_options(base, {"lift": {"max_layers": "2"}, "effects": "snow,birds", "seed": 7})
+    o = item_options(base, {"lift": {"max_layers": 2}, "effects": "snow,birds", "seed": 7})
     assert o.lift.max_layers == 2 and o.effects.names == ("snow", "birds") and o.seed == 7
     with pytest.raises(OptionError, match="lift.max_layers"):
         item_options(base, {"lift": {"max_layers": 99}})
+    for strict in ({"lift": {"max_layers": "2"}}, {"lift": {"adaptive_mesh": "no"}}):  # JSON has its types
+        with pytest.raises(OptionError):
+            item_options(base, strict)
     with pytest.raises(paint2vr.InputError, match="cannot be set per item"):
         item_options(base, {"depth": {"file": "x.png"}})
 

@@ -37,7 +37,7 @@ def test_parse_effect_options_types():
     ("hail.density=1", "unknown effect"), ("snow.dencity=1", "unknown option"), ("snow.density", "form"),
     ("density=2", "form"), ("snow.density=-1", "density"), ("snow.density=lots", "snow.density must be a number"),
     ("snow.color=1,1", "snow.color must be 3"), ("birds.count=2.5", "birds.count must be an integer"),
-    ("fireflies.blink=maybe", "must be yes/no"), ("snow.color=2,2,2", r"within \[0, 1\]"),
+    ("fireflies.blink=maybe", "must be true or false"), ("snow.color=2,2,2", r"within \[0, 1\]"),
 ])
 def test_parse_effect_options_errors(item, match):
     with pytest.raises(InputError, match=match):

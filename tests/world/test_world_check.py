@@ -110,6 +110,6 @@ def test_sample_painting_world_meets_the_targets(tmp_path):
     from paint2vr.painting import LoadOptions, load_painting
     from paint2vr.pipeline import ConvertOptions, convert
     load = LoadOptions(max_side=480)
-    glb = save_scene(convert(SAMPLE, ConvertOptions(effects=(), load=load)), tmp_path / "sample.glb")
+    glb = save_scene(convert(SAMPLE, ConvertOptions(load=load)), tmp_path / "sample.glb")
     res, _ = check_world(glb, load_painting(SAMPLE, options=load).rgb)
     assert failures(res) == [], TARGETS
