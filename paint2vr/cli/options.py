@@ -66,6 +66,17 @@ def help_text(doc: str, default: Any, meta: typing.Mapping[str, Any]) -> str:
     return f"{doc} (default: {_shown(default)}{extra})".replace("%", "%%")
 
 
+def _number(kind: type, optional: bool) -> Any:
+    """argparse type for a number flag (typed values for commands that read ``args`` directly;
+    'none' for an optional one); the coercion checks it again."""
+    def parse(text: str) -> Any:
+        if optional and text.strip().lower() in ("none", ""):
+            return None
+        return kind(text.replace("_", ""))
+    parse.__name__ = kind.__name__  # argparse's message: "invalid int value: 'x'"
+    return parse
+
+
 def _argument(group: Any, flag: str, dest: str, hint: Any, default: Any, doc: str,
               meta: typing.Mapping[str, Any], more: tuple[str, ...] = ()) -> None:
     kwargs: dict[str, Any] = {"dest": dest, "default": argparse.SUPPRESS,
@@ -83,6 +94,7 @@ def _argument(group: Any, flag: str, dest: str, hint: Any, default: Any, doc: st
             kwargs["metavar"] = "A,B,..."
         elif hint in (int, float) or int in args or float in args:
             kwargs["metavar"] = "N" if int in (hint, *args) else "X"
+            kwargs["type"] = _number(int if int in (hint, *args) else float, type(None) in args)
     group.add_argument(flag, *more, **kwargs)
 
 
