@@ -104,6 +104,19 @@ def _walk(node: Node, parent: np.ndarray, anim: dict[int, dict[str, np.ndarray]]
         _walk(c, m, anim, out)
 
 
+def _to_head(rel: np.ndarray, yaw_deg: float, pitch_deg: float) -> np.ndarray:
+    """Eye-relative world points in the turned and tilted head's frame."""
+    if yaw_deg:
+        # World -> view: undo the head's turn (a rotation by +yaw about Y).
+        c, s_ = np.cos(np.radians(yaw_deg)), np.sin(np.radians(yaw_deg))
+        rel = np.stack([c * rel[:, 0] - s_ * rel[:, 2], rel[:, 1], s_ * rel[:, 0] + c * rel[:, 2]], 1)
+    if pitch_deg:
+        # Then undo the tilt (a rotation by +pitch about the head's X axis).
+        c, s_ = np.cos(np.radians(pitch_deg)), np.sin(np.radians(pitch_deg))
+        rel = np.stack([rel[:, 0], c * rel[:, 1] + s_ * rel[:, 2], -s_ * rel[:, 1] + c * rel[:, 2]], 1)
+    return rel
+
+
 def render_scene(scene: Scene, width: int | None = None, eye_offset: Sequence[float] = (0.0, 0.0, 0.0),
                  time: float | None = None, *, layers: Sequence[str] | None = None,
                  reference: bool = False, yaw_deg: float = 0.0,
@@ -156,15 +169,7 @@ def render_scene(scene: Scene, width: int | None = None, eye_offset: Sequence[fl
                 if wt:
                     pos = pos + wt * dt.astype(np.float64)
         world = pos @ m[:3, :3].T + m[:3, 3]
-        rel = world - eye
-        if yaw_deg:
-            # World -> view: undo the head's turn (a rotation by +yaw about Y).
-            c, s_ = np.cos(np.radians(yaw_deg)), np.sin(np.radians(yaw_deg))
-            rel = np.stack([c * rel[:, 0] - s_ * rel[:, 2], rel[:, 1], s_ * rel[:, 0] + c * rel[:, 2]], 1)
-        if pitch_deg:
-            # Then undo the tilt (a rotation by +pitch about the head's X axis).
-            c, s_ = np.cos(np.radians(pitch_deg)), np.sin(np.radians(pitch_deg))
-            rel = np.stack([rel[:, 0], c * rel[:, 1] + s_ * rel[:, 2], -s_ * rel[:, 1] + c * rel[:, 2]], 1)
+        rel = _to_head(world - eye, yaw_deg, pitch_deg)
         faces = None if mesh.faces is None else mesh.faces.astype(np.int64)
         uvs, colors = mesh.uvs, mesh.colors
         if faces is not None and len(faces):
