@@ -168,7 +168,7 @@ def test_effects_auto_says_what_it_chose(tmp_path, capsys, caplog):
     out = tmp_path / "s.glb"
     with caplog.at_level("INFO", logger="paint2vr.effects"):
         assert main(["convert", str(_painting(tmp_path)), "-o", str(out), "--effects", "auto",
-                     "--max-triangles", "20000"]) == 0
+                     "--max-triangles", "20000", "--no-world"]) == 0
     text = capsys.readouterr().out
     assert "effects auto:" in text and "birds (open sky" in text
     assert any("auto effects: birds, because" in r.getMessage() for r in caplog.records)
