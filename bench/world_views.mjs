@@ -24,13 +24,17 @@ const PAGE = `<!doctype html><html><head><meta charset="utf-8">
 <script type="module">
 import * as THREE from 'three';
 import { GLTFLoader } from 'three/addons/loaders/GLTFLoader.js';
+import { KTX2Loader } from 'three/addons/loaders/KTX2Loader.js';
+import { MeshoptDecoder } from 'three/addons/libs/meshopt_decoder.module.js';
 window.setup = async (width, height) => {
   const renderer = new THREE.WebGLRenderer({ antialias: false, alpha: true, preserveDrawingBuffer: true });
   renderer.setPixelRatio(1);
   renderer.setSize(width, height);
   renderer.setClearColor(0xff00ff, 0);
   document.body.appendChild(renderer.domElement);
-  const gltf = await new GLTFLoader().loadAsync('/scene.glb');
+  // As the viewer: KTX2 / Basis textures and meshopt-compressed buffers (the quest profile).
+  const ktx2 = new KTX2Loader().setTranscoderPath('/three/examples/jsm/libs/basis/').detectSupport(renderer);
+  const gltf = await new GLTFLoader().setKTX2Loader(ktx2).setMeshoptDecoder(MeshoptDecoder).loadAsync('/scene.glb');
   const scene = new THREE.Scene();
   scene.add(gltf.scene);
   gltf.scene.traverse((o) => {
@@ -69,7 +73,7 @@ window.setup = async (width, height) => {
 window.ready = true;
 </script></body></html>`;
 
-const TYPES = { '.js': 'text/javascript', '.glb': 'model/gltf-binary', '.html': 'text/html' };
+const TYPES = { '.js': 'text/javascript', '.glb': 'model/gltf-binary', '.html': 'text/html', '.wasm': 'application/wasm' };
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
