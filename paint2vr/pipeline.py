@@ -156,6 +156,8 @@ def _lift(run: _Run, o: ConvertOptions) -> None:
     prov["sha256"] = run.painting.sha256
     prov["depth_model"] = options_to_dict(run.depth.model)
     prov["depth_source"] = "file" if o.depth.file else "estimate"
+    if "scale" in run.depth.extras:  # how a learned model's metres were fixed
+        prov["depth_scale"] = run.depth.extras["scale"]
     prov["options"] = options_to_dict(o)  # the whole tree, recorded once, here
     prov["seed"] = o.seed
     run.edits = load_edits(o)

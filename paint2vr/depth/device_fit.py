@@ -1,6 +1,7 @@
 """The fit of :mod:`.fit` on the device, batched: sky connected to the top, land percentiles
-and the disparity fit for every painting of a batch, without a host round trip.
-:func:`.fit.fit_depth` and :func:`.fit.derive_sky` are its reference."""
+and the ground line (:mod:`.scale`) for every painting of a batch, without a host round trip;
+the few scalars per painting then become its fit on the host (:func:`.fit.fit_from_stats`).
+:func:`.fit.fit_stats`, :func:`.fit.derive_sky` and :func:`.scale.ground_stats` are its reference."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import InputError
-from .fit import DepthFit, RangeHint, _prior_sky
+from .fit import NSTATS, DepthFit, RangeHint, _prior_sky, fit_from_stats
+from .scale import _INIT, _ITERS, _MARGIN, _TUKEY, FitFrame, ScaleOptions
 
 
 def _upload(t, device):
@@ -93,13 +95,68 @@ def top_connected_torch(cand, sweeps: int = _SWEEPS, until_converged: bool = Fal
             return reached, converged
 
 
-def fit_depth_torch(small, kind: str, near, far, prior_sky, sky_depth: float, *, sweeps: int = _SWEEPS,
-                    until_converged: bool = False):
-    """:func:`fit_depth` for G fit maps of one shape at once, on their device, without a
-    synchronisation: ``small`` (G, h, w) float; ``near``/``far`` floats or (G,) float64 tensors
-    (far already ``max(far, 1.5 near)``); ``prior_sky`` None or (G, h, w) bool (the hint's sky
-    at this size). -> (sky (G, h, w) bool, (G, 5) float64: a, b, const (NaN for None), sky
-    depth, converged (1/0)). Float64 throughout, as the reference."""
+def _wls_torch(y, p, w):
+    """:func:`.scale._wls` per row: (G,) s, c of the weighted line p = s y + c (NaN: degenerate)."""
+    import torch
+    sw, sy, sp = w.sum(1), (w * y).sum(1), (w * p).sum(1)
+    syy, syp = (w * y * y).sum(1), (w * y * p).sum(1)
+    den = sw * syy - sy * sy
+    ok = (sw > 0) & (den > 1e-18 * torch.clamp_min(sw * syy, 1e-300))
+    s = (sw * syp - sy * sp) / torch.where(ok, den, 1.0)
+    c = (sp - s * sy) / torch.where(ok, sw, 1.0)
+    nan = torch.full_like(s, float("nan"))
+    return torch.where(ok, s, nan), torch.where(ok, c, nan)
+
+
+def ground_stats_torch(disp, sky, rows, q: float, beta, horizon: float | None):
+    """:func:`.scale.ground_stats` for G maps at once: (G, h, w) float64 disparity, (G, h, w)
+    bool sky, (h,) float64 frame rows, (G,) disparity of infinity, the horizon hint ->
+    (G, 6) float64 (s, c, R^2, span, inliers, top)."""
+    import torch
+    G, h, w = disp.shape
+    count = (~sky).sum(2)
+    valid = (2 * count >= w) & (count > 0)
+    land = torch.where(sky, float("nan"), disp).reshape(G * h, w)
+    prof = row_quantiles(land, (q,), ignore_nan=True)[0].reshape(G, h)
+    p = torch.where(valid, prof, 0.0)
+    y = rows.to(disp.dtype)[None, :].expand(G, h)
+    idx = torch.arange(h, device=disp.device)[None, :]
+    wt = (valid & (idx >= math.floor((1 - _INIT) * h))).to(disp.dtype)
+    s, c = _wls_torch(y, p, wt)
+    hi = torch.where(valid, p, float("-inf")).amax(1)
+    lo = torch.where(valid, p, float("inf")).amin(1)
+    spread = torch.where(valid.any(1), hi - lo, 0.0)
+    floor = 1e-3 * spread + 1e-12
+    for _ in range(_ITERS):
+        r = (p - (s[:, None] * y + c[:, None])).abs()
+        med = row_quantiles(torch.where(wt > 0, r, float("nan")), (0.5,), ignore_nan=True)[0]
+        sigma = torch.where(med.isnan(), med, torch.maximum(1.4826 * med, floor))
+        u = r / (_TUKEY * sigma[:, None])
+        y_h = (beta - c) / s if horizon is None else torch.full_like(s, float(horizon))
+        wt = torch.where(valid & (u < 1) & (y > (y_h + _MARGIN)[:, None]), (1 - u * u) ** 2, 0.0)
+        s, c = _wls_torch(y, p, wt)
+    inl = (wt > 0) & s.isfinite()[:, None]
+    n = inl.sum(1).to(disp.dtype)
+    sum_w = torch.where(inl, wt, 0.0).sum(1)
+    pv = torch.where(inl, p, 0.0)
+    mean = (wt * pv).sum(1) / sum_w.clamp_min(1e-300)
+    ss_tot = (wt * (pv - mean[:, None]) ** 2).sum(1)
+    ss_res = (wt * (pv - (s[:, None] * y + c[:, None])) ** 2).sum(1)
+    nan = torch.full_like(s, float("nan"))
+    r2 = torch.where((ss_tot > 0) & (n > 0), 1.0 - ss_res / torch.where(ss_tot > 0, ss_tot, 1.0), nan)
+    top = torch.where(inl, y, float("inf")).amin(1)
+    span = torch.where(n > 0, torch.where(inl, y, float("-inf")).amax(1) - top, 0.0)
+    return torch.stack([s, c, r2, span, n, torch.where(n > 0, top, nan)], 1)
+
+
+def fit_depth_torch(small, kind: str, prior_sky, *, frame_rows=None, scale: ScaleOptions | None = None,
+                    sweeps: int = _SWEEPS, until_converged: bool = False):
+    """:func:`.fit.fit_stats` for G fit maps of one shape at once, on their device, without a
+    synchronisation: ``small`` (G, h, w) float; ``prior_sky`` None or (G, h, w) bool (the
+    hint's sky at this size); ``frame_rows`` the (h,) float64 tensor of the maps' rows in
+    picture heights (with ``scale``: the ground line). -> (sky (G, h, w) bool, (G, NSTATS)
+    float64 statistics; :func:`.fit.fit_from_stats` makes each painting's fit of them).
+    Float64 throughout, as the reference."""
     import torch
     f64 = torch.float64
     raw = small.to(f64)
@@ -107,11 +164,6 @@ def fit_depth_torch(small, kind: str, near, far, prior_sky, sky_depth: float, *,
     relative = kind == "relative"
     disp = raw if relative else 1.0 / raw.clamp_min(1e-3)
     flat = disp.reshape(G, h * w)
-    if not torch.is_tensor(near):
-        near_t = torch.full((G,), float(near), dtype=f64, device=raw.device)
-        far_t = torch.full((G,), float(far), dtype=f64, device=raw.device)
-    else:
-        near_t, far_t = near.to(f64), far.to(f64)
     # derive_sky: low disparity (and the prior's sky where below the median), top-connected
     lo = flat.amin(1)
     hi, med = row_quantiles(flat, (0.98, 0.5))
@@ -123,33 +175,35 @@ def fit_depth_torch(small, kind: str, near, far, prior_sky, sky_depth: float, *,
     frac = sky.flatten(1).sum(1).to(f64) / (h * w)
     none = (frac < 0.005) | sky.flatten(1).all(1)
     sky = sky & ~none[:, None, None]
+    if frame_rows is not None and scale is not None and scale.horizon is not None:
+        sky = sky & (frame_rows < scale.horizon)[None, :, None]  # no sky below the designer's horizon
     land = ~sky
     land = land | ~land.flatten(1).any(1)[:, None, None]
-    nan = torch.full((G,), float("nan"), dtype=f64, device=raw.device)
-    zero = torch.zeros((G,), dtype=f64, device=raw.device)
-    if relative:
-        land_d = torch.where(land, disp, float("nan")).reshape(G, h * w)
-        d_lo, d_hi = row_quantiles(land_d, (0.02, 0.98), ignore_nan=True)
-        is_const = (d_hi - d_lo) < 1e-9
-        a = torch.where(is_const, zero, (d_hi - d_lo) / (1.0 / near_t - 1.0 / far_t))
-        b = torch.where(is_const, zero, d_lo - a / far_t)
-        const = torch.where(is_const, (near_t + far_t) / 2, nan)
-        a3, b3, far3, near3 = a[:, None, None], b[:, None, None], far_t[:, None, None], near_t[:, None, None]
-        depth = torch.minimum(torch.maximum(a3 / torch.maximum(disp - b3, a3 / far3), near3 / 2), far3)
-        depth = torch.where(is_const[:, None, None], const[:, None, None], depth)
-    else:
-        a = b = zero
-        const = nan
-        depth = raw.clamp_min(0.05)
-    land_max = torch.where(land, depth, float("-inf")).flatten(1).amax(1)
-    sky_d = torch.clamp_min(2.0 * land_max, float(sky_depth))
-    return sky, torch.stack([a, b, const, sky_d, converged.to(f64)], 1)
+    stats = torch.full((G, NSTATS), float("nan"), dtype=f64, device=raw.device)
+    stats[:, 3] = converged.to(f64)
+    if not relative:
+        stats[:, 2] = torch.where(land, raw, float("-inf")).flatten(1).amax(1)
+        return sky, stats
+    land_d = torch.where(land, disp, float("nan")).reshape(G, h * w)
+    d_lo, d_hi = row_quantiles(land_d, (0.02, 0.98), ignore_nan=True)
+    stats[:, 0], stats[:, 1] = d_lo, d_hi
+    stats[:, 2] = torch.where(land, disp, float("inf")).flatten(1).amin(1)
+    if frame_rows is not None and scale is not None and scale.method == "auto":
+        sky_d = torch.where(sky, disp, float("nan")).reshape(G, h * w)
+        sky_y = torch.where(sky, frame_rows.to(f64)[None, :, None], float("nan")).reshape(G, h * w)
+        stats[:, 10], stats[:, 11] = (row_quantiles(x, (0.5,), ignore_nan=True)[0] for x in (sky_d, sky_y))
+        stats[:, 12] = lo
+        beta = torch.where(stats[:, 10].isnan(), 0.0, stats[:, 10])
+        stats[:, 4:10] = ground_stats_torch(disp, sky, frame_rows, scale.ground_quantile, beta, scale.horizon)
+    return sky, stats
 
 
 def fit_depth_device(smalls: Sequence[np.ndarray], kind: str, hints: Sequence[RangeHint], sky_depth: float,
-                     device: str = "cpu") -> list[DepthFit]:
+                     device: str = "cpu", scale: ScaleOptions | None = None,
+                     frame: FitFrame | None = None) -> list[DepthFit]:
     """:func:`fit_depth_torch` on host fit maps of one shape (run until converged), as
-    :class:`DepthFit` objects; for tests and tools (the estimator calls it on device tensors)."""
+    :class:`DepthFit` objects (one ``frame`` for all); for tests and tools (the estimator
+    calls it on device tensors)."""
     import torch
     if not smalls or len(smalls) != len(hints) or len({np.shape(s) for s in smalls}) != 1 \
             or np.ndim(smalls[0]) != 2 or min(np.shape(smalls[0])) < 1:
@@ -157,15 +211,13 @@ def fit_depth_device(smalls: Sequence[np.ndarray], kind: str, hints: Sequence[Ra
                          f"{sorted({np.shape(s) for s in smalls})} and {len(hints)} hints",
                          hint="group fit maps by shape")
     shape = np.shape(smalls[0])
-    near = torch.tensor([h.near for h in hints], dtype=torch.float64)
-    far = torch.tensor([max(h.far, h.near * 1.5) for h in hints], dtype=torch.float64)
     psky = None
     if any(h.sky is not None and h.sky.size for h in hints):
         psky = torch.from_numpy(np.stack([_prior_sky(h, shape) for h in hints])).to(device)
+    rows = None if frame is None else torch.from_numpy(np.asarray(frame.rows, np.float64)).to(device)
     with torch.inference_mode():
         small = torch.from_numpy(np.stack([np.asarray(s, np.float32) for s in smalls])).to(device)
-        sky, sc = fit_depth_torch(small, kind, near.to(device), far.to(device), psky, sky_depth,
-                                  until_converged=True)
-    sky, sc = sky.cpu().numpy(), sc.cpu().numpy()
-    return [DepthFit(kind == "relative", float(s[0]), float(s[1]), None if math.isnan(s[2]) else float(s[2]),
-                     h.near, max(h.far, h.near * 1.5), float(s[3]), m) for s, h, m in zip(sc, hints, sky)]
+        sky, st = fit_depth_torch(small, kind, psky, frame_rows=rows, scale=scale, until_converged=True)
+    sky, st = sky.cpu().numpy(), st.cpu().numpy()
+    focal = None if frame is None else frame.focal
+    return [fit_from_stats(s, kind, h, sky_depth, m, scale, focal) for s, h, m in zip(st, hints, sky)]

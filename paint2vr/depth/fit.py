@@ -2,21 +2,33 @@
 full-resolution maps (numpy/cv2, the reference for the device path in :mod:`.device_fit`).
 
 Relative models output disparity-like values d (larger = nearer). We assume
-``d = a / z + b`` and fix a, b so that the 98th / 2nd percentiles of d over land map to the
-near / far of the range hint; depth is ``z = a / (d - b)`` clipped to [near / 2, far]. Sky =
-low-disparity pixels connected to the top edge (joined with a prior's sky hint). The fit is
-made on a small "fit map"; :class:`LazyMaps` makes the full-resolution maps on first read.
+``d = a / z + b``. By default a, b come from the model's own ground and the camera's
+geometry (:mod:`.scale`: the ground's disparity is linear in the image row); when no ground
+is found (or with ``ScaleOptions.method='range'``) they are fixed so that the 98th / 2nd
+percentiles of d over land map to the near / far of the range hint (the prior's). Depth is
+``z = a / (d - b)`` clipped to [near / 2, far]. Sky = low-disparity pixels connected to the top
+edge (joined with a prior's sky hint). The fit is made on a small "fit map";
+:class:`LazyMaps` makes the full-resolution maps on first read.
+
+The fit has two halves: statistics of the fit map (:func:`fit_stats`; on the device
+:func:`.device_fit.fit_depth_torch`, tested against it) and the scalar decisions that turn
+them into a :class:`DepthFit` (:func:`fit_from_stats`, shared by both paths).
 """
 
 from __future__ import annotations
 
+import logging
 import math
+import dataclasses
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from .base import edge_strength
+from .scale import METHODS, FitFrame, ScaleInfo, ScaleOptions, decide_ground, ground_stats
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -51,6 +63,15 @@ class DepthFit:
     """Depth written into sky pixels."""
     sky: np.ndarray
     """Sky mask at the fit map's size."""
+    scale: ScaleInfo | None = None
+    """How the scale was fixed (None: not recorded)."""
+
+
+NSTATS = 13
+"""Statistics per fit map (:func:`fit_stats`), in this order: the land disparity's 2nd and
+98th percentiles, the land's extreme (least disparity; metric: most metres), converged
+(1/0), the ground line's s, c, R^2, span, inlier rows, top inlier row, the sky's median
+disparity and median row (NaN: no sky), the least disparity of all."""
 
 
 def _fit_factors(nh: int, nw: int, fit_side: int) -> tuple[int, int]:
@@ -65,35 +86,92 @@ def block_mean(x: np.ndarray, kh: int, kw: int) -> np.ndarray:
     return x[:H, :W].reshape(H // kh, kh, W // kw, kw).mean(axis=(1, 3), dtype=np.float64).astype(np.float32)
 
 
-def fit_depth(raw_small: np.ndarray, kind: str, hint: RangeHint, sky_depth: float) -> DepthFit:
-    """Fit the conversion on a small (nan-free) map of model output: sky (derive_sky), the
-    disparity percentiles over land, and the depth given to the sky."""
+def fit_stats(raw_small: np.ndarray, kind: str, hint: RangeHint, frame: FitFrame | None = None,
+              scale: ScaleOptions | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(sky mask, :data:`NSTATS` float64 statistics) of a small nan-free map of model output;
+    the ground line only for relative output with a frame and ``scale.method == 'auto'``."""
     raw = np.asarray(raw_small, np.float64)
     relative = kind == "relative"
     disp = raw if relative else 1.0 / np.maximum(raw, 1e-3)
-    if hint.sky is not None and hint.sky.size:
-        psky = cv2.resize(hint.sky.astype(np.uint8), (raw.shape[1], raw.shape[0]),
-                          interpolation=cv2.INTER_NEAREST) > 0
-    else:
-        psky = np.zeros(raw.shape, bool)
-    sky = derive_sky(disp, psky)
+    sky = derive_sky(disp, _prior_sky(hint, raw.shape))
+    if frame is not None and scale is not None and scale.horizon is not None:
+        sky &= (frame.rows < scale.horizon)[:, None]  # the designer's horizon: no sky below it
     land = ~sky if (~sky).any() else np.ones_like(sky)
+    stats = np.full(NSTATS, np.nan)
+    stats[3] = 1.0
+    if not relative:
+        stats[2] = raw[land].max()
+        return sky, stats
+    stats[0], stats[1] = np.percentile(disp[land], [2, 98])
+    stats[2] = disp[land].min()
+    if frame is not None and scale is not None and scale.method == "auto":
+        stats[4:10] = ground_stats(disp, sky, frame, scale.ground_quantile, scale.horizon)
+        if sky.any():
+            stats[10] = np.median(disp[sky])
+            stats[11] = np.median(np.broadcast_to(frame.rows[:, None], sky.shape)[sky])
+        stats[12] = disp.min()
+    return sky, stats
+
+
+def fit_from_stats(stats, kind: str, hint: RangeHint, sky_depth: float, sky: np.ndarray,
+                   scale: ScaleOptions | None = None, focal: float | None = None) -> DepthFit:
+    """The :class:`DepthFit` of :func:`fit_stats`' numbers: the ground's scale when it holds,
+    else the range mapping; the sky depth beyond the farthest land."""
+    st = [float(x) for x in stats]
     near, far = hint.near, max(hint.far, hint.near * 1.5)
-    a = b = 0.0
-    const = None
-    if relative:
-        d_lo, d_hi = np.percentile(disp[land], [2, 98])
-        if d_hi - d_lo < 1e-9:
-            const = (near + far) / 2
-            depth = np.full(disp.shape, const)
-        else:
-            a = float((d_hi - d_lo) / (1.0 / near - 1.0 / far))
-            b = float(d_lo - a / far)
-            depth = np.clip(a / np.maximum(disp - b, a / far), near / 2, far)
+    if kind != "relative":
+        info = ScaleInfo("metric", "", math.nan, math.nan, None, math.nan, math.nan, 0.0, 0)
+        return DepthFit(False, 0.0, 0.0, None, near, far, max(sky_depth, 2.0 * max(st[2], 0.05)), sky, info)
+    if scale is not None and scale.method == "auto" and focal is not None:
+        g = decide_ground(st[4:10], st[10], focal, scale, st[11])
+        if g.ok:
+            if g.info.method == "ground+zero" and sky.any():  # the "sky" was the ground's far end
+                sky, st[2] = np.zeros_like(sky), st[12]
+            fit = DepthFit(True, g.a, g.b, None, 2.0 * scale.near, scale.far, 0.0, sky, g.info)
+            return _with_sky_depth(fit, st[2], sky_depth)
+        info = g.info
     else:
-        depth = np.clip(raw, 0.05, None)
-    sky_d = max(sky_depth, 2.0 * float(depth[land].max()))
-    return DepthFit(relative, a, b, const, near, far, sky_d, sky)
+        o = scale or ScaleOptions()
+        info = ScaleInfo("range", "method 'range'", o.eye_height, o.fov_deg, None, math.nan, math.nan, 0.0, 0)
+    d_lo, d_hi = st[0], st[1]
+    if d_hi - d_lo < 1e-9:
+        fit = DepthFit(True, 0.0, 0.0, (near + far) / 2, near, far, 0.0, sky, info)
+    else:
+        a = float((d_hi - d_lo) / (1.0 / near - 1.0 / far))
+        fit = DepthFit(True, a, float(d_lo - a / far), None, near, far, 0.0, sky, info)
+    return _with_sky_depth(fit, st[2], sky_depth)
+
+
+def _with_sky_depth(fit: DepthFit, land_min_disp: float, sky_depth: float) -> DepthFit:
+    """The fit with its sky depth: max(sky_depth, 2x the farthest land), the farthest land
+    being the conversion of the least land disparity (the conversion never rises with d)."""
+    far_land = float(_convert_np(np.array([land_min_disp]), fit)[0])
+    return dataclasses.replace(fit, sky_depth=max(sky_depth, 2.0 * far_land))
+
+
+def fit_depth(raw_small: np.ndarray, kind: str, hint: RangeHint, sky_depth: float,
+              scale: ScaleOptions | None = None, frame: FitFrame | None = None) -> DepthFit:
+    """Fit the conversion on a small (nan-free) map of model output: sky (derive_sky), the
+    metric scale (from the ground with ``scale`` and ``frame``, else the range hint) and the
+    depth given to the sky. The reference of the device path."""
+    sky, stats = fit_stats(raw_small, kind, hint, frame, scale)
+    return fit_from_stats(stats, kind, hint, sky_depth, sky, scale, None if frame is None else frame.focal)
+
+
+def scale_extras(fit: DepthFit, what: str = "") -> dict:
+    """The DepthMap extras that say how the scale was fixed (and the eye and field of view it
+    assumed, which the lift stage then uses); logs a fallback."""
+    info = fit.scale
+    if info is None:
+        return {}
+    if info.method == "range" and info.reason != "method 'range'":
+        log.info("%s: scale from the range mapping (prior's near/far): %s", what or "depth", info.reason)
+    else:
+        log.debug("%s: scale by %s (R^2 %.3f)", what or "depth", info.method, info.r2)
+    out = {"scale": info.record()}
+    if info.method in METHODS[1:4]:
+        out |= {"eye_height": info.eye_height, "fov_deg": info.fov_deg}
+    return out
 
 
 def _convert_np(raw: np.ndarray, fit: DepthFit) -> np.ndarray:

@@ -1,7 +1,8 @@
 """Depth accuracy metrics for the benchmark: AbsRel, delta < 1.25 and ordinal error (WHDR).
 
-AbsRel and delta compare *median-aligned* predictions: the prediction is scaled so its
-median equals the truth's median over the scored pixels (scale is unknown for relative maps).
+AbsRel and delta compare *median-aligned* predictions by default: the prediction is scaled so
+its median equals the truth's median over the scored pixels (scale is unknown for relative
+maps); ``aligned=False`` scores the metres as they are (the real metric error).
 """
 
 from __future__ import annotations
@@ -26,16 +27,17 @@ def median_align(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
     return pred * (np.median(gt) / np.median(pred))
 
 
-def abs_rel(pred, gt, mask=None) -> float:
-    """mean(|p - g| / g) after median alignment."""
+def abs_rel(pred, gt, mask=None, *, aligned: bool = True) -> float:
+    """mean(|p - g| / g) after median alignment (``aligned``), else as given."""
     p, g = _pair(pred, gt, mask)
-    return float(np.mean(np.abs(median_align(p, g) - g) / g))
+    return float(np.mean(np.abs((median_align(p, g) if aligned else p) - g) / g))
 
 
-def delta1(pred, gt, mask=None, threshold: float = 1.25) -> float:
-    """Fraction of pixels with max(p/g, g/p) < threshold after median alignment."""
+def delta1(pred, gt, mask=None, threshold: float = 1.25, *, aligned: bool = True) -> float:
+    """Fraction of pixels with max(p/g, g/p) < threshold after median alignment (``aligned``)."""
     p, g = _pair(pred, gt, mask)
-    p = median_align(p, g)
+    if aligned:
+        p = median_align(p, g)
     return float(np.mean(np.maximum(p / g, g / p) < threshold))
 
 

@@ -9,6 +9,7 @@ from typing import Literal
 
 from ..config import check_options, opt
 from ..errors import OptionError
+from .scale import DEFAULT_SCALE_OPTIONS, ScaleOptions
 
 DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:[0-9]+)?)$")
 
@@ -42,6 +43,9 @@ class TransformersOptions:
     host_threads: int = opt(0, ge=0, le=256)
     """Threads for per-painting host work (pinning, small prior, fits, building DepthMaps);
     0: up to 8, one per CPU core."""
+    scale: ScaleOptions = DEFAULT_SCALE_OPTIONS
+    """How a relative model's output gets metres: its own ground and the camera (eye height,
+    field of view, horizon hints), or the range mapping (see :mod:`paint2vr.depth.scale`)."""
 
     def _check_fields(self, where: str) -> None:
         if not DEVICE_PATTERN.match(self.device):

@@ -25,12 +25,13 @@ cropped from the output, which is upsampled bilinearly to the painting's full re
 Depth Pro needs a fixed square input: the painting is letterboxed into it instead.
 
 Relative -> metric: relative models output disparity-like values d (larger = nearer). We
-assume ``d = a / z + b`` and fix a, b so that the 98th / 2nd percentiles of d over land map
-to the near / far ends of the land depth range; depth is then ``z = a / (d - b)``, clipped to
-[near / 2, far]. The range (2nd / 98th percentiles of land depth) comes from the built-in prior
-run on a small copy (``prior_side`` px), or is the prior's default near/far when
-``prior_side`` is 0. The result is marked ``metric=False``. Metric models' metres are used
-as they are (``metric=True``).
+assume ``d = a / z + b``; a, b come from the model's own ground and the camera's geometry
+(:mod:`.scale`, options ``scale``), or when no ground is found from the range mapping: the
+98th / 2nd percentiles of d over land onto the near / far ends of the land depth range (the
+built-in prior run on a small copy, ``prior_side`` px, or the prior's default near/far when
+``prior_side`` is 0). Depth is ``z = a / (d - b)``, clipped. The result is marked
+``metric=False``; ``extras['scale']`` says which method fixed it. Metric models' metres are
+used as they are (``metric=True``).
 
 Sky: models have no sky output. Sky = low-disparity pixels connected to the top edge, joined
 with the prior's sky where the model also sees the region as far. The fit (sky and the
@@ -57,7 +58,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import os
 import time
 from collections import deque
@@ -74,8 +74,9 @@ from .hub import PICKLE_SUFFIXES, check_folder, load_checkpoint, read_model_json
 from .model_options import DEFAULT_TRANSFORMERS_OPTIONS, TransformersOptions, check_model_options
 from .prior import PriorEstimator, _check_rgb
 from .device_fit import _SWEEPS, _upload, fit_depth_device, fit_depth_torch, top_connected_torch
-from .fit import (_LAZY_NAMES, DepthFit, LazyMaps, RangeHint, _fit_factors, _prior_sky, _provably_valid, apply_fit,
-                  block_mean, derive_sky, fit_depth)
+from .fit import (_LAZY_NAMES, NSTATS, DepthFit, LazyMaps, RangeHint, _fit_factors, _prior_sky, _provably_valid,
+                  apply_fit, block_mean, derive_sky, fit_depth, fit_from_stats, scale_extras)
+from .scale import check_scale_options, fit_frame
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +133,7 @@ class TransformersEstimator:
         scale, mean, std = self._norm()
         self._norm_t = (scale, torch.from_numpy(mean).view(3, 1, 1).to(self.device),
                         torch.from_numpy(std).view(3, 1, 1).to(self.device))
+        check_scale_options(options.scale)
 
     def _patch_size(self) -> int | None:
         for cfg in (self.config, getattr(self.config, "backbone_config", None)):
@@ -257,22 +259,24 @@ class TransformersEstimator:
                 pred = cv2.resize(pred, (p.tw, p.th), interpolation=cv2.INTER_LINEAR)
             crop = np.nan_to_num(pred[:p.nh, :p.nw], nan=0.0, posinf=0.0, neginf=0.0).astype(np.float32)
             kh, kw = _fit_factors(p.nh, p.nw, self.options.fit_side)
-            fit = fit_depth(block_mean(crop, kh, kw), self.kind, self._hint(img), self._prior.options.sky_depth)
+            small = block_mean(crop, kh, kw)
+            frame = fit_frame(p.nh, p.nw, kh, small.shape[0], self.options.scale.fov_deg)
+            fit = fit_depth(small, self.kind, self._hint(img), self._prior.options.sky_depth, self.options.scale, frame)
             depth, sky, edges = apply_fit(crop, (p.h, p.w), fit)
-            out.append(self._depth_map(depth, sky, edges, 1.0 - 0.5 * edges))
+            out.append(self._depth_map(depth, sky, edges, 1.0 - 0.5 * edges, fit))
         return out
 
-    def _depth_map(self, depth, sky, edges, conf) -> DepthMap:
+    def _depth_map(self, depth, sky, edges, conf, fit: DepthFit) -> DepthMap:
         return DepthMap(depth=depth, sky=sky, metric=self.kind == "metric", model=self.info,
-                        confidence=conf, edges=edges, extras=self._extras())
+                        confidence=conf, edges=edges, extras=self._extras(fit))
 
-    def _extras(self) -> dict:
-        return {"kind": self.kind, "input_size": self.input_size}
+    def _extras(self, fit: DepthFit) -> dict:
+        return {"kind": self.kind, "input_size": self.input_size} | scale_extras(fit, self.info.name)
 
     def _lazy_map(self, crop: np.ndarray, shape: tuple[int, int], fit: DepthFit) -> DepthMap:
         """A lazy DepthMap whose arrays :class:`LazyMaps` makes from the crop and the fit."""
         return DepthMap.lazy(shape, LazyMaps(crop, shape, fit), _LAZY_NAMES, metric=self.kind == "metric",
-                             model=self.info, extras=self._extras(), check_values=not _provably_valid(fit))
+                             model=self.info, extras=self._extras(fit), check_values=not _provably_valid(fit))
 
     # -- the fast path: batched, pipelined, on the device ---------------------------------------
     def estimate(self, images: Sequence[np.ndarray]) -> list[DepthMap]:
@@ -351,7 +355,7 @@ class TransformersEstimator:
     def _device_post(self, pred, plans: list[_Plan], hints: list[RangeHint], streams: _Streams) -> _Packed:
         """After the forward, on the compute stream: the nan-free output, the small fit maps
         (block means of each crop) and the fit of each painting (:func:`fit_depth_torch`, one
-        call per crop shape), all packed into one device byte buffer: [fit scalars (B, 5)
+        call per crop shape), all packed into one device byte buffer: [fit statistics (B, NSTATS)
         float64 | output (B, th, tw) float32 | fit maps float32 | small sky masks uint8]. The
         fit maps only serve the host's fallback for a sky that had not converged."""
         import torch
@@ -381,8 +385,10 @@ class TransformersEstimator:
                 sel = out if len(ks) == B else torch.stack([out[k] for k in ks])  # no index upload
                 small = F.avg_pool2d(sel[:, None, :nh, :nw], (kh, kw), stride=(kh, kw))[:, 0]
                 sh, sw = small.shape[1:]
-                args = self._fit_args([hints[k] for k in ks], (sh, sw), small.device)
-                sky, sc = fit_depth_torch(small, self.kind, *args, self._prior.options.sky_depth, sweeps=_SWEEPS)
+                psky = self._fit_sky([hints[k] for k in ks], (sh, sw), small.device)
+                y = fit_frame(nh, nw, kh, sh, self.options.scale.fov_deg).rows
+                sky, sc = fit_depth_torch(small, self.kind, psky, scale=self.options.scale, sweeps=_SWEEPS,
+                                          frame_rows=_upload(torch.from_numpy(y), small.device))
                 scal[row:row + len(ks)] = sc
                 n = len(ks) * sh * sw
                 buf[off:off + n] = sky.reshape(-1).view(torch.uint8)
@@ -393,20 +399,13 @@ class TransformersEstimator:
                 row, off = row + len(ks), off + n
         return _Packed(buf, n_scal, (B, th, tw), rows, sky_at, n_scal + n_out, n_scal + n_out + 4 * n_px)
 
-    def _fit_args(self, hints: list[RangeHint], shape: tuple[int, int], device):
-        """(near, far, prior sky) of a group for :func:`fit_depth_torch`: Python floats when the
-        hints agree (the default: nothing uploaded); else small pinned, non-blocking uploads."""
+    def _fit_sky(self, hints: list[RangeHint], shape: tuple[int, int], device):
+        """The prior's sky of a group at the fit maps' size for :func:`fit_depth_torch`: None
+        without hints (the default: nothing uploaded); else a small pinned, non-blocking upload."""
         import torch
-        near = [h.near for h in hints]
-        far = [max(h.far, h.near * 1.5) for h in hints]
         if all(h.sky is None or not h.sky.size for h in hints):
-            psky = None
-        else:
-            psky = _upload(torch.from_numpy(np.stack([_prior_sky(h, shape) for h in hints])), device)
-        if len(set(near)) == 1 and len(set(far)) == 1:
-            return near[0], far[0], psky
-        return (_upload(torch.tensor(near, dtype=torch.float64), device),
-                _upload(torch.tensor(far, dtype=torch.float64), device), psky)
+            return None
+        return _upload(torch.from_numpy(np.stack([_prior_sky(h, shape) for h in hints])), device)
 
     def _copy_back(self, packed: _Packed, streams: _Streams):
         """The packed buffer to the host: one copy per batch, on the copy stream on CUDA
@@ -453,16 +452,18 @@ class TransformersEstimator:
         sky whose propagation had not converged in the device's fixed rounds (ragged noise;
         no real sky) is fitted here by the reference, on the fit map that came back with it."""
         p, hint, pk = L.plans[k], L.hints[k], L.packed
-        a, b, const, sky_d, converged = scal[pk.rows[k]].tolist()
+        stats = scal[pk.rows[k]]
         off, (sh, sw) = pk.sky_at[k]
-        if converged:
+        kh = _fit_factors(p.nh, p.nw, self.options.fit_side)[0]
+        frame = fit_frame(p.nh, p.nw, kh, sh, self.options.scale.fov_deg)
+        if stats[3]:  # converged
             sky = host[off:off + sh * sw].view(bool).reshape(sh, sw).copy()  # own memory: small
-            fit = DepthFit(self.kind == "relative", a, b, None if math.isnan(const) else const,
-                           hint.near, max(hint.far, hint.near * 1.5), sky_d, sky)
+            fit = fit_from_stats(stats, self.kind, hint, self._prior.options.sky_depth, sky, self.options.scale,
+                                 frame.focal)
         else:
             px = pk.smalls_at + 4 * (off - pk.sky_start)
             small = host[px:px + 4 * sh * sw].view(np.float32).reshape(sh, sw)
-            fit = fit_depth(small, self.kind, hint, self._prior.options.sky_depth)
+            fit = fit_depth(small, self.kind, hint, self._prior.options.sky_depth, self.options.scale, frame)
         crop = out[k, :p.nh, :p.nw]
         if not (self._cuda and self.options.pinned_outputs):
             crop = np.array(crop)  # own memory: the batch buffer returns to the cache
@@ -480,8 +481,8 @@ class _Plan:
     down: bool
 
 
-_NSCAL = 5
-"""Fit scalars per painting in the packed buffer: a, b, const (NaN: None), sky depth, converged."""
+_NSCAL = NSTATS
+"""Fit statistics per painting in the packed buffer (:data:`.fit.NSTATS`)."""
 
 
 @dataclass
@@ -489,7 +490,7 @@ class _Packed:
     """A batch's device results packed into one byte buffer (see ``_device_post``)."""
 
     buf: object
-    """uint8 device tensor: [scalars (B, 5) float64 | output (B, th, tw) float32 | fit maps
+    """uint8 device tensor: [statistics (B, NSTATS) float64 | output (B, th, tw) float32 | fit maps
     float32 | sky masks uint8]."""
     n_scal: int
     """Bytes of the scalars (the output starts there)."""

@@ -125,8 +125,13 @@ class _Frame(NamedTuple):
 
 
 def make_scene(kind: str = "landscape", width: int = 640, height: int = 427,
-               seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+               seed: int = 0, *, eye_height: float = DEFAULT_EYE_HEIGHT,
+               horizon: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Draw a synthetic painting and its true depth.
+
+    ``eye_height`` (metres) raises the viewpoint (a street seen from a window); ``horizon``
+    puts the horizon at this fraction of the height (negative: above the top edge, no sky);
+    None keeps the kind's own (jittered) horizon.
 
     Returns:
         rgb: (H, W, 3) uint8; depth: (H, W) float32 metres along the view axis (sky pixels
@@ -138,16 +143,22 @@ def make_scene(kind: str = "landscape", width: int = 640, height: int = 427,
         raise InputError(f"unknown scene kind {kind!r}", hint=f"expected one of: {', '.join(KINDS)}")
     if not (isinstance(width, int) and isinstance(height, int)) or width < 8 or height < 8:
         raise InputError(f"scene size must be integers >= 8, got {width}x{height}")
+    if not (math.isfinite(eye_height) and 0.1 <= eye_height <= 1000):
+        raise InputError(f"eye_height must be in [0.1, 1000] m, got {eye_height}")
+    if horizon is not None and not (math.isfinite(horizon) and -5.0 <= horizon <= 0.98):
+        raise InputError(f"horizon must be a fraction in [-5, 0.98] of the height, got {horizon}")
     if width * height > 40_000_000:
         raise InputError(f"scene of {width}x{height} is too large", hint="keep it under 40 megapixels")
     st = _STYLES[kind]
     rng = np.random.default_rng([int(seed) & 0xFFFFFFFF, KINDS.index(kind)])
     h, w = height, width
     f = camera_for_image(w, h).focal
-    hz = h * (st.horizon + rng.uniform(-0.03, 0.03))
+    hz = h * (st.horizon + rng.uniform(-0.03, 0.03))  # drawn always: same stream either way
+    if horizon is not None:
+        hz = h * float(horizon)
     v = np.arange(h, dtype=np.float32)[:, None] + 0.5
     u = np.arange(w, dtype=np.float32)[None, :] + 0.5
-    fr = _Frame(h, w, f, DEFAULT_EYE_HEIGHT, hz, w / 2.0, v, u, np.broadcast_to(u, (h, w)), np.broadcast_to(v, (h, w)))
+    fr = _Frame(h, w, f, float(eye_height), hz, w / 2.0, v, u, np.broadcast_to(u, (h, w)), np.broadcast_to(v, (h, w)))
     cv_ = _Canvas(h, w)
     if kind != "no_sky":
         _paint_sky(cv_, rng, fr, st)

@@ -157,3 +157,43 @@ def test_row_quantiles_equal_torch_bit_for_bit(n):
     for q, v in zip(qs, row_quantiles(xn, qs)):  # rows holding NaN give NaN, as torch.quantile
         want = torch.quantile(xn, q, dim=1)
         assert torch.equal(v.isnan(), want.isnan()) and torch.equal(v[~v.isnan()], want[~want.isnan()])
+
+
+def _ground_maps(rng, n):
+    """Ground-plane disparity (sky, objects, offsets, high viewpoints, hints), and noise."""
+    from test_depth_scale import scene
+    for t in range(n):
+        hz = float(rng.uniform(-0.6, 0.7))
+        d, _, _ = scene(eye=float(rng.uniform(1, 10)), horizon=hz, alpha=float(rng.uniform(0.5, 5)),
+                        beta=float(rng.choice([0.0, 0.0, 0.3, -0.2])), objects=t % 2 == 0,
+                        wall_z=float(rng.uniform(3, 9)) if t % 5 == 1 else None, seed=t)
+        if t % 7 == 3:
+            d = rng.random(d.shape) ** 3
+        yield d.astype(np.float32), (hz if t % 3 == 2 else None)
+
+
+@pytest.mark.parametrize("quantile", [0.25, 0.5])
+def test_device_ground_fit_equals_reference(quantile):
+    """fit_stats (numpy) and fit_depth_torch agree on every statistic (NaN where the other has
+    NaN), and the fits made of them agree: same method, a, b within 1e-6."""
+    from paint2vr.depth.fit import fit_stats
+    from paint2vr.depth.scale import ScaleOptions, fit_frame
+    rng = np.random.default_rng(11)
+    hint = tb.RangeHint(1.5, 80.0, None)
+    methods = set()
+    for d, hz in _ground_maps(rng, 40):
+        h, w = d.shape
+        frame = fit_frame(h, w, 1, h, 55.0)
+        opts = ScaleOptions(horizon=hz, ground_quantile=quantile, eye_height=2.0)
+        sky, ref = fit_stats(d, "relative", hint, frame, opts)
+        with torch.inference_mode():
+            tsky, got = tb.fit_depth_torch(torch.from_numpy(d)[None], "relative", None, until_converged=True,
+                                           frame_rows=torch.from_numpy(frame.rows), scale=opts)
+        assert np.array_equal(tsky[0].numpy(), sky)
+        np.testing.assert_allclose(got[0].numpy(), ref, rtol=1e-6, atol=1e-9, equal_nan=True)
+        r = tb.fit_depth(d, "relative", hint, 200.0, opts, frame)
+        g = tb.fit_depth_device([d], "relative", [hint], 200.0, scale=opts, frame=frame)[0]
+        assert g.scale.method == r.scale.method and g.scale.reason == r.scale.reason
+        _same(r, g)
+        methods.add(r.scale.method)
+    assert {"range", "ground+sky", "ground+zero", "ground+horizon-hint"} <= methods
