@@ -110,7 +110,7 @@ def check_config(doc: dict[str, Any], folder: Path | str) -> None:
         if bound is None or value is None:
             continue
         values = value if isinstance(value, list) else [value]
-        if key == "mlp_ratio":
+        if key in ("mlp_ratio", "reassemble_factors"):  # fractions: Depth Anything's last factor is 0.5
             ok = all(not isinstance(v, bool) and isinstance(v, (int, float)) and 0 < v <= bound for v in values)
         else:
             ok = all(_positive_int(v) and v <= bound for v in values)

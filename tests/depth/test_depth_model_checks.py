@@ -122,3 +122,11 @@ def test_cli_prints_one_line(tiny_model, tmp_path, capsys):
     code = main(["depth", str(img), "-o", str(tmp_path / "d.png"), "--model", str(folder)])
     err = capsys.readouterr().err
     assert code == ModelError.exit_code and len(err.strip().splitlines()) == 1, err
+
+
+def test_depth_anythings_fractional_reassemble_factor_is_accepted():
+    """Real Depth Anything configs say reassemble_factors [4, 2, 1, 0.5]."""
+    from paint2vr.depth.model_checks import check_config
+    check_config({"reassemble_factors": [4, 2, 1, 0.5], "neck_hidden_sizes": [48, 96, 192, 384]}, "da")
+    with pytest.raises(ModelError, match="reassemble_factors"):
+        check_config({"reassemble_factors": [4, -2]}, "bad")
