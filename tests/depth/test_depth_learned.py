@@ -119,9 +119,9 @@ def test_fast_path_and_reference_agree_with_real_structure(trained_model):
 
 def test_provenance_says_how_the_scale_was_fixed(trained_model):
     from paint2vr.painting import Painting
-    from paint2vr.pipeline import ConvertOptions, convert_painting
+    from paint2vr.pipeline import convert_options, convert_painting
     rgb = make_scene("landscape", *SIZE, 55)[0]
-    scene = convert_painting(Painting.from_array(rgb), ConvertOptions(model=str(trained_model), device="cpu"))
+    scene = convert_painting(Painting.from_array(rgb), convert_options({"model": str(trained_model), "device": "cpu"}))
     rec = scene.provenance["depth_scale"]
     assert rec["method"] == "ground+sky" and rec["eye_height"] == 1.6 and 0.9 <= rec["r2"] <= 1
     assert scene.camera.position[1] == pytest.approx(1.6)
