@@ -215,7 +215,11 @@ def _texture(doc: GltfFile, index: int) -> TextureReport:
     info = doc.image_info(index)
     data = doc.image_bytes(index)
     if data.startswith(KTX2_MAGIC):
-        k = ktx2_info(data)
+        try:
+            k = ktx2_info(data)
+        except InputError:  # a header without a data format descriptor: size known, format not
+            return TextureReport(width=info.width, height=info.height, mime="image/ktx2", bytes=info.bytes,
+                                 gpu_bytes=rgba8_bytes(info.width, info.height))
         return TextureReport(width=k.width, height=k.height, mime="image/ktx2", bytes=info.bytes,
                              gpu_bytes=ktx2_bytes(k), codec=k.codec)
     return TextureReport(width=info.width, height=info.height, mime=info.mime, bytes=info.bytes,

@@ -3,13 +3,14 @@
 pygltflib parses the container (GLB chunks or .gltf JSON) into its data model; this module
 resolves buffers (the GLB's BIN chunk, external ``.bin`` files, ``data:`` URIs), decodes
 accessors (strided, normalised and quantised integers as ``KHR_mesh_quantization`` allows,
-sparse) and images (PNG, JPEG, and WebP through ``EXT_texture_webp``, decoded by Pillow).
-Data it cannot decode is refused with :class:`~paint2vr.errors.UnsupportedExtensionError`
+sparse, and ``EXT_meshopt_compression`` buffer views, decoded by meshoptimizer with their
+filters) and images (PNG, JPEG, and WebP through ``EXT_texture_webp``, decoded by Pillow;
+KTX2 through ``KHR_texture_basisu``, transcoded by the ``basisu`` tool as a Quest samples it:
+:mod:`paint2vr.codecs`). A missing codec raises ``CodecMissingError`` naming the install
+command. Data it cannot decode is refused with :class:`~paint2vr.errors.UnsupportedExtensionError`
 naming the extension, when it is used, not when the file is opened, so that inspect can still
-report what such a file holds: ``EXT_meshopt_compression`` and ``KHR_draco_mesh_compression``
-geometry (no maintained Python decoder ships wheels; PyPI's ``meshoptimizer`` is an alpha
-source-only build), ``KHR_texture_basisu`` KTX2 textures (whose size is read from the KTX2
-header; no Basis Universal transcoder with wheels either).
+report what such a file holds: ``KHR_draco_mesh_compression`` geometry (no maintained Python
+decoder ships wheels).
 """
 
 from __future__ import annotations
@@ -139,13 +140,34 @@ class GltfFile:
         return self._buffers[index]
 
     def view(self, index: int) -> tuple[bytes, int | None]:
-        """A buffer view's bytes and its byte stride (None when tightly packed)."""
+        """A buffer view's bytes and its byte stride (None when tightly packed); an
+        ``EXT_meshopt_compression`` view is decoded (meshoptimizer) and cached."""
         bv = self.gltf.bufferViews[index]
+        ext = (bv.extensions or {}).get(MESHOPT)
+        if ext is not None:
+            return self._meshopt_view(index, ext), int(ext["byteStride"])
         data = self.buffer(bv.buffer)
         start = bv.byteOffset or 0
         if start + bv.byteLength > len(data):
             raise InputError(f"{self.path}: buffer view {index} runs past the end of buffer {bv.buffer}")
         return data[start:start + bv.byteLength], bv.byteStride
+
+    def _meshopt_view(self, index: int, ext: dict[str, Any]) -> bytes:
+        key = -1 - index  # decoded views share the buffer cache under negative keys
+        if key not in self._buffers:
+            from ..codecs.meshopt import decode_stream
+
+            try:
+                source = self.buffer(int(ext.get("buffer", 0)))
+                start, length = int(ext.get("byteOffset", 0)), int(ext["byteLength"])
+                count, stride, mode = int(ext["count"]), int(ext["byteStride"]), str(ext["mode"])
+            except (KeyError, TypeError, ValueError) as exc:
+                raise InputError(f"{self.path}: buffer view {index} has a malformed {MESHOPT} object ({exc})") from exc
+            if start + length > len(source):
+                raise InputError(f"{self.path}: buffer view {index}'s {MESHOPT} data runs past its buffer")
+            self._buffers[key] = decode_stream(source[start:start + length], count, stride, mode,
+                                               str(ext.get("filter", "NONE")))
+        return self._buffers[key]
 
     # -- accessors ------------------------------------------------------------------------
     def accessor(self, index: int) -> np.ndarray:
@@ -199,7 +221,7 @@ class GltfFile:
         """Raise when an accessor's data is compressed with an extension paint2vr cannot decode."""
         acc = self.gltf.accessors[accessor_index]
         if acc.bufferView is not None and MESHOPT in (self.gltf.bufferViews[acc.bufferView].extensions or {}):
-            self.buffer(self.gltf.bufferViews[acc.bufferView].buffer)  # raises if only a fallback
+            self.view(acc.bufferView)  # meshopt is decoded; raises when the codec is missing or the data bad
 
     def refuse_draco(self, primitive: Any, what: str) -> None:
         if DRACO in (primitive.extensions or {}):
@@ -243,12 +265,30 @@ class GltfFile:
             return int(webp)
         if tex.source is not None and not self.image_bytes(tex.source).startswith(KTX2_MAGIC):
             return tex.source
-        if BASISU in ext or tex.source is not None:
+        basisu = (ext.get(BASISU) or {}).get("source")
+        if basisu is not None:
+            return int(basisu)  # decoded by :meth:`image` through basisu's transcoder
+        if tex.source is not None:
             raise UnsupportedExtensionError(
                 f"{self.path}: texture {texture_index} is a KTX2 / Basis Universal image ({BASISU}), which "
                 "paint2vr cannot decode", extension=BASISU,
                 hint="decompress it first: gltf-transform ktxdecompress in.glb out.glb")
         return None
+
+    def _ktx2_image(self, data: bytes, max_side: int | None) -> np.ndarray:
+        """KTX2 -> uint8 RGBA (RGB when opaque) through basisu's transcoder, as a Quest samples it."""
+        import cv2
+
+        from ..codecs.ktx2 import decode_ktx2, ktx2_info
+
+        rgba = decode_ktx2(data)
+        if not ktx2_info(data).has_alpha:
+            rgba = np.ascontiguousarray(rgba[..., :3])
+        h, w = rgba.shape[:2]
+        if max_side and max(w, h) > max_side:
+            s = max_side / max(w, h)
+            rgba = cv2.resize(rgba, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+        return rgba
 
     def image(self, index: int, max_side: int | None = None) -> np.ndarray:
         """Decode an image to uint8 RGB or RGBA, its longer side at most ``max_side`` (box filter)."""
@@ -256,8 +296,7 @@ class GltfFile:
 
         data = self.image_bytes(index)
         if data.startswith(KTX2_MAGIC):
-            raise UnsupportedExtensionError(f"{self.path}: image {index} is KTX2 ({BASISU}), which paint2vr "
-                                            "cannot decode", extension=BASISU)
+            return self._ktx2_image(data, max_side)
         try:
             with Image.open(io.BytesIO(data)) as img:
                 rgba = img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info

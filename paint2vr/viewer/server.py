@@ -10,6 +10,7 @@ GET and HEAD only. It binds to the loopback interface unless told otherwise.
 from __future__ import annotations
 
 import ipaddress
+import hashlib
 import json
 import logging
 import os
@@ -338,15 +339,38 @@ class _Handler(BaseHTTPRequestHandler):
                 self._plain(HTTPStatus.NOT_FOUND, body)
                 return
             suffix = target.suffix
+        tag = etag(data)
+        if _matches(self.headers.get("If-None-Match"), tag):
+            # A reload revalidates: the browser keeps its copy, nothing is sent again.
+            self.send_response(HTTPStatus.NOT_MODIFIED)
+            self.send_header("ETag", tag)
+            self.send_header("Cache-Control", "no-cache")
+            self.end_headers()
+            return
         self.send_response(HTTPStatus.OK)
         self.send_header("Content-Type", CONTENT_TYPES.get(suffix.lower(), "application/octet-stream"))
         self.send_header("Content-Length", str(len(data)))
-        self.send_header("Cache-Control", "no-store")
+        self.send_header("ETag", tag)
+        self.send_header("Cache-Control", "no-cache")  # may be stored, revalidated on every use
         self.send_header("X-Content-Type-Options", "nosniff")
         self.send_header("Cross-Origin-Resource-Policy", "same-origin")
         self.end_headers()
         if body:
             self.wfile.write(data)
+
+
+def etag(data: bytes) -> str:
+    """A strong validator of a response body (its SHA-256, shortened): the same bytes give the
+    same tag across restarts, a re-exported scene a new one."""
+    return '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
+
+
+def _matches(header: str | None, tag: str) -> bool:
+    """Whether an If-None-Match header names ``tag`` (or ``*``); weak tags compare by value."""
+    if not header:
+        return False
+    tags = {t.strip().removeprefix("W/") for t in header.split(",")}
+    return "*" in tags or tag in tags
 
 
 def serve(scene_path: str | os.PathLike[str], host: str = DEFAULT_SERVE_OPTIONS.host,

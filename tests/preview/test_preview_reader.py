@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from paint2vr.errors import InputError
-from paint2vr.export import save_scene
+from paint2vr.export import ExportOptions, save_scene
 from paint2vr.preview import ReadOptions, read_scene
 from paint2vr.preview.reader import _quat_from_matrix
 from paint2vr.render import render_scene
@@ -22,7 +22,10 @@ from viewer_scenes import painting_rgb, painting_scene  # noqa: E402
 
 @pytest.fixture(scope="module")
 def glb(tmp_path_factory) -> Path:
-    return save_scene(painting_scene(), tmp_path_factory.mktemp("reader") / "scene.glb")
+    # uncompressed: the round trip below is checked bit for bit (the quest default is lossy
+    # KTX2 + meshopt; tests/io/test_gltf_read.py reads that back)
+    return save_scene(painting_scene(), tmp_path_factory.mktemp("reader") / "scene.glb",
+                      ExportOptions(texture_format="png-jpeg", geometry_compression="none"))
 
 
 def test_round_trip_structure(glb):

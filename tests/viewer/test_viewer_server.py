@@ -10,6 +10,7 @@ import ssl
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -233,3 +234,23 @@ def test_cli_view_flags_errors_and_lan_warning(glb, tmp_path):
     with pytest.raises(InputError, match="no such scene file"):
         defaults.run(parser.parse_args(["view", str(tmp_path / "missing.glb"), "--no-browser"]))
     assert "0.0.0.0" in view_cmd.lan_warning("0.0.0.0") and view_cmd.lan_warning("127.0.0.1") == ""
+
+
+def test_etag_and_304_so_a_reload_downloads_nothing(server, glb):
+    status, headers, body = request(server, "GET", "/scene/" + quote(glb.name))
+    assert status == 200 and body == glb.read_bytes()
+    tag = headers["etag"]
+    assert tag.startswith('"') and headers["cache-control"] == "no-cache"
+    status, headers2, body2 = request(server, "GET", "/scene/" + quote(glb.name), {"If-None-Match": tag})
+    assert (status, body2, headers2["etag"]) == (304, b"", tag)
+    assert request(server, "GET", "/scene/" + quote(glb.name), {"If-None-Match": 'W/"x", ' + tag})[0] == 304
+    assert request(server, "GET", "/scene/" + quote(glb.name), {"If-None-Match": '"other"'})[0] == 200
+    assert request(server, "GET", "/viewer.js", {"If-None-Match": tag})[0] == 200  # tags are per content
+
+
+def test_serves_the_basis_transcoder_and_the_loading_module(server):
+    status, headers, body = request(server, "GET", "/vendor/three/examples/jsm/libs/basis/basis_transcoder.wasm")
+    assert status == 200 and headers["content-type"] == "application/wasm" and body[:4] == b"\0asm"
+    assert request(server, "GET", "/vendor/three/examples/jsm/libs/basis/basis_transcoder.js")[0] == 200
+    assert request(server, "GET", "/vendor/three/examples/jsm/libs/meshopt_decoder.module.js")[0] == 200
+    assert request(server, "GET", "/loading.js")[0] == 200
