@@ -69,3 +69,51 @@ def coarsen_hidden_texels_reference(tex: np.ndarray) -> None:
             block = src[by:by + HIDDEN_BLOCK, bx:bx + HIDDEN_BLOCK, :3].reshape(-1, 3).astype(np.float64)
             tex[y, x, :3] = np.floor(block.mean(axis=0) + 0.5)
             tex[y, x, 3] = 0
+
+
+BLEED_BAND = HIDDEN_BAND
+"""Transparent texels within this many texels of an opaque one take its colour (edge bleeding)."""
+
+
+def bleed_edge_colours(tex: np.ndarray, band: int = BLEED_BAND) -> np.ndarray:
+    """A copy of an RGBA texture whose transparent texels near opaque ones hold the colour of
+    the nearest opaque texel (alpha unchanged).
+
+    Under a layer's transparent texels the lift keeps the painting's colour there, which is
+    another layer's (a dark tree trunk in the hole it leaves in the far layer). Bilinear and
+    mip filtering at the alpha edge mix those texels in: the dark dashed seams Eevee showed
+    along layer edges. With the layer's own colour bled out, filtering never pulls in a
+    foreign colour, in any client (three.js, Blender, a headset) and at any mip level up to
+    1/``band``. Texels farther out keep theirs (:func:`coarsen_hidden_texels` flattens them).
+    """
+    out = np.array(tex, copy=True)
+    opaque = tex[..., 3] >= 128
+    if opaque.all() or not opaque.any():
+        return out
+    dist, labels = cv2.distanceTransformWithLabels((~opaque).view(np.uint8), cv2.DIST_L2, 5,
+                                                   labelType=cv2.DIST_LABEL_PIXEL)
+    # labels name the nearest opaque texel; map each label to that texel's flat index
+    ys, xs = np.nonzero(opaque)
+    by_label = np.zeros(int(labels.max()) + 1, np.int64)
+    by_label[labels[ys, xs]] = ys * tex.shape[1] + xs
+    near = (~opaque) & (dist <= band)
+    src = by_label[labels[near]]
+    flat = out.reshape(-1, 4)
+    flat[np.flatnonzero(near.ravel()), :3] = tex.reshape(-1, 4)[src, :3]
+    return out
+
+
+def bleed_edge_colours_reference(tex: np.ndarray, band: int = BLEED_BAND) -> np.ndarray:
+    """Slow reference of :func:`bleed_edge_colours`: for each transparent texel, the nearest
+    opaque texel by brute force (Euclidean distance; ties may pick another equally near texel)."""
+    out = np.array(tex, copy=True)
+    opaque = tex[..., 3] >= 128
+    ys, xs = np.nonzero(opaque)
+    if ys.size == 0:
+        return out
+    for y, x in zip(*np.nonzero(~opaque)):
+        d2 = (ys - y) ** 2 + (xs - x) ** 2
+        k = int(np.argmin(d2))
+        if d2[k] <= band * band:
+            out[y, x, :3] = tex[ys[k], xs[k], :3]
+    return out

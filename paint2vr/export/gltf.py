@@ -29,7 +29,7 @@ from ..codecs.ktx2 import DEFAULT_KTX2_OPTIONS, Ktx2Options, encode_ktx2
 from ..codecs.meshopt import optimize_triangle_order
 from ..errors import ExportError
 from ..scene import Clip, Mesh, Node, Scene
-from ..texture import coarsen_hidden_texels
+from ..texture import bleed_edge_colours, coarsen_hidden_texels
 from .fit import Fitted
 from .meshopt_views import EXTENSION as MESHOPT, compress_views
 from .provenance import PROVENANCE_KEY, copyright_line, package_version, provenance_record
@@ -147,6 +147,8 @@ def encode_texture(tex: np.ndarray, options: GltfOptions) -> tuple[bytes, str]:
 
     if tex.shape[2] == 4 and bool((tex[..., 3] == 255).all()):
         tex = tex[..., :3]
+    elif tex.shape[2] == 4:
+        tex = bleed_edge_colours(tex)  # no foreign colour at alpha edges (Eevee's dark seams)
     size = texture_size(tex.shape, options.max_texture)
     if size != (tex.shape[1], tex.shape[0]):
         tex = _resize(tex, size)
