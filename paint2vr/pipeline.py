@@ -126,8 +126,31 @@ class _Run:
 
 
 def estimate_or_read_depth(painting: Painting, options: ConvertOptions) -> DepthMap:
-    """The depth map for ``painting`` (the depth stage), with ``options.edits`` applied."""
-    return edit_depth(painting, depth_stage.stage(painting, options.depth), options)
+    """The depth map for ``painting`` (the depth stage), with ``options.edits`` applied: the
+    built-in estimator is re-run with the edits' horizon and vanishing point as its hints."""
+    edits = load_edits(options)
+    if edits is None:
+        return depth_stage.stage(painting, options.depth)
+    depth_options, rest = with_depth_hints(options.depth, edits)
+    depth = depth_stage.stage(painting, depth_options)
+    if not rest.changes_depth:
+        return dataclasses.replace(depth, extras={**depth.extras, "edited": True})
+    edited = apply_depth_edits(depth, painting.rgb, rest)
+    return dataclasses.replace(edited, extras={**edited.extras, "edited": True})
+
+
+def with_depth_hints(options: depth_stage.DepthOptions, edits: Edits) -> tuple[depth_stage.DepthOptions, Edits]:
+    """Depth options whose built-in estimator takes the edits' horizon and vanishing point as
+    designer's hints, and the edits left to apply on its output. A depth file or a learned
+    model keeps the edits whole (the horizon then re-scales the ground rows)."""
+    if options.file or options.model != "prior" or (edits.horizon is None and edits.vanishing_point is None):
+        return options, edits
+    prior = options.prior
+    prior = dataclasses.replace(
+        prior, horizon=edits.horizon if edits.horizon is not None else prior.horizon,
+        vanishing_point=edits.vanishing_point if edits.vanishing_point is not None else prior.vanishing_point)
+    return (dataclasses.replace(options, prior=prior),
+            dataclasses.replace(edits, horizon=None, vanishing_point=None))
 
 
 def load_edits(options: ConvertOptions) -> Edits | None:

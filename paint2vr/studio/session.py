@@ -29,7 +29,9 @@ from ..export import ExportOptions, export_bytes
 from ..io.atomic import write_atomic
 from ..painting import Painting, load_painting
 from ..effects import EffectsOptions
-from ..pipeline import DEFAULT_CONVERT_OPTIONS, ConvertOptions, convert_painting, estimate_or_read_depth
+from ..depth.stage import stage as depth_stage
+from ..pipeline import (DEFAULT_CONVERT_OPTIONS, ConvertOptions, convert_painting, estimate_or_read_depth,
+                        with_depth_hints)
 
 log = logging.getLogger("paint2vr.studio")
 
@@ -106,6 +108,7 @@ class StudioSession:
         self.edits = read_edits(self.edits_path) if self.edits_path.is_file() else DEFAULT_EDITS
         self._lock = threading.Lock()
         self._cache: dict[str, Any] = {}
+        self._hinted: tuple[Any, DepthMap] | None = None
         self.preview(self.edits)
 
     # -- what the page reads -------------------------------------------------------------
@@ -133,14 +136,25 @@ class StudioSession:
             if self._cache.get("revision") == revision:  # e.g. saving what was just previewed
                 depth = self._cache["depth"]
             else:
-                depth = apply_depth_edits(self.base_depth, self.painting.rgb, edits) if edits.changes_depth \
-                    else self.base_depth
+                base, rest = self._hinted_base(edits)
+                depth = apply_depth_edits(base, self.painting.rgb, rest) if rest.changes_depth else base
                 self._cache = {"edits": edits, "depth": depth, "revision": revision}
         land = depth.depth[~depth.sky]
         return {"revision": revision, "seconds": round(time.perf_counter() - t0, 3),
                 "horizon": horizon_row(depth) / self.shape[0],
                 "land_m": [float(land.min()), float(land.max())] if land.size else None,
                 "sky": float(depth.sky.mean())}
+
+    def _hinted_base(self, edits: Edits) -> tuple[DepthMap, Edits]:
+        """The estimate for the edits' horizon and vanishing point (the built-in estimator re-run
+        with them as hints, kept for the last pair) and the edits left to apply on it."""
+        options, rest = with_depth_hints(self.options.depth, edits)
+        if options is self.options.depth:
+            return self.base_depth, rest
+        key = (options.prior.horizon, options.prior.vanishing_point)
+        if self._hinted is None or self._hinted[0] != key:
+            self._hinted = (key, depth_stage(self.painting, options))
+        return self._hinted[1], rest
 
     def depth_png(self) -> bytes:
         with self._lock:

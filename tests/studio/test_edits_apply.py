@@ -142,3 +142,22 @@ def test_scene_edits_drop_and_merge(sample_rgb_small):
     assert names[-1] not in left and names[1] not in left and len(left) == len(names) - 2
     with pytest.raises(EditsError, match="layers.drop: no layer 'nope'"):
         apply_scene_edits(scene, parse_edits({"paint2vr_edits": 1, "layers": {"drop": ["nope"]}}))
+
+
+def test_horizon_edit_reruns_the_prior_with_the_hint(small_sample, tmp_path):
+    """With the built-in estimator, the edits' horizon is its hint: the same depth as a run with
+    PriorOptions.horizon set, not a re-scaled copy of the unhinted estimate."""
+    import dataclasses
+    from paint2vr.depth.stage import stage
+    from paint2vr.painting import load_painting
+    from paint2vr.pipeline import convert_options, estimate_or_read_depth
+    edits = tmp_path / "e.json"
+    edits.write_text('{"paint2vr_edits": 1, "horizon": 0.3}')
+    painting = load_painting(small_sample)
+    options = convert_options({"edits": str(edits)})
+    got = estimate_or_read_depth(painting, options)
+    hinted = dataclasses.replace(options.depth, prior=dataclasses.replace(options.depth.prior, horizon=0.3))
+    want = stage(painting, hinted)
+    np.testing.assert_array_equal(got.depth, want.depth)
+    plain = estimate_or_read_depth(painting, convert_options({}))
+    assert not np.array_equal(got.depth, plain.depth)
