@@ -191,8 +191,9 @@ def lift(painting: Painting, depth: DepthMap, options: LiftOptions = DEFAULT_LIF
         "fov_deg": fov, "eye_height": eye, "cuts_m": [float(x) for x in np.exp(cuts)],
         "layers": len(layers) - 1, "triangles": scene.triangle_count, "grid_step": step,
         "work_size": [g.w, g.h], "horizon_row": hints.horizon_row}  # no timings: deterministic
-    log.info("lifted %dx%d into %d layers, %d triangles in %.2f s", W, H, len(layers) - 1,
-             scene.triangle_count, time.perf_counter() - t_start)
+    depth_layers = sum(1 for layer in layers if layer.kind == "layer")
+    log.info("lifted %dx%d into %d layers (+ %d world and sky), %d triangles in %.2f s", W, H, depth_layers,
+             len(layers) - depth_layers, scene.triangle_count, time.perf_counter() - t_start)
     return scene
 
 
