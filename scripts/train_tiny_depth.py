@@ -15,7 +15,9 @@ against 1 / depth, sky at 0, so its unit is arbitrary (per image) and its zero i
 
 The cache folder (``$PAINT2VR_TEST_MODELS`` or ``~/.cache/paint2vr/test-models``) is keyed by
 this file's hash: editing the script retrains. Deterministic for a given torch build: fixed
-seeds, one thread, a fixed number of steps.
+seeds, one thread, a fixed number of steps; the tests run it with torch's and numpy's kernels
+held at AVX2 (``ATEN_CPU_CAPABILITY``, ``NPY_DISABLE_CPU_FEATURES``, MKL, oneDNN), since AVX-512 kernels
+round differently and trained a different model on an AVX-512 machine.
 """
 
 from __future__ import annotations

@@ -77,3 +77,23 @@ def painting_paths() -> list[Path]:
     if not PAINTINGS.is_dir():
         return []
     return sorted(p for p in PAINTINGS.iterdir() if p.suffix.lower() in {".jpg", ".jpeg", ".png", ".webp"})
+
+
+def reproducible_env(**extra: str) -> dict[str, str]:
+    """``os.environ`` with numpy's and torch's SIMD dispatch held at AVX2, for child processes
+    whose bytes are compared with recorded ones (scene hashes) or which train a model.
+
+    numpy and torch choose their kernels by CPU, and their AVX-512 kernels round float sums
+    differently from the AVX2 ones: the same code made other bytes, and trained another model,
+    on an AVX-512 machine. Every x86-64 CI machine has AVX2."""
+    import os
+
+    from numpy._core._multiarray_umath import __cpu_features__ as found
+
+    env = dict(os.environ, ATEN_CPU_CAPABILITY="avx2", MKL_ENABLE_INSTRUCTIONS="AVX2", ONEDNN_MAX_CPU_ISA="AVX2",
+               **extra)
+    above = [f for f in ("X86_V4", "AVX512_SKX", "AVX512_CLX", "AVX512_CNL", "AVX512_ICL", "AVX512_SPR")
+             if found.get(f)]
+    if above:
+        env["NPY_DISABLE_CPU_FEATURES"] = " ".join(above)
+    return env

@@ -34,14 +34,14 @@ def trained_model():
     """The tiny Depth Anything trained on synthetic scenes by scripts/train_tiny_depth.py
     (about 80 s of one core, once: cached under ~/.cache/paint2vr/test-models, or
     $PAINT2VR_TEST_MODELS, keyed by the script's hash)."""
-    import os
     import subprocess
     import sys
     from pathlib import Path
     pytest.importorskip("torch")
     pytest.importorskip("transformers")
     script = Path(__file__).resolve().parents[2] / "scripts" / "train_tiny_depth.py"
-    env = dict(os.environ, OMP_NUM_THREADS="1", HF_HUB_OFFLINE="1")
+    from p2v_testing import reproducible_env
+    env = reproducible_env(OMP_NUM_THREADS="1", HF_HUB_OFFLINE="1")   # the same model on every CPU
     out = subprocess.run([sys.executable, str(script), "--cached"], capture_output=True, text=True, env=env,
                          timeout=3600)
     if out.returncode:
