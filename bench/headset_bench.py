@@ -2,7 +2,10 @@
 sizes, texture GPU memory, the three.js view from the start camera against the painting
 (PSNR, headless Chromium), and the CPU seconds encoding adds (this process plus basisu).
 
-    OMP_NUM_THREADS=1 PYTHONPATH=$PWD .venv/bin/python bench/headset_bench.py [painting ...]
+    OMP_NUM_THREADS=1 PYTHONPATH=$PWD .venv/bin/python bench/headset_bench.py [--out DIR] [painting ...]
+
+With --out DIR the GLBs, the renders and their difference images (|render - painting| x 4)
+are kept in DIR.
 """
 
 from __future__ import annotations
@@ -46,6 +49,8 @@ def psnr(glb: Path, painting: Path, out: Path) -> float:
         raise RuntimeError(run.stderr[-1000:])
     got = np.asarray(Image.open(out).convert("RGB").resize((w, h)), np.float64)
     ref = np.asarray(img.resize((w, h), Image.Resampling.LANCZOS), np.float64)
+    diff = np.clip(np.abs(got - ref) * 4, 0, 255).astype(np.uint8)
+    Image.fromarray(diff).save(out.with_name(out.stem + "_diff.png"))
     return float(10 * np.log10(255**2 / ((got - ref) ** 2).mean()))
 
 
@@ -75,11 +80,15 @@ def one(path: Path, tmp: Path) -> dict:
 
 
 def main(argv: list[str]) -> None:
+    keep = None
+    if argv[:1] == ["--out"]:
+        keep, argv = Path(argv[1]), argv[2:]
+        keep.mkdir(parents=True, exist_ok=True)
     paths = [Path(a) for a in argv] or painting_paths()
     with tempfile.TemporaryDirectory() as tmp:
         for p in paths:
             t = time.time()
-            row = one(p, Path(tmp))
+            row = one(p, keep or Path(tmp))
             row["wall_s"] = round(time.time() - t, 1)
             print(json.dumps(row), flush=True)
 

@@ -269,6 +269,11 @@ class _Handler(BaseHTTPRequestHandler):
     server: ViewerServer
     server_version = "paint2vr-viewer"
     sys_version = ""
+    protocol_version = "HTTP/1.1"
+    """Chromium's HTTP cache uses a stored response's ETag only when it came over HTTP/1.1
+    (http.server's default, HTTP/1.0, made every fetch() of the scene a 200 again; module
+    scripts were revalidated by Blink's own memory cache). Every response carries its
+    Content-Length (or is a 304), so keep-alive connections stay in step."""
 
     def setup(self) -> None:
         self.timeout = self.server.header_timeout  # socket timeout: a silent client is dropped
@@ -287,6 +292,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(HTTPStatus.METHOD_NOT_ALLOWED)
         self.send_header("Allow", "GET, HEAD")
         self.send_header("Content-Length", "0")
+        self.send_header("Connection", "close")  # its body, if any, is never read
+        self.close_connection = True
         self.end_headers()
 
     def do_GET(self) -> None:

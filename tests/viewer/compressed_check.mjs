@@ -28,6 +28,10 @@ try {
   await page.goto(url, { waitUntil: 'load' });  // a second visit: the cached scene is revalidated
   await page.waitForFunction(ready, null, { timeout: 120000 });
   result.errorAfterReload = await page.evaluate(() => window.__paint2vr.error);
+  // What the browser itself says it fetched: a revalidated (304) scene transfers only headers.
+  result.sceneTiming = await page.evaluate(() => performance.getEntriesByType('resource')
+    .filter((e) => e.name.includes('/scene/'))
+    .map((e) => ({ transferSize: e.transferSize, encodedBodySize: e.encodedBodySize })));
   await page.addStyleTag({ content: '#overlay, #VRButton { visibility: hidden !important; }' });
   await page.waitForTimeout(200);
   result.shot = path.join(outDir, 'compressed.png');

@@ -254,3 +254,25 @@ def test_serves_the_basis_transcoder_and_the_loading_module(server):
     assert request(server, "GET", "/vendor/three/examples/jsm/libs/basis/basis_transcoder.js")[0] == 200
     assert request(server, "GET", "/vendor/three/examples/jsm/libs/meshopt_decoder.module.js")[0] == 200
     assert request(server, "GET", "/loading.js")[0] == 200
+
+
+def test_http_1_1_keep_alive_serves_several_requests_on_one_connection(server, glb):
+    # HTTP/1.1 so that Chromium's HTTP cache uses the ETag (it ignores it on HTTP/1.0
+    # responses, and fetch() of the scene was a 200 on every reload); every answer is framed
+    # by its Content-Length, a 304 by having no body, so one connection carries them all.
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        conn.request("GET", "/scene/" + quote(glb.name))
+        first = conn.getresponse()
+        body, tag = first.read(), first.getheader("etag")
+        assert first.version == 11 and body == glb.read_bytes()
+        conn.request("GET", "/scene/" + quote(glb.name), headers={"If-None-Match": tag})
+        second = conn.getresponse()
+        assert (second.status, second.read()) == (304, b"")
+        conn.request("HEAD", "/viewer.js")
+        third = conn.getresponse()
+        assert third.status == 200 and third.read() == b"" and int(third.getheader("content-length")) > 0
+        conn.request("GET", "/nothing-here")
+        assert conn.getresponse().status == 404
+    finally:
+        conn.close()
