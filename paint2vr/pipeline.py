@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
+
+import cv2
 
 from .config import coerce_options, opt, options_to_dict
 from .depth import DepthMap
@@ -168,6 +171,65 @@ def edit_depth(painting: Painting, depth: DepthMap, options: ConvertOptions) -> 
     return dataclasses.replace(edited, extras={**edited.extras, "edited": True})
 
 
+RANGE_CONFIDENCE = 0.2
+"""Depth confidence of a learned model whose metres came from the range mapping (no ground found:
+the prior's near/far put on its disparity percentiles, a guess)."""
+METRIC_CONFIDENCE = 0.6
+"""Depth confidence of a metric model's own metres (no ground fit to judge them by)."""
+GROUND_R2 = (0.9, 1.0)
+"""A ground fit's weighted R^2 over this range maps linearly to confidence 0.5-1 (0.9 is the fit's
+default acceptance, ``ScaleOptions.min_r2``)."""
+
+
+def _share(x: Any) -> float | None:
+    """``x`` as a confidence in [0, 1], or None when it is not a finite number."""
+    if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
+        return None
+    return round(min(1.0, max(0.0, float(x))), 4)
+
+
+def _estimated_confidence(depth: DepthMap) -> dict[str, Any]:
+    """How sure the estimate is, before any edit: the estimator's own scalar
+    ``extras['confidence']`` when it gives one; for a learned model, its scale fit
+    (``extras['scale']``: the ground line's R^2, low for the range fallback); else the land's
+    mean of the per-pixel ``DepthMap.confidence`` (the built-in prior until it reports a scalar)."""
+    given = _share(depth.extras.get("confidence"))
+    if given is not None:
+        return {"value": given, "basis": "estimator"}
+    scale = depth.extras.get("scale")
+    if isinstance(scale, Mapping):
+        method = scale.get("method")
+        if method == "range":
+            return {"value": RANGE_CONFIDENCE, "basis": "scale:range"}
+        if method == "metric":
+            return {"value": METRIC_CONFIDENCE, "basis": "scale:metric"}
+        r2 = _share(scale.get("r2"))
+        lo, hi = GROUND_R2
+        value = 0.5 if r2 is None else 0.5 + 0.5 * min(1.0, max(0.0, (r2 - lo) / (hi - lo)))
+        return {"value": round(value, 4), "basis": f"scale:{method}"}
+    conf = depth.confidence
+    land = ~depth.sky
+    if conf is None or not land.any():
+        return {"value": None, "basis": "none"}
+    if conf.shape != depth.shape:
+        conf = cv2.resize(conf, depth.shape[::-1], interpolation=cv2.INTER_LINEAR)
+    return {"value": _share(float(conf[land].mean())), "basis": "pixels"}
+
+
+def depth_confidence(depth: DepthMap, source: str, edited: bool) -> dict[str, Any]:
+    """``provenance['depth_confidence']``: ``value`` in [0, 1] (None: unknown), the review
+    queue's order (least sure first), and its ``basis``. Depth a designer made is sure: a depth
+    file (1, or the ``confidence`` its reader gives) and any depth with edits applied (1; the
+    automatic ``estimate`` kept beside it)."""
+    if source == "file":
+        given = _share(depth.extras.get("confidence"))
+        return {"value": 1.0 if given is None else given, "basis": "file"}
+    estimate = _estimated_confidence(depth)
+    if edited:
+        return {"value": 1.0, "basis": "edits", "estimate": estimate}
+    return estimate
+
+
 def _depth(run: _Run, o: ConvertOptions) -> None:
     run.depth = edit_depth(run.painting, run.depth, o) if run.depth is not None else \
         estimate_or_read_depth(run.painting, o)
@@ -184,6 +246,7 @@ def _lift(run: _Run, o: ConvertOptions) -> None:
     prov["options"] = options_to_dict(o)  # the whole tree, recorded once, here
     prov["seed"] = o.seed
     run.edits = load_edits(o)
+    prov["depth_confidence"] = depth_confidence(run.depth, prov["depth_source"], run.edits is not None)
     if run.edits is not None:
         prov["edits"] = {"file": Path(o.edits).name, "sha256": edits_sha256(o.edits)}
         apply_scene_edits(run.scene, run.edits)

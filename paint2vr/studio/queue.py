@@ -53,7 +53,11 @@ class QueueItem:
     scene: Path | None = None
     """The batch's scene for it, when there is one."""
     confidence: float | None = None
-    """The depth confidence the pipeline recorded (None: not recorded, listed first)."""
+    """The depth confidence the pipeline recorded (provenance ``depth_confidence.value``; None:
+    not recorded, listed first)."""
+    confidence_basis: str = "none"
+    """What that confidence rests on (``depth_confidence.basis``: estimator, scale:..., pixels,
+    file, edits)."""
     scene_edits_sha256: str | None = None
     """The sha256 of the edits file the scene was made with (provenance), if any."""
 
@@ -63,7 +67,8 @@ class QueueItem:
         return current is not None and current != self.scene_edits_sha256
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "confidence": self.confidence, "edited": self.edits.is_file(),
+        return {"id": self.id, "confidence": self.confidence, "confidence_basis": self.confidence_basis,
+                "edited": self.edits.is_file(),
                 "needs_rerun": self.needs_rerun(), "scene": self.scene is not None}
 
     def thumbnail(self) -> bytes:
@@ -88,18 +93,45 @@ def single_item(painting: str | Path, out: str | Path | None = None) -> QueueIte
     return QueueItem(id=p.stem, painting=p, edits=edits_path_for(p, Path(out) if out is not None else None))
 
 
-def scene_record(scene: Path) -> tuple[float | None, str | None]:
-    """(depth confidence, edits sha256) from a scene's provenance."""
+def confidence_of(record: Any) -> tuple[float | None, str]:
+    """(value, basis) of a provenance ``depth_confidence`` record (a plain number is taken as
+    the value); (None, 'none') when it holds no finite value."""
+    value, basis = (record.get("value"), str(record.get("basis", ""))) if isinstance(record, dict) else (record, "")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None, "none"
+    return float(value), basis
+
+
+def read_provenance(scene: Path) -> dict[str, Any]:
+    """A scene's provenance: from its sidecar ``<id>.provenance.json`` when the batch wrote one
+    (the very record the GLB holds, cheap to read), else from the GLB."""
+    side = scene.with_name(scene.stem + ".provenance.json")
+    if side.is_file():
+        try:
+            record = json.loads(side.read_text(encoding="utf-8"))
+            if isinstance(record, dict):
+                return record
+        except (OSError, ValueError) as exc:
+            log.warning("%s: cannot read it (%s); reading the scene instead", side, exc)
     from ..export.inspect import inspect_file
+    return inspect_file(scene).provenance
+
+
+def scene_record(scene: Path) -> tuple[float | None, str, str | None]:
+    """(depth confidence, its basis, edits sha256) from a scene's provenance."""
     try:
-        prov = inspect_file(scene).provenance
+        prov = read_provenance(scene)
     except Exception as exc:  # noqa: BLE001 - a damaged scene is listed, not fatal
         log.warning("%s: cannot read its provenance (%s)", scene, exc)
-        return None, None
-    conf = prov.get("depth_confidence")
-    conf = float(conf) if isinstance(conf, (int, float)) and math.isfinite(conf) else None
+        return None, "none", None
+    conf, basis = confidence_of(prov.get("depth_confidence"))
     edits = prov.get("edits") if isinstance(prov.get("edits"), dict) else {}
-    return conf, edits.get("sha256")
+    return conf, basis, edits.get("sha256")
+
+
+def queue_order(item: "QueueItem") -> tuple[bool, float, str]:
+    """Sort key of the review queue: least sure first (no recorded confidence before any), then id."""
+    return (item.confidence is not None, item.confidence or 0.0, item.id)
 
 
 def batch_items(folder: str | Path) -> list[QueueItem]:
@@ -120,11 +152,13 @@ def batch_items(folder: str | Path) -> list[QueueItem]:
     items = []
     for item in (i for chunk in iter_manifest(manifest) for i in chunk):
         scene = out / output_relpath(item.id)
-        conf, sha = scene_record(scene) if scene.is_file() else (None, None)
+        conf, basis, sha = scene_record(scene) if scene.is_file() else (None, "none", None)
         items.append(QueueItem(id=item.id, painting=Path(item.location), edits=out / output_relpath(item.id, EDITS_SUFFIX),
-                               scene=scene if scene.is_file() else None, confidence=conf, scene_edits_sha256=sha))
-    items.sort(key=lambda i: (i.confidence is not None, i.confidence or 0.0, i.id))
+                               scene=scene if scene.is_file() else None, confidence=conf, confidence_basis=basis,
+                               scene_edits_sha256=sha))
+    items.sort(key=queue_order)
     return items
 
 
-__all__ = ["EDITS_SUFFIX", "QueueItem", "batch_items", "edits_path_for", "scene_record", "single_item"]
+__all__ = ["EDITS_SUFFIX", "QueueItem", "batch_items", "confidence_of", "edits_path_for", "queue_order",
+           "read_provenance", "scene_record", "single_item"]

@@ -124,4 +124,6 @@ def test_provenance_says_how_the_scale_was_fixed(trained_model):
     scene = convert_painting(Painting.from_array(rgb), convert_options({"model": str(trained_model), "device": "cpu"}))
     rec = scene.provenance["depth_scale"]
     assert rec["method"] == "ground+sky" and rec["eye_height"] == 1.6 and 0.9 <= rec["r2"] <= 1
+    conf = scene.provenance["depth_confidence"]  # from the scale fit's R^2 (docs/studio.md)
+    assert conf == {"value": pytest.approx(0.5 + 5 * (rec["r2"] - 0.9), abs=1e-3), "basis": "scale:ground+sky"}
     assert scene.camera.position[1] == pytest.approx(1.6)

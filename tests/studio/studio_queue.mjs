@@ -18,6 +18,7 @@ try {
   await page.goto(url, { waitUntil: 'load' });
   await page.waitForFunction(() => document.body.dataset.ready === '1', null, { timeout: 30000 });
   result.cards = await page.$$eval('.card', (cs) => cs.map((c) => c.dataset.id));
+  result.confidence = await page.$$eval('.card .tag.confidence', (ts) => ts.map((t) => t.textContent.split(' · ')[0]));
   await page.waitForFunction(() => [...document.images].every((i) => i.complete && i.naturalWidth > 0), null, { timeout: 30000 });
   await page.screenshot({ path: path.join(outDir, 'studio_queue.png') });
   await page.click('.card >> nth=0');

@@ -1,6 +1,10 @@
 // The review queue of a batch output folder: scenes least sure first; open one to edit it.
 const $ = (id) => document.getElementById(id);
 let items = [];
+// What a recorded confidence rests on (provenance depth_confidence.basis; docs/studio.md).
+const BASIS = { estimator: "the depth estimator's own confidence", scale: "the learned model's scale fit",
+                pixels: "the mean of the per-pixel confidence", file: 'a depth file', edits: "a designer's edits", none: 'nothing' };
+const SHORT = { estimator: 'estimator', scale: 'scale fit', pixels: 'pixels', file: 'depth file', edits: 'edited', none: '' };
 
 function sorted(key) {
   const copy = [...items];
@@ -20,8 +24,13 @@ function render() {
     const title = document.createElement('div');
     title.textContent = it.id;
     const tags = document.createElement('div');
-    const conf = it.confidence === null ? 'confidence: not recorded' : `confidence ${it.confidence.toFixed(2)}`;
-    tags.innerHTML = `<span class="tag">${conf}</span>`;
+    const conf = document.createElement('span');
+    conf.className = 'tag confidence';
+    conf.dataset.confidence = it.confidence === null ? '' : String(it.confidence);
+    conf.textContent = it.confidence === null ? 'confidence: not recorded' : `confidence ${it.confidence.toFixed(2)}`;
+    conf.title = `depth confidence, from: ${BASIS[it.confidence_basis.split(':')[0]] || it.confidence_basis}`;
+    if (it.confidence !== null) conf.textContent += ` · ${SHORT[it.confidence_basis.split(':')[0]] || it.confidence_basis}`;
+    tags.append(conf);
     if (it.edited) tags.insertAdjacentHTML('beforeend', '<span class="tag edited">edited</span>');
     if (it.needs_rerun) tags.insertAdjacentHTML('beforeend', '<span class="tag rerun">needs re-run</span>');
     a.append(img, title, tags);
