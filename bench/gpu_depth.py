@@ -165,8 +165,10 @@ def main_thread_load(est, images, cuda: bool) -> dict:
 def phases(est, tb, images, batch: list[int], plans, cuda: bool) -> dict:
     """One batch, stage by stage, synchronised: milliseconds per stage (and per image)."""
     import torch
+    import paint2vr.depth.runner as runner
     ps = [plans[i] for i in batch]
-    streams = tb._Streams(est.device)
+    streams = runner.Streams(est.device)
+    run, output = est.runner, est.output()
     out: dict = {}
 
     def timed(name, fn):
@@ -178,25 +180,26 @@ def phases(est, tb, images, batch: list[int], plans, cuda: bool) -> dict:
         return r
 
     with torch.inference_mode():
-        preps = timed("host_prep", lambda: [est._host_prep(images[i]) for i in batch])
+        preps = timed("host_prep", lambda: [run.host_prep(images[i], output) for i in batch])
         opts = est.options
         est.options = replace(opts, prior_side=128 if opts.prior_side == 0 else 0)
-        timed(f"host_prep_prior_side_{est.options.prior_side}", lambda: [est._host_prep(images[i]) for i in batch])
+        alt = est.output()
+        timed(f"host_prep_prior_side_{est.options.prior_side}", lambda: [run.host_prep(images[i], alt) for i in batch])
         est.options = opts
-        x = timed("upload_preprocess", lambda: est._upload_preprocess([t for t, _ in preps], ps, streams))
+        x = timed("upload_preprocess", lambda: run.upload_preprocess([t for t, _ in preps], ps, streams))
 
         def fwd():
             with streams.on_compute():
-                return est._model_forward(x)
+                return run.model_forward(x)
         pred = timed("forward", fwd)
         hints = [h for _, h in preps]
-        packed = timed("device_fit", lambda: est._device_post(pred, ps, hints, streams))
-        host, ev = timed("copy_back", lambda: est._copy_back(packed, streams))
+        packed = timed("device_fit", lambda: run.device_post(pred, ps, hints, streams, output))
+        host, ev = timed("copy_back", lambda: run.copy_back(packed, streams))
         out["fit_maps_and_copy_back"] = out["device_fit"] + out["copy_back"]
-        L = tb._Launched(batch, ps, hints, packed, host, ev)
-        maps = timed("build_lazy_maps_host", lambda: [m for _, m in est._finish(L, None)])
+        L = runner.Launched(batch, ps, hints, packed, host, ev)
+        maps = timed("build_lazy_maps_host", lambda: [m for _, m in run.finish(L, output, None)])
         scal = host.numpy()[:packed.n_scal].view("float64").reshape(len(batch), -1)
-        unconverged = int((scal[:, 4] == 0).sum())  # fitted on the host instead (slow path)
+        unconverged = int((scal[:, 3] == 0).sum())  # fitted on the host instead (slow path)
         timed("materialise_depth_host", lambda: [m.depth for m in maps])
         timed("materialise_edges_host", lambda: [m.edges for m in maps])
     n = len(batch)
@@ -288,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
         batches = est._batches(plans)
         result["dtype"] = str(est.dtype).replace("torch.", "")
         result["input_shapes"] = sorted({f"{p.th}x{p.tw}" for p in plans})
-        result["host_threads"] = est._threads()
+        result["host_threads"] = est.runner.threads()
         result["prior_side"] = est.options.prior_side
 
         bare = time_bare(est.model, batches, plans, est.device, est.dtype, cuda)
@@ -297,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
         lazy = all(m.is_lazy and m.shape == im.shape[:2] for m, im in zip(maps, images))
         ok = all(m.depth.shape == im.shape[:2] and np.isfinite(m.depth).all() for m, im in zip(maps, images))
         del maps
-        with ThreadPoolExecutor(est._threads()) as pool:
+        with ThreadPoolExecutor(est.runner.threads()) as pool:
             pipe_mat, maps = time_pipeline(est, images, cuda, pool=pool)
         del maps
         default_opts = est.options
@@ -310,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
         del maps
         # Fewer host threads: less contention for the GIL with the thread that launches kernels.
         by_threads = {}
-        for n in sorted({1, 2, 4} - {est._threads()}):
+        for n in sorted({1, 2, 4} - {est.runner.threads()}):
             est.options = replace(default_opts, host_threads=n)
             rate, maps = time_pipeline(est, images, cuda)
             del maps

@@ -198,6 +198,21 @@ def fit_depth_torch(small, kind: str, prior_sky, *, frame_rows=None, scale: Scal
     return sky, stats
 
 
+def fit_pooled_torch(crops, block: tuple[int, int], kind: str, prior_sky: np.ndarray | None, rows: np.ndarray,
+                     scale: ScaleOptions | None, sweeps: int = _SWEEPS):
+    """The fit maps of G crops of one shape ((G, nh, nw) float tensor on its device: means
+    over ``block`` = (kh, kw) blocks) and :func:`fit_depth_torch` on them, with the hints'
+    skies (None, or a (G, h, w) bool array at the fit maps' size) and the maps' (h,) float64
+    frame rows uploaded without a synchronisation -> (fit maps, sky, statistics)."""
+    import torch
+    import torch.nn.functional as F
+    small = F.avg_pool2d(crops[:, None], block, stride=block)[:, 0]
+    psky = None if prior_sky is None else _upload(torch.from_numpy(prior_sky), small.device)
+    sky, stats = fit_depth_torch(small, kind, psky, scale=scale, sweeps=sweeps,
+                                 frame_rows=_upload(torch.from_numpy(rows), small.device))
+    return small, sky, stats
+
+
 def fit_depth_device(smalls: Sequence[np.ndarray], kind: str, hints: Sequence[RangeHint], sky_depth: float,
                      device: str = "cpu", scale: ScaleOptions | None = None,
                      frame: FitFrame | None = None) -> list[DepthFit]:

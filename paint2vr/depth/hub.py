@@ -3,8 +3,8 @@
 A local folder must hold a config.json and safetensors weights (pickled weights are refused:
 unpickling runs arbitrary code); a hub id is read from the local cache first, then fetched at
 its pinned revision when the hub is reachable (never with ``HF_HUB_OFFLINE``). Weights load
-with ``use_safetensors=True`` and ``trust_remote_code=False``. The only module besides
-:mod:`.transformers_backend` that imports transformers.
+with ``use_safetensors=True`` and ``trust_remote_code=False``. The only module of paint2vr that
+imports transformers.
 """
 
 from __future__ import annotations

@@ -88,7 +88,6 @@ _MARGIN = 0.02
 """Rows this close below the horizon (picture heights) are left out of the ground line."""
 _SKY_ABOVE = 0.01
 """A sky's median row must lie at least this far (picture heights) above the horizon it implies."""
-"""Rows this close below the horizon (picture heights) are left out of the ground line."""
 _ITERS = 8
 
 

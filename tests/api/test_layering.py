@@ -68,9 +68,9 @@ def test_imports_point_downwards():
 
 # Heavy libraries stay at the edge (ARCHITECTURE.md): the only modules that may import them.
 HEAVY = {
-    "torch": {"depth/transformers_backend.py", "depth/device_fit.py"},
-    "transformers": {"depth/transformers_backend.py", "depth/hub.py"},
-    "huggingface_hub": {"depth/registry.py", "depth/transformers_backend.py", "depth/hub.py"},
+    "torch": {"depth/runner.py", "depth/device_fit.py"},
+    "transformers": {"depth/hub.py"},
+    "huggingface_hub": {"depth/registry.py", "depth/hub.py"},
     "open3d": {"lift/points.py"},
     "ray": {"batch/ray_runner.py"},
     "pygltflib": {"export/gltf.py", "io/gltf_read.py"},
