@@ -56,6 +56,18 @@ def haze(reg: Regions, sky_colour: np.ndarray, detail_scale: float) -> np.ndarra
     return np.exp(-dist / 25.0) * np.exp(-reg.detail / (4.0 * detail_scale))
 
 
+def ground_regions(reg: Regions, horizon: float) -> np.ndarray:
+    """(n,) bool: ground regions lie mostly below the horizon and are wider than tall (a
+    tree mass whose foot is on the meadow is not)."""
+    h, w = reg.labels.shape
+    safe = np.maximum(reg.count, 1).astype(np.float64)
+    below = np.bincount(reg.labels.ravel(), np.broadcast_to(np.arange(h)[:, None] > horizon, (h, w))
+                        .ravel().astype(np.float64), reg.n) / safe
+    width = reg.right - reg.left + 1
+    height = reg.bottom - reg.top + 1
+    return (below > 0.8) & (width > 1.2 * height)
+
+
 def region_depth(reg: Regions, sky: np.ndarray, horizon: float, surface: np.ndarray,
                  ground: np.ndarray, sky_colour: np.ndarray, detail_scale: float,
                  far: float, box: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -69,15 +81,7 @@ def region_depth(reg: Regions, sky: np.ndarray, horizon: float, surface: np.ndar
     wall or floor and keeps ``surface``.
     """
     h, w = reg.labels.shape
-    flat = reg.labels.ravel()
-    safe = np.maximum(reg.count, 1).astype(np.float64)
-    below = np.bincount(flat, np.broadcast_to(np.arange(h)[:, None] > horizon, (h, w)).ravel()
-                        .astype(np.float64), reg.n) / safe
-    width = reg.right - reg.left + 1
-    height = reg.bottom - reg.top + 1
-    # Ground lies below the horizon and is wider than tall (a tree mass whose foot is on
-    # the meadow is not).
-    is_ground = (below > 0.8) & (width > 1.2 * height)
+    is_ground = ground_regions(reg, horizon)
     card = ground[np.clip(reg.bottom, 0, h - 1)].astype(np.float64)
     floating = reg.bottom <= horizon + 1
     hz = haze(reg, sky_colour, detail_scale)
@@ -119,3 +123,65 @@ def rest_on_support(reg: Regions, card: np.ndarray, is_ground: np.ndarray, hz: n
                 and width[s] >= 0.8 * width[c] and abs(hz[s] - hz[c]) < 0.2):
             out[c] = out[s]
     return out
+
+
+def figure_mask(reg: Regions, is_ground: np.ndarray) -> np.ndarray:
+    """(n,) bool: the regions of the figure before a background.
+
+    What touches the bottom edge is the figure, unless it is ``is_ground`` with a level top
+    edge (a floor); what touches the top or a side edge (and not the bottom) is background;
+    every other region belongs where the region it rests on does (the one under the lowest
+    quarter of it that shares most of its lower boundary there), along chains.
+    """
+    lbl = reg.labels
+    n = reg.n
+    bottom = np.bincount(lbl[-1], minlength=n) > 0
+    edge = np.bincount(np.concatenate([lbl[0], lbl[:, 0], lbl[:, -1]]), minlength=n) > 0
+    # A floor's top edge runs level across it; a figure's (shoulders, a wave) rises and falls.
+    cols = np.zeros((n, lbl.shape[1]), bool)
+    first = np.full((n, lbl.shape[1]), lbl.shape[0])
+    for r in np.flatnonzero(bottom):
+        m = lbl == r
+        cols[r] = m.any(0)
+        first[r] = np.where(cols[r], np.argmax(m, 0), lbl.shape[0])
+    mound = np.zeros(n, bool)
+    for r in np.flatnonzero(bottom):
+        mound[r] = np.ptp(np.percentile(first[r][cols[r]], [10, 90])) > 0.15 * lbl.shape[0]
+    fig = bottom & (~is_ground | mound)
+    # What a region rests on: the region under its lowest quarter (a chin overhangs the
+    # background beside the neck; the neck stands on the shoulders).
+    up, dn = lbl[:-1].ravel(), lbl[1:].ravel()
+    row = np.repeat(np.arange(lbl.shape[0] - 1), lbl.shape[1])
+    lowest = np.zeros(n, np.int64)
+    np.maximum.at(lowest, lbl.ravel(), np.repeat(np.arange(lbl.shape[0]), lbl.shape[1]))
+    low = lowest - 0.25 * (lowest - reg.top + 1)
+    m = (up != dn) & (row >= low[up])
+    key = up[m].astype(np.int64) * n + dn[m]
+    uk, uc = np.unique(key, return_counts=True)
+    a, b = uk // n, uk % n
+    best = np.full(n, -1)
+    order = np.lexsort((uc, a))                       # per region a, the largest count last
+    best[a[order]] = b[order]
+    free = np.flatnonzero(~bottom & ~edge & (best >= 0))
+    for _ in range(16):                               # along chains of resting regions
+        nxt = fig.copy()
+        nxt[free] = fig[best[free]]
+        if np.array_equal(nxt, fig):
+            break
+        fig = nxt
+    return fig
+
+
+def figure_depth(reg: Regions, sky: np.ndarray, depth: np.ndarray, near: float, horizon: float,
+                 squash: float = 0.3) -> np.ndarray:
+    """Depth of a painting with no sign of its space (no sky, no perspective): a figure
+    (a sitter, a wave, a still life) before a background (:func:`figure_mask`).
+
+    The figure is brought near: its depths from the ground reading are squashed towards
+    ``near`` (``near * (z / near) ** squash``: the same order inside it, a shallow relief),
+    so a head above the shoulders is no longer placed far by haze; the rest keeps ``depth``.
+    """
+    is_ground = ground_regions(reg, horizon)
+    fig = (figure_mask(reg, is_ground) & ~is_ground)[reg.labels] & ~sky
+    z = near * (np.maximum(depth, near) / near) ** squash
+    return np.where(fig, np.minimum(z, depth), depth)

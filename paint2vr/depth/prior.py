@@ -40,7 +40,7 @@ from .frames import frame_box
 from .guided import guided_filter
 from .horizon import horizon_from_sky, sky_above_horizon
 from .imageops import check_rgb, grad, resize_to
-from .layout import box_depth, ground_rows, region_depth
+from .layout import box_depth, figure_depth, ground_rows, region_depth
 from .perspective import find_vanishing_point
 from .regions import merge_regions, region_stats, superpixels
 from .sky import _sky_inner, _sky_rules, detect_sky
@@ -144,6 +144,8 @@ def _read_layout(o: PriorOptions, lab: np.ndarray, focal: float, off: tuple[int,
     sky0 = _sky_inner(lab) | _sky_rules(lab)
     grey = np.clip(lab[..., 0] * 2.55, 0, 255).astype(np.uint8)
     hz, vp, perspective, ceiling = _horizon_and_vp(o, grey, sky0, off, full)
+    # No sign of the space (no hint, no vanishing point, hardly any sky): a figure before a background.
+    evidence = o.horizon is not None or vp is not None or sky0.any(axis=0).mean() >= 0.2
     # Sky only above the horizon, and none under a ceiling the lines converge from.
     sky = sky_above_horizon(sky0, hz) & (not ceiling)
     ground = ground_rows(h, hz, o.eye_height, focal, o.near, o.far)
@@ -163,6 +165,8 @@ def _read_layout(o: PriorOptions, lab: np.ndarray, focal: float, off: tuple[int,
     sky_col = (np.array([lab[..., c][sky].mean() for c in range(3)]) if sky.any()
                else np.array([75.0, -2.0, -8.0]))  # a grey-blue haze
     depth, conf = region_depth(reg, sky, hz, surface, ground, sky_col, max(3.0 * med, 12.0), o.far, box)
+    if not evidence:
+        depth = figure_depth(reg, sky, depth, o.near, hz)
     return _Layout(depth, conf, sky, hz, vp, box)
 
 

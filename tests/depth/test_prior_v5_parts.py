@@ -6,7 +6,7 @@ import pytest
 
 from paint2vr.depth.frames import frame_box
 from paint2vr.depth.horizon import horizon_from_sky, sky_above_horizon
-from paint2vr.depth.layout import box_depth, ground_rows
+from paint2vr.depth.layout import box_depth, figure_mask, ground_rows
 from paint2vr.depth.perspective import find_vanishing_point
 from paint2vr.depth.prior import PriorEstimator, PriorOptions
 from paint2vr.depth.regions import merge_regions, region_stats, superpixels
@@ -215,3 +215,39 @@ def test_merge_rounds_match_the_one_at_a_time_reference():
         joint = np.zeros((fast.max() + 1, ref.max() + 1))
         np.add.at(joint, (fast.ravel(), ref.ravel()), 1)
         assert joint.max(axis=1).sum() / fast.size > 0.9
+
+
+def portrait(h=300, w=220):
+    """A sitter before a landscape with no sky in view: a dark-green background with some
+    texture, a wide dress rising from the bottom edge to the shoulders and a head on them."""
+    rng = np.random.default_rng(5)
+    img = np.clip(rng.normal(0, 6, (h, w, 3)) + np.array([70, 90, 60]), 0, 255).astype(np.uint8)
+    body = np.array([[0, h], [0, 250], [40, 190], [75, 150], [145, 150], [180, 190], [w, 250], [w, h]], np.int32)
+    cv2.fillPoly(img, [body], (40, 30, 25))                           # dress and shoulders
+    cv2.rectangle(img, (98, 120), (122, 152), (200, 150, 110), -1)    # neck
+    cv2.ellipse(img, (110, 90), (30, 40), 0, 0, 360, (215, 165, 120), -1)  # face
+    return img
+
+
+def test_a_sitter_is_nearer_than_the_landscape_beside_her_head():
+    img = portrait()
+    d = PriorEstimator().estimate_one(img)
+    assert not d.sky.any() and d.extras["vanishing_point"] is None
+    face = np.median(d.depth[75:105, 95:125])
+    beside = np.median(d.depth[75:105, 5:40])                         # background at the same rows
+    below = np.median(d.depth[160:200, 5:15])                         # background lower down, by the arm
+    assert face < beside and face < below
+    # Her head is not placed far by aerial perspective: it stands with her, near.
+    assert face < 10.0
+
+
+def test_figure_mask_follows_what_rests_on_the_bottom():
+    labels = np.zeros((40, 40), np.int32)                             # 0: background
+    labels[25:, :] = 1                                                # 1: a wide base on the bottom edge
+    labels[15:25, 15:25] = 2                                          # 2: resting on it
+    labels[8:15, 17:23] = 3                                           # 3: resting on 2
+    labels[5:9, 30:35] = 4                                            # 4: floating in the background
+    lab = np.zeros((40, 40, 3), np.float32)
+    reg = region_stats(labels, lab, np.zeros((40, 40), np.float32))
+    fig = figure_mask(reg, np.zeros(reg.n, bool))
+    assert fig.tolist() == [False, True, True, True, False]
