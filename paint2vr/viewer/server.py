@@ -30,8 +30,8 @@ from ..io.reading import parse_json_bounded
 log = logging.getLogger(__name__)
 
 WEB_ROOT = Path(__file__).resolve().parent / "web"
-"""The viewer's own page (index.html, viewer.js, locomotion.js, loading.js, style.css)."""
-WEB_FILES = ("index.html", "viewer.js", "locomotion.js", "loading.js", "style.css")
+"""The viewer's own page (index.html, viewer.js, locomotion.js, loading.js, layout.js, style.css)."""
+WEB_FILES = ("index.html", "viewer.js", "locomotion.js", "loading.js", "layout.js", "style.css")
 BASIS_WASM = "examples/jsm/libs/basis/basis_transcoder.wasm"
 """three.js's Basis Universal transcoder (KTX2 textures); the only non-.js file served from three."""
 SCENE_SUFFIXES = (".glb", ".gltf")

@@ -37,8 +37,10 @@ try {
     result.clips = await page.evaluate(() => window.__paint2vr.clips);
     result.start = await page.evaluate(() => window.__paint2vr.start);
     result.camera0 = await page.evaluate(() => window.__paint2vr.cameraPosition());
+    // Where the painting's frame is on the canvas (between the card and the toolbar).
+    result.paintingRect = await page.evaluate(() => window.__paint2vr.paintingRect());
     // Screenshots of the painting alone: hide the provenance overlay and the VR button.
-    const hide = await page.addStyleTag({ content: '#overlay, #VRButton { visibility: hidden !important; }' });
+    const hide = await page.addStyleTag({ content: '.p2v-ui, #VRButton { visibility: hidden !important; }' });
     const probe = () => page.evaluate(() => ({
       t: window.__paint2vr.mixerTime(), nodes: window.__paint2vr.nodePositions(), frames: window.__paint2vr.frames,
     }));
@@ -73,7 +75,9 @@ try {
     await page.mouse.up();
     const f0 = await page.evaluate(() => window.__paint2vr.frames);
     await page.waitForFunction((f) => window.__paint2vr.frames > f + 2, f0, { timeout: 10000 });
-    await page.locator('canvas').dblclick({ position: { x: 320, y: 240 } });
+    // The view's axis (the frame's centre, below the window's centre by the card's band).
+    const r = result.paintingRect;
+    await page.locator('canvas').dblclick({ position: { x: (r.left + r.right) / 2, y: (r.top + r.bottom) / 2 } });
     await page.waitForFunction((f) => window.__paint2vr.frames > f + 6, f0, { timeout: 10000 });
     result.flatTeleport = await page.evaluate(() => window.__paint2vr.locomotion());
     await page.keyboard.press('KeyR');

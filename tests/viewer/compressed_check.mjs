@@ -25,6 +25,7 @@ try {
   result.error = await page.evaluate(() => window.__paint2vr.error);
   result.textures = await page.evaluate(() => window.__paint2vr.textures());
   result.progress = await page.evaluate(() => window.__paint2vr.progress);
+  result.paintingRect = await page.evaluate(() => window.__paint2vr.paintingRect());
   await page.goto(url, { waitUntil: 'load' });  // a second visit: the cached scene is revalidated
   await page.waitForFunction(ready, null, { timeout: 120000 });
   result.errorAfterReload = await page.evaluate(() => window.__paint2vr.error);
@@ -32,7 +33,7 @@ try {
   result.sceneTiming = await page.evaluate(() => performance.getEntriesByType('resource')
     .filter((e) => e.name.includes('/scene/'))
     .map((e) => ({ transferSize: e.transferSize, encodedBodySize: e.encodedBodySize })));
-  await page.addStyleTag({ content: '#overlay, #VRButton { visibility: hidden !important; }' });
+  await page.addStyleTag({ content: '.p2v-ui, #VRButton { visibility: hidden !important; }' });
   await page.waitForTimeout(200);
   result.shot = path.join(outDir, 'compressed.png');
   await page.screenshot({ path: result.shot, timeout: 120000 });

@@ -17,7 +17,7 @@ from paint2vr.export import save_scene
 from paint2vr.viewer import serve
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from viewer_scenes import painting_rgb, painting_scene  # noqa: E402
+from viewer_scenes import in_frame, painting_rgb, painting_scene  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = Path(__file__).resolve().parent / "browser_check.mjs"
@@ -72,7 +72,7 @@ def test_starts_at_the_start_camera(report):
 
 
 def test_canvas_shows_the_painting(report):
-    shot = np.asarray(Image.open(report["shot1"]).convert("RGB"), dtype=np.float64)
+    shot = in_frame(np.asarray(Image.open(report["shot1"]).convert("RGB"), dtype=np.float64), report["paintingRect"])
     painting = painting_rgb().astype(np.float64)
     # Not blank, not a flat colour, not magenta (missing texture): the painting's colours.
     assert shot.std(axis=(0, 1)).mean() > 15

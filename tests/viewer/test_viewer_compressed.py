@@ -20,7 +20,7 @@ from paint2vr.viewer import serve
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_viewer_browser import ROOT, tools  # noqa: E402
-from viewer_scenes import painting_rgb, painting_scene  # noqa: E402
+from viewer_scenes import in_frame, painting_rgb, painting_scene  # noqa: E402
 
 SCRIPT = Path(__file__).resolve().parent / "compressed_check.mjs"
 pytestmark = [pytest.mark.browser,
@@ -63,7 +63,7 @@ def test_three_js_decodes_ktx2_and_meshopt(report):
     assert report["consoleErrors"] == [] and report["pageErrors"] == []
     textures = report["textures"]
     assert textures and all(t["compressed"] and t["mipmaps"] > 1 and t["colorSpace"] == "srgb" for t in textures)
-    shot = np.asarray(Image.open(report["shot"]).convert("RGB"), np.float64)
+    shot = in_frame(np.asarray(Image.open(report["shot"]).convert("RGB"), np.float64), report["paintingRect"])
     painting = painting_rgb().astype(np.float64)
     assert shot.std(axis=(0, 1)).mean() > 15  # the painting, not black (undecoded) or flat
     assert np.abs(shot.mean(axis=(0, 1)) - painting.mean(axis=(0, 1))).max() < 20

@@ -98,3 +98,11 @@ def walkable_scene() -> Scene:
     sky.children.append(Node("paint2vr_collider", wall, extras={"paint2vr_role": "collider"}))
     scene.provenance["walk_zone"] = {"navmesh": "paint2vr_navmesh", "radius_m": ZONE_RADIUS, "start": [0.0, 0.0, 0.0]}
     return scene
+
+
+def in_frame(shot: np.ndarray, rect: dict) -> np.ndarray:
+    """The part of a viewer screenshot inside the painting's frame (the page's paintingRect(),
+    CSS pixels at device scale 1), one pixel in from its edges."""
+    left, top = int(np.ceil(rect["left"])) + 1, int(np.ceil(rect["top"])) + 1
+    right, bottom = int(np.floor(rect["right"])) - 1, int(np.floor(rect["bottom"])) - 1
+    return shot[max(top, 0):min(bottom, shot.shape[0]), max(left, 0):min(right, shot.shape[1])]

@@ -363,18 +363,22 @@ function isShown(obj) {
   return true;
 }
 
-// The page's "Return to start" button (the R key does the same).
+// The page's "Return to start" button (the R key does the same): the page's own (in its
+// toolbar), or a new one at the bottom left on a page without it.
 export function addResetButton(onReset) {
-  const button = document.createElement('button');
-  button.id = 'reset-button';
-  button.type = 'button';
-  button.textContent = 'Return to start';
-  Object.assign(button.style, {
-    position: 'absolute', left: '12px', bottom: '20px', padding: '10px 14px', zIndex: 999,
-    border: '1px solid #fff', borderRadius: '4px', background: 'rgba(0,0,0,0.2)', color: '#fff',
-    font: '13px sans-serif', cursor: 'pointer',
-  });
-  button.addEventListener('click', (e) => { e.stopPropagation(); onReset(); });
-  document.body.appendChild(button);
+  let button = document.getElementById('reset-button');
+  if (!button) {
+    button = document.createElement('button');
+    button.id = 'reset-button';
+    button.type = 'button';
+    button.textContent = 'Return to start';
+    Object.assign(button.style, {
+      position: 'absolute', left: '12px', bottom: '20px', padding: '10px 14px', zIndex: 999,
+      border: '1px solid #fff', borderRadius: '4px', background: 'rgba(0,0,0,0.2)', color: '#fff',
+      font: '13px sans-serif', cursor: 'pointer',
+    });
+    document.body.appendChild(button);
+  }
+  button.addEventListener('click', (e) => { e.stopPropagation(); onReset(); button.blur(); });
   return button;
 }

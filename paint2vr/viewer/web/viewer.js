@@ -4,6 +4,7 @@ import * as THREE from 'three';
 import { VRButton } from 'three/addons/webxr/VRButton.js';
 import { Locomotion, addResetButton } from './locomotion.js';
 import { formatBytes, loadScene, textureSummary } from './loading.js';
+import { applyFit, fitFrame, frameOf, uiInsets } from './layout.js';
 
 const DEFAULT_WALK_RADIUS = 0.75;  // metres around the start pose when the scene does not say
 const MOVE_SPEED = 1.0;            // metres per second (Shift doubles it)
@@ -17,7 +18,7 @@ const state = {
   loaded: false, error: null, frames: 0, xrFrames: 0, clips: [], walkRadius: DEFAULT_WALK_RADIUS,
   start: [0, 1.6, 0], provenance: {}, progress: { loaded: 0, total: 0, events: 0 },
   mixerTime: () => 0, nodePositions: () => ({}), cameraPosition: () => [0, 0, 0], presenting: () => false,
-  label: () => ({ visible: false, lines: [] }),
+  label: () => ({ visible: false, lines: [] }), paintingRect: () => null, view: () => null,
 };
 window.__paint2vr = state;
 
@@ -101,6 +102,45 @@ function makeLabel(prov, startPos, startYaw) {
   return label;
 }
 
+// The card's Hide/Show details toggle (also the I key).
+function setupCard(onChange) {
+  const card = document.getElementById('overlay');
+  const toggle = document.getElementById('card-toggle');
+  const set = (expanded) => {
+    card.classList.toggle('collapsed', !expanded);
+    toggle.setAttribute('aria-expanded', String(expanded));
+    toggle.textContent = expanded ? 'Hide details' : 'Show details';
+    toggle.title = expanded ? 'Hide the details (I)' : 'Show title, artist and licence (I)';
+    onChange();
+  };
+  toggle.addEventListener('click', (e) => { e.stopPropagation(); set(card.classList.contains('collapsed')); toggle.blur(); });
+  return () => set(card.classList.contains('collapsed'));
+}
+
+// The Fullscreen button (also the F key); hidden where the browser has no fullscreen (iPhone).
+function setupFullscreen() {
+  const button = document.getElementById('fullscreen-button');
+  const root = document.documentElement;
+  const toggle = () => {
+    if (document.fullscreenElement) return document.exitFullscreen();
+    return root.requestFullscreen ? root.requestFullscreen() : Promise.resolve();
+  };
+  const show = () => {
+    const on = Boolean(document.fullscreenElement);
+    button.innerHTML = on ? 'Exit fullscreen <kbd>F</kbd>' : 'Fullscreen <kbd>F</kbd>';
+    button.setAttribute('aria-pressed', String(on));
+  };
+  button.hidden = !document.fullscreenEnabled;
+  button.addEventListener('click', (e) => {
+    e.stopPropagation();
+    toggle().catch((err) => console.warn('paint2vr viewer: fullscreen refused:', err && err.message));
+    button.blur();
+  });
+  addEventListener('fullscreenchange', show);
+  show();
+  return () => toggle().catch((err) => console.warn('paint2vr viewer: fullscreen refused:', err && err.message));
+}
+
 function animatedNodeNames(clips) {
   const names = new Set();
   for (const clip of clips) {
@@ -118,8 +158,11 @@ async function main() {
   renderer.setSize(window.innerWidth, window.innerHeight);
   renderer.xr.enabled = true;
   renderer.xr.setReferenceSpaceType('local-floor');
-  document.body.appendChild(renderer.domElement);
-  document.body.appendChild(VRButton.createButton(renderer));
+  document.body.prepend(renderer.domElement);
+  const vrButton = VRButton.createButton(renderer);
+  vrButton.id = 'VRButton';  // also the link three.js shows where WebXR is missing
+  document.getElementById('toolbar').appendChild(vrButton);
+  if (params.get('ui') === '0') document.body.classList.add('no-ui');  // bare view (benchmarks)
 
   const scene = new THREE.Scene();
   scene.background = new THREE.Color(0x202020);
@@ -163,7 +206,24 @@ async function main() {
       camera.far = startNode.far;
     }
   }
-  camera.updateProjectionMatrix();
+  // The painting's frame between the card and the toolbar (layout.js), refitted when either
+  // changes size (loading text, the card's toggle, a resize, fullscreen).
+  const frame = frameOf(startNode && startNode.isPerspectiveCamera ? startNode : null, window.innerWidth / window.innerHeight);
+  let fit = null;
+  function refit() {
+    if (renderer.xr.isPresenting) return;
+    const insets = uiInsets(document.getElementById('overlay'), document.getElementById('toolbar'), window.innerHeight);
+    fit = fitFrame(frame, window.innerWidth, window.innerHeight, insets);
+    applyFit(camera, fit, window.innerWidth, window.innerHeight);
+  }
+  refit();
+  if (window.ResizeObserver) {
+    const watch = new ResizeObserver(() => refit());
+    watch.observe(document.getElementById('overlay'));
+    watch.observe(document.getElementById('toolbar'));
+  }
+  state.paintingRect = () => fit && { ...fit.rect };
+  state.view = () => ({ fov: camera.fov, yaw, pitch, direction: camera.getWorldDirection(new THREE.Vector3()).toArray() });
   state.start = startPos.toArray();
   // Walking: zone, ground, colliders, sticks and teleport live in locomotion.js.
   const record = (gltf.asset && gltf.asset.extras && gltf.asset.extras.paint2vr) || {};
@@ -184,6 +244,8 @@ async function main() {
   }
   resetPose();
   addResetButton(resetPose);
+  const toggleCard = setupCard(refit);
+  const toggleFullscreen = setupFullscreen();
   const label = makeLabel(prov, startPos, startYaw);
   scene.add(label);
   state.label = () => ({ visible: label.visible, lines: label.userData.lines });
@@ -203,6 +265,8 @@ async function main() {
   addEventListener('keydown', (e) => {
     keys.add(e.code);
     if (e.code === 'KeyR') resetPose();
+    if (e.code === 'KeyF' && !e.repeat) toggleFullscreen();
+    if (e.code === 'KeyI' && !e.repeat) toggleCard();
   });
   addEventListener('keyup', (e) => keys.delete(e.code));
   addEventListener('blur', () => keys.clear());
@@ -222,12 +286,11 @@ async function main() {
     loco.teleport(loco.aimAtScreen(((e.clientX - r.left) / r.width) * 2 - 1, 1 - ((e.clientY - r.top) / r.height) * 2));
   });
   renderer.xr.addEventListener('sessionstart', () => { state.xrFrames = 0; label.visible = true; resetPose(); });
-  renderer.xr.addEventListener('sessionend', () => { label.visible = false; resetPose(); });
+  renderer.xr.addEventListener('sessionend', () => { label.visible = false; resetPose(); refit(); });
 
   addEventListener('resize', () => {
-    camera.aspect = window.innerWidth / window.innerHeight;
-    camera.updateProjectionMatrix();
     renderer.setSize(window.innerWidth, window.innerHeight);
+    refit();
   });
 
   const move = new THREE.Vector3();
