@@ -213,33 +213,3 @@ def _sides(band_a: np.ndarray, band_b: np.ndarray, m: int, grain: bool,
         return rows
 
     return side(band_a), side(band_b)
-
-
-FILL_GRAIN_SIGMA = 2.0
-"""Scale (pixels) below which texture counts as grain, re-added over disocclusion fills."""
-FILL_GRAIN_FADE = 12.0
-"""Distance (pixels) from the layer over which the re-added grain fades to 1/e."""
-FILL_GRAIN_CLIP = 12.0
-"""Largest grain amplitude (grey levels): strong edges would show as mirrored objects."""
-
-
-def add_fill_grain(color: np.ndarray, highpass: np.ndarray, own: np.ndarray, fill: np.ndarray,
-                   dist: np.ndarray, nearest: np.ndarray) -> None:
-    """Re-add texture to a smooth push-pull fill, in place, where ``fill`` is True.
-
-    Each fill pixel p takes the high-pass (``highpass``, (h, w, 3)) of the layer pixel
-    mirrored across its nearest layer pixel q (2q - p), so the grain continues the layer's
-    own texture and stroke direction, fading with distance. ``dist`` / ``nearest`` are
-    cv2.distanceTransformWithLabels of ~own with DIST_LABEL_PIXEL.
-    """
-    h, w = own.shape
-    lut = np.zeros((int(nearest.max()) + 1, 2), np.int64)
-    oy, ox = np.nonzero(own)
-    lut[nearest[oy, ox]] = np.stack([oy, ox], 1)
-    py, px = np.nonzero(fill)
-    q = lut[nearest[py, px]]
-    sy = np.clip(2 * q[:, 0] - py, 0, h - 1)
-    sx = np.clip(2 * q[:, 1] - px, 0, w - 1)
-    ok = own[sy, sx]
-    fade = np.exp(-dist[py, px] / FILL_GRAIN_FADE)[:, None] * ok[:, None]
-    color[py, px] += np.clip(highpass[sy, sx], -FILL_GRAIN_CLIP, FILL_GRAIN_CLIP) * fade

@@ -31,7 +31,8 @@ from ..errors import InputError, OptionError
 from ..painting import Painting
 from ..scene import DEFAULT_EYE_HEIGHT, DEFAULT_FOV_DEG, Layer, Mesh, Node, Scene, camera_for_image
 from ..texture import coarsen_hidden_texels
-from .fill import FILL_GRAIN_SIGMA, add_fill_grain, extend_color, extend_disparity, push_pull
+from .fill import extend_color, extend_disparity, push_pull
+from .inpaint import fill_offsets
 from .layers import choose_cuts, label_layers
 from .mesh import max_pool_cells, uniform_grid_mesh
 from .quadtree import Lattice, Plan, count_triangles, make_lattice, planarity_errors, quadtree_mesh, quadtree_plan
@@ -291,8 +292,9 @@ class _Fill(NamedTuple):
     """The layer's mesh depth: its own, the fill kept behind nearer layers."""
     ext_k: np.ndarray
     """The layer's depth extended everywhere."""
-    color: np.ndarray | None
-    """(h, w, 3) float colour with the fill, or None when no fill is shown."""
+    offset: np.ndarray | None
+    """(h, w, 2) int32 working-grid offsets (dy, dx) from each fill pixel to the layer pixel
+    whose colour it copies (:func:`.inpaint.fill_offsets`), or None when no fill is shown."""
 
 
 def _layer_fills(wk: _Work, labels: np.ndarray, present: list[int], o: LiftOptions) -> list[_Fill]:
@@ -305,7 +307,6 @@ def _layer_fills(wk: _Work, labels: np.ndarray, present: list[int], o: LiftOptio
     dep, disp, sky, rgb_w = wk.dep, wk.disp, wk.sky, wk.rgb
     H, W = dep.shape
     out = []
-    highpass = None
     for k in present:
         own_full = labels == k
         front_full = (labels < k) & ~sky
@@ -319,19 +320,13 @@ def _layer_fills(wk: _Work, labels: np.ndarray, present: list[int], o: LiftOptio
         box = (slice(max(0, ys[0] - m), min(H, ys[-1] + 1 + m)), slice(max(0, xs[0] - m), min(W, xs[-1] + 1 + m)))
         own, front = own_full[box], front_full[box]
         if front.any():
-            dist, nearest = cv2.distanceTransformWithLabels((~own).astype(np.uint8), cv2.DIST_L2, 5,
-                                                            labelType=cv2.DIST_LABEL_PIXEL)
+            dist = cv2.distanceTransform((~own).astype(np.uint8), cv2.DIST_L2, 5)
             fill = front & (dist <= band)
         else:
             fill = np.zeros_like(own)
-        if fill.any():
-            stack = np.concatenate([disp[box][..., None], rgb_w[box]], axis=2)
-            filled = push_pull(stack, own.astype(np.float32))
-            if highpass is None:
-                highpass = rgb_w - cv2.GaussianBlur(rgb_w, (0, 0), FILL_GRAIN_SIGMA)
-            add_fill_grain(filled[..., 1:], highpass[box], own, fill, dist, nearest)
-        else:  # no fill is shown: only the extended depth is needed (channels are independent)
-            filled = push_pull(disp[box], own.astype(np.float32))[..., None]
+        # Depth: push-pull of disparity (planes stay planes behind objects); colour: exemplar
+        # offsets into the layer's own pixels (:mod:`.inpaint`), applied at full resolution.
+        filled = push_pull(disp[box], own.astype(np.float32))[..., None]
         ext_k = dep.copy()  # outside the box nothing reads it
         ext_k[box] = 1.0 / np.clip(filled[..., 0], 1.0 / wk.zmax, 1.5 / wk.dmin)
         ext_k[own_full] = dep[own_full]
@@ -340,11 +335,11 @@ def _layer_fills(wk: _Work, labels: np.ndarray, present: list[int], o: LiftOptio
         d_k = np.where(labels < k, np.maximum(ext_k, dep * 1.001), dep).astype(np.float32)
         fill_full = np.zeros_like(own_full)
         fill_full[box] = fill
-        color = None
+        offset = None
         if fill.any():
-            color = np.zeros(rgb_w.shape, np.float32)
-            color[box] = filled[..., 1:]
-        out.append(_Fill(k, own_full, fill_full, d_k, ext_k, color))
+            offset = np.zeros(rgb_w.shape[:2] + (2,), np.int32)
+            offset[box] = fill_offsets(rgb_w[box], own, fill, seed=k)
+        out.append(_Fill(k, own_full, fill_full, d_k, ext_k, offset))
     return out
 
 
@@ -428,11 +423,7 @@ def _layer(name: str, f: _Fill, rows: np.ndarray, cols: np.ndarray, zs: np.ndarr
     # painting shows there.
     rgb = tx.rgb[y0:y1, x0:x1].copy()
     if shown_fill.any():
-        # Resized whole as uint8 (4x less data than float; the fill is smooth anyway), then
-        # cropped: OpenCV's resize beats an affine warp of the crop alone (measured).
-        col_up = resize((np.clip(f.color, 0, 255) + 0.5).astype(np.uint8), tg.w, tg.h,
-                        cv2.INTER_LINEAR)[y0:y1, x0:x1]
-        cv2.copyTo(col_up, shown_fill.view(np.uint8), rgb)  # masked copy, in place
+        _copy_fill(rgb, shown_fill, f.offset, tx, (y0, x0), (g.h, g.w))
     # Channels joined by OpenCV: faster than writing a strided (h, w, 4) view (same texels).
     tex = cv2.merge([rgb, (painted | shown_fill).view(np.uint8) * np.uint8(255)])
     coarsen_hidden_texels(tex)
@@ -445,6 +436,23 @@ def _layer(name: str, f: _Fill, rows: np.ndarray, cols: np.ndarray, zs: np.ndarr
     zo = wk.dep[f.own]
     return Layer(name=name, node=Node(name=name, mesh=mesh), depth_range=(float(zo.min()), float(zo.max())),
                  kind="layer")
+
+
+def _copy_fill(rgb: np.ndarray, shown: np.ndarray, offset: np.ndarray, tx: _Texture, corner: tuple[int, int],
+               work: tuple[int, int]) -> None:
+    """Shown fill texels of a crop (corner (y0, x0) of the texture raster) copy the texel
+    their working pixel's offset points to, scaled to texture texels: the painting's own
+    full-resolution pixels of the layer, in place."""
+    tg = tx.grid
+    (y0, x0), (h, w) = corner, shown.shape
+    ny, nx = tx.near_y[y0:y0 + h], tx.near_x[x0:x0 + w]
+    o = offset[ny][:, nx].astype(np.float32)  # two 1-D takes: rows, then columns
+    map_y = np.rint(o[..., 0] * np.float32(tg.h / work[0]))
+    map_y += np.arange(y0, y0 + h, dtype=np.float32)[:, None]
+    map_x = np.rint(o[..., 1] * np.float32(tg.w / work[1]))
+    map_x += np.arange(x0, x0 + w, dtype=np.float32)[None, :]
+    src = cv2.remap(tx.rgb, map_x, map_y, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
+    cv2.copyTo(src, shown.view(np.uint8), rgb)  # masked copy, in place
 
 
 WORK_FRACTION = 0.25

@@ -38,21 +38,3 @@ def test_fast_matches_reference(monkeypatch):
     # Octave blur levels, interpolated: within a few grey levels of one blur per row.
     assert np.abs(a - b).max() < 5.0 and np.abs(a - b).mean() < 1.0
     np.testing.assert_allclose(extend_color_reference(img, 0, 0), img)
-
-
-def test_fill_grain_mirrors_own_texture_into_fill():
-    import cv2
-    h, w = 20, 30
-    own = np.zeros((h, w), bool)
-    own[:, :15] = True
-    fill_m = ~own
-    hp = np.zeros((h, w, 3), np.float32)
-    hp[:, 13] = 5.0  # grain two columns inside the layer
-    dist, nearest = cv2.distanceTransformWithLabels((~own).astype(np.uint8), cv2.DIST_L2, 5,
-                                                    labelType=cv2.DIST_LABEL_PIXEL)
-    col = np.zeros((h, w, 3), np.float32)
-    fill.add_fill_grain(col, hp, own, fill_m, dist, nearest)
-    # Column 15's nearest layer pixel is column 14, mirrored source column 13: its grain shows,
-    # faded by exp(-d / fade); column 16 mirrors column 12, which has none.
-    assert col[:, 15, 0] == pytest.approx(5.0 * np.exp(-dist[0, 15] / fill.FILL_GRAIN_FADE), rel=1e-5)
-    assert (col[:, 16] == 0).all() and (col[own] == 0).all()
