@@ -1,7 +1,6 @@
 """Margin colour: stretched with growing blur (no mirrored objects), fast vs reference."""
 
 import numpy as np
-import pytest
 
 from paint2vr.lift import fill
 from paint2vr.lift.fill import extend_color, extend_color_reference
