@@ -48,6 +48,24 @@ def profile_rows(painting: Path, effects: tuple[str, ...]) -> list[dict]:
     return rows
 
 
+def profile_section(smoke: bool, effects: tuple[str, ...]) -> list[dict]:
+    """Section 2: the sample and the shared paintings (smoke: a 0.05 MP copy of the sample)."""
+    sample = ROOT / "assets" / "sample_painting.png"
+    with tempfile.TemporaryDirectory() as tmp:
+        if smoke:
+            from PIL import Image
+            small = Path(tmp) / sample.name
+            Image.open(sample).convert("RGB").resize((272, 182)).save(small)
+            inputs = [small]
+        else:
+            inputs = [sample] + sorted(p for p in stages.PAINTINGS.glob("*.*")
+                                       if p.suffix.lower() in (".jpg", ".jpeg", ".png", ".webp"))
+        rows = [r for p in inputs for r in profile_rows(p, effects)]
+    print("\n## Output per profile\n")
+    print(profile_table(rows))
+    return rows
+
+
 def profile_table(rows: list[dict]) -> str:
     out = ["| input | profile | GLB MiB | triangles | points | draw calls | export s |", "|---|---|---|---|---|---|---|"]
     for r in rows:
@@ -103,13 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\nscaling, s/MP at the largest over the smallest size (1.0 = linear): "
               + ", ".join(f"{k} {v:.2f}" for k, v in result["scaling"].items()))
     if "profiles" not in skip:
-        sample = ROOT / "assets" / "sample_painting.png"
-        inputs = [sample] + ([] if args.smoke else sorted(p for p in stages.PAINTINGS.glob("*.*")
-                                                          if p.suffix.lower() in (".jpg", ".jpeg", ".png", ".webp")))
-        rows = [r for p in inputs for r in profile_rows(p, tuple(filter(None, args.effects.split(","))))]
-        result["profiles"] = rows
-        print("\n## Output per profile\n")
-        print(profile_table(rows))
+        result["profiles"] = profile_section(args.smoke, tuple(filter(None, args.effects.split(","))))
     if "batch" not in skip:
         result["batch"] = batch_numbers(6 if args.smoke else 40, (96, 64) if args.smoke else (320, 240))
         print("\n## Batch\n")

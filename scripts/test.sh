@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Quick start, step 2: install the test tools (pytest, Khronos glTF-Validator, Chromium, Ray)
-# and run the whole test suite. Idempotent.
+# and run the whole test suite, one worker per core. Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -20,4 +20,6 @@ if [ ! -f node_modules/gltf-validator/package.json ] || [ ! -f node_modules/play
   say "installing the glTF validator and playwright-core"
   npm ci --no-audit --no-fund --silent >/dev/null
 fi
-exec .venv/bin/python -m pytest -q "$@"
+# One pytest worker per core (pytest-xdist), a test file per worker so a module's fixtures run
+# once; PAINT2VR_TEST_WORKERS=0 runs everything in this process.
+exec .venv/bin/python -m pytest -q -n "${PAINT2VR_TEST_WORKERS:-auto}" --dist loadfile "$@"
