@@ -341,11 +341,6 @@ def location_problem(location: str, timeout: float = REMOTE_TIMEOUT_S) -> str | 
     return remote_file_problem(location, timeout)
 
 
-def location_exists(location: str) -> bool:
-    """True if ``location`` names an existing file (see :func:`location_problem`)."""
-    return location_problem(location) is None
-
-
 def check_manifest(path: str | Path, options: ManifestOptions = DEFAULT_MANIFEST_OPTIONS,
                    validate_item: Callable[[ManifestItem], str | None] | None = None) -> ManifestSummary:
     """Read the whole manifest (streaming) and raise one ManifestError listing every problem.

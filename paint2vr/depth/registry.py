@@ -190,10 +190,5 @@ def local_folder(name: str) -> Path | None:
     return p if p.is_dir() and any(p.glob("*.safetensors")) else None
 
 
-def describe(name: str) -> str:
-    e = get_entry(name)
-    return f"{e.name}: {e.hub_id}@{e.revision} {e.kind} {e.license}{'' if e.commercial_use else ' (non-commercial)'}"
-
-
 __all__ = ["ModelEntry", "RegistryError", "load_registry", "get_entry", "check_license", "pull",
            "local_folder", "cache_dir", "weights_dir", "ALLOW_PATTERNS", "InputError"]
