@@ -98,18 +98,12 @@ def region_depth(reg: Regions, sky: np.ndarray, horizon: float, surface: np.ndar
 
 def rest_on_support(reg: Regions, card: np.ndarray, is_ground: np.ndarray, hz: np.ndarray,
                     share: float = 0.5) -> np.ndarray:
-    """A standing thing whose foot rests mostly (``share`` of its lower boundary) on one
-    nearer standing thing at least about as wide and as hazy (a head on its shoulders, a
-    capital on its column, a crown on its trunk) takes that thing's depth; from the lowest
-    foot up, so chains carry."""
-    lbl = reg.labels
-    up, dn = lbl[:-1].ravel(), lbl[1:].ravel()
-    m = up != dn
-    key = up[m].astype(np.int64) * reg.n + dn[m]
-    uk, uc = np.unique(key, return_counts=True)
-    a, b = uk // reg.n, uk % reg.n
+    """A standing thing whose foot rests mostly (``share`` of its lower boundary, counted
+    under its lowest quarter: :func:`lower_contacts`) on one nearer standing thing about as
+    hazy (a head on its shoulders, a capital on its column, a crown on its trunk, a rider on
+    his horse) takes that thing's depth; from the lowest foot up, so chains carry."""
+    a, b, uc = lower_contacts(reg)
     foot = np.bincount(a, uc, reg.n)
-    width = reg.right - reg.left + 1
     out = card.copy()
     for c in np.argsort(-reg.bottom, kind="stable"):
         if is_ground[c]:
@@ -119,10 +113,26 @@ def rest_on_support(reg: Regions, card: np.ndarray, is_ground: np.ndarray, hz: n
             continue
         k = sel[np.argmax(uc[sel])]
         s = b[k]
-        if (not is_ground[s] and uc[k] >= share * foot[c] and out[s] < out[c]
-                and width[s] >= 0.8 * width[c] and abs(hz[s] - hz[c]) < 0.2):
+        if not is_ground[s] and uc[k] >= share * foot[c] and out[s] < out[c] and abs(hz[s] - hz[c]) < 0.2:
             out[c] = out[s]
     return out
+
+
+def lower_contacts(reg: Regions, quarter: float = 0.25) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What regions rest on: pairs (a above b) and their shared boundary length, counted
+    only under the lowest ``quarter`` of a's height (a chin overhangs the background beside
+    the neck; the neck stands on the shoulders)."""
+    lbl = reg.labels
+    n = reg.n
+    h, w = lbl.shape
+    up, dn = lbl[:-1].ravel(), lbl[1:].ravel()
+    row = np.repeat(np.arange(h - 1), w)
+    lowest = np.zeros(n, np.int64)
+    np.maximum.at(lowest, lbl.ravel(), np.repeat(np.arange(h), w))
+    low = lowest - quarter * (lowest - reg.top + 1)
+    m = (up != dn) & (row >= low[up])
+    uk, uc = np.unique(up[m].astype(np.int64) * n + dn[m], return_counts=True)
+    return uk // n, uk % n, uc
 
 
 def figure_mask(reg: Regions, is_ground: np.ndarray) -> np.ndarray:
@@ -148,17 +158,7 @@ def figure_mask(reg: Regions, is_ground: np.ndarray) -> np.ndarray:
     for r in np.flatnonzero(bottom):
         mound[r] = np.ptp(np.percentile(first[r][cols[r]], [10, 90])) > 0.15 * lbl.shape[0]
     fig = bottom & (~is_ground | mound)
-    # What a region rests on: the region under its lowest quarter (a chin overhangs the
-    # background beside the neck; the neck stands on the shoulders).
-    up, dn = lbl[:-1].ravel(), lbl[1:].ravel()
-    row = np.repeat(np.arange(lbl.shape[0] - 1), lbl.shape[1])
-    lowest = np.zeros(n, np.int64)
-    np.maximum.at(lowest, lbl.ravel(), np.repeat(np.arange(lbl.shape[0]), lbl.shape[1]))
-    low = lowest - 0.25 * (lowest - reg.top + 1)
-    m = (up != dn) & (row >= low[up])
-    key = up[m].astype(np.int64) * n + dn[m]
-    uk, uc = np.unique(key, return_counts=True)
-    a, b = uk // n, uk % n
+    a, b, uc = lower_contacts(reg)
     best = np.full(n, -1)
     order = np.lexsort((uc, a))                       # per region a, the largest count last
     best[a[order]] = b[order]
