@@ -25,7 +25,7 @@ from .depth import (DepthEstimator, DepthMap, ModelInfo, PriorOptions, estimate_
                     read_depth_file, write_depth)
 from .edit import (drop_layer, load_mask, mark_foreground, mark_sky, merge_layers, move_layer,
                    paint_depth, replace_depth)
-from .depth import DepthOptions, TransformersOptions
+from .depth import DepthOptions, HintOptions, TransformersOptions
 from .effects import EFFECTS, EffectsOptions, add_effects, suggest_effects
 from .errors import (BatchError, BudgetError, DepthFileError, ExportError, ImageLoadError, InputError,
                      LicenseError, ManifestError, ModelError, ModelNotFoundError, OptionError, Paint2VRError,
@@ -64,7 +64,7 @@ __all__ = [
     "Painting", "PaintingInfo", "DepthMap", "ModelInfo", "DepthEstimator", "Scene", "Layer", "Mesh", "Node",
     "Camera", "Effect", "Clip", "Track",
     # options
-    "ConvertOptions", "LoadOptions", "DepthOptions", "PriorOptions", "TransformersOptions", "LiftOptions",
+    "ConvertOptions", "LoadOptions", "DepthOptions", "HintOptions", "PriorOptions", "TransformersOptions", "LiftOptions",
     "EffectsOptions", "ExportOptions", "EFFECTS", "PROFILES",
     # errors
     "Paint2VRError", "InputError", "OptionError", "ImageLoadError", "DepthFileError", "ManifestError", "ModelError",

@@ -54,11 +54,28 @@ def replace_options(options: T, **changes: Any) -> T:
     return dataclasses.replace(options, **changes)  # type: ignore[type-var]
 
 
+def moved_fields(cls: type) -> dict[str, str]:
+    """Former names of fields of the options class ``cls`` (dotted paths under it, possibly
+    into nested classes) -> their place now: a class's ``_moved`` mapping. A mapping or flag
+    may still name a former field (the class moves its value, with a warning); records and
+    --help leave them out."""
+    return dict(getattr(cls, "_moved", None) or {})
+
+
 def options_to_dict(options: Any) -> dict[str, Any]:
-    """A JSON-ready dict of an options dataclass (tuples become lists), for provenance."""
+    """A JSON-ready dict of an options dataclass (tuples become lists), for provenance; former
+    names of fields (:func:`moved_fields`) are left out."""
     def plain(v: Any) -> Any:
         if dataclasses.is_dataclass(v) and not isinstance(v, type):
-            return {f.name: plain(getattr(v, f.name)) for f in dataclasses.fields(v)}
+            out = {f.name: plain(getattr(v, f.name)) for f in dataclasses.fields(v)}
+            for old in moved_fields(type(v)):
+                *parents, leaf = old.split(".")
+                node = out
+                for p in parents:
+                    node = node.get(p) if isinstance(node, dict) else None
+                if isinstance(node, dict):
+                    node.pop(leaf, None)
+            return out
         if isinstance(v, (list, tuple)):
             return [plain(x) for x in v]
         if isinstance(v, dict):

@@ -67,6 +67,17 @@ class PaintingInfo:
     """Where the image came from (path or URL)."""
 
 
+
+def preview_png(image: np.ndarray, side: int = 512) -> bytes:
+    """A notebook preview: ``image`` (uint8, (H, W) or (H, W, 3)) as PNG bytes, at most
+    ``side`` pixels on its longer side."""
+    from PIL import Image
+    img = Image.fromarray(image)
+    img.thumbnail((side, side))
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
+
 @dataclass(eq=False)
 class Painting:
     """One painting ready for the pipeline.
@@ -118,12 +129,7 @@ class Painting:
                    sha256=hashlib.sha256(arr.tobytes()).hexdigest())
 
     def _repr_png_(self) -> bytes:
-        from PIL import Image
-        img = Image.fromarray(self.rgb)
-        img.thumbnail((512, 512))
-        buf = io.BytesIO()
-        img.save(buf, format="PNG")
-        return buf.getvalue()
+        return preview_png(self.rgb)
 
     def __repr__(self) -> str:
         name = self.info.title or self.info.id or "untitled"

@@ -144,15 +144,15 @@ def estimate_or_read_depth(painting: Painting, options: ConvertOptions) -> Depth
 
 def with_depth_hints(options: depth_stage.DepthOptions, edits: Edits) -> tuple[depth_stage.DepthOptions, Edits]:
     """Depth options whose built-in estimator takes the edits' horizon and vanishing point as
-    designer's hints, and the edits left to apply on its output. A depth file or a learned
+    designer's hints (``depth.hints``), and the edits left to apply on its output. A depth file or a learned
     model keeps the edits whole (the horizon then re-scales the ground rows)."""
     if options.file or options.model != "prior" or (edits.horizon is None and edits.vanishing_point is None):
         return options, edits
-    prior = options.prior
-    prior = dataclasses.replace(
-        prior, horizon=edits.horizon if edits.horizon is not None else prior.horizon,
-        vanishing_point=edits.vanishing_point if edits.vanishing_point is not None else prior.vanishing_point)
-    return (dataclasses.replace(options, prior=prior),
+    hints = options.hints
+    hints = dataclasses.replace(
+        hints, horizon=edits.horizon if edits.horizon is not None else hints.horizon,
+        vanishing_point=edits.vanishing_point if edits.vanishing_point is not None else hints.vanishing_point)
+    return (dataclasses.replace(options, hints=hints),
             dataclasses.replace(edits, horizon=None, vanishing_point=None))
 
 

@@ -393,7 +393,7 @@ def get_batch_estimator(convert_options: Any, batch_size: int) -> Any:
     from ..depth import get_estimator
     d = convert_options.depth
     return get_estimator(d.model, batch_size=batch_size, commercial=d.commercial, options=d.transformers,
-                         prior=d.prior)
+                         prior=d.prior, hints=d.hints)
 
 
 def run_local(manifest: str | os.PathLike[str], out: str | os.PathLike[str],

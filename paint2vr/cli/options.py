@@ -12,7 +12,7 @@ import typing
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ..config import coerce_options, describe_limits, field_docs
+from ..config import coerce_options, describe_limits, field_docs, moved_fields
 from ..errors import InputError
 
 T = TypeVar("T")
@@ -23,6 +23,7 @@ TREE_GROUPS: dict[str, tuple[str, str]] = {
     "": ("", "run"),
     "load": ("", "image loading limits"),
     "depth": ("", "depth: source"),
+    "depth.hints": ("hint-", "depth: a designer's hints (the prior and a learned model's metric scale)"),
     "depth.prior": ("prior-", "depth: the built-in prior (no weights)"),
     "depth.transformers": ("model-", "depth: learned models (--model NAME)"),
     "depth.read": ("depth-", "depth: reading a depth file (--depth FILE)"),
@@ -33,7 +34,8 @@ TREE_GROUPS: dict[str, tuple[str, str]] = {
 """Flag prefix and --help group title of the tree's options classes; a class not listed (a
 stage adding nested options) gets its parent's prefix plus its field name, e.g.
 ``depth.transformers.scale`` -> ``--model-scale-*``. Per-effect options are set with
---effect-opt instead of one flag each."""
+--effect-opt instead of one flag each. The former names of moved fields
+(:func:`paint2vr.config.moved_fields`) keep their flags, hidden from --help."""
 
 
 def _group(path: str) -> tuple[str, str]:
@@ -78,9 +80,9 @@ def _number(kind: type, optional: bool) -> Any:
 
 
 def _argument(group: Any, flag: str, dest: str, hint: Any, default: Any, doc: str,
-              meta: typing.Mapping[str, Any], more: tuple[str, ...] = ()) -> None:
+              meta: typing.Mapping[str, Any], more: tuple[str, ...] = (), shown: bool = True) -> None:
     kwargs: dict[str, Any] = {"dest": dest, "default": argparse.SUPPRESS,
-                              "help": help_text(doc, default, meta)}
+                              "help": help_text(doc, default, meta) if shown else argparse.SUPPRESS}
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if hint is bool:
         kwargs["action"] = argparse.BooleanOptionalAction
@@ -90,8 +92,10 @@ def _argument(group: Any, flag: str, dest: str, hint: Any, default: Any, doc: st
         if literal is not None:
             kwargs["choices"] = list(typing.get_args(literal)) + (["none"] if type(None) in args else [])
             del kwargs["metavar"]
-        elif origin is tuple:
-            kwargs["metavar"] = "A,B,..."
+        elif origin is tuple or any(typing.get_origin(a) is tuple for a in args):
+            items = typing.get_args(hint if origin is tuple else next(a for a in args if typing.get_origin(a) is tuple))
+            fixed = len(items) <= 8 and Ellipsis not in items
+            kwargs["metavar"] = ",".join("XYZUVWST"[:len(items)]) if fixed else "A,B,..."
         elif hint in (int, float) or int in args or float in args:
             kwargs["metavar"] = "N" if int in (hint, *args) else "X"
             kwargs["type"] = _number(int if int in (hint, *args) else float, type(None) in args)
@@ -99,9 +103,12 @@ def _argument(group: Any, flag: str, dest: str, hint: Any, default: Any, doc: st
 
 
 def add_tree_options(parser: argparse.ArgumentParser, cls: type, *, path: str = "",
-                     exclude: tuple[str, ...] = ()) -> None:
+                     exclude: tuple[str, ...] = (), hidden: tuple[str, ...] = ()) -> None:
     """Flags for every field of the options tree ``cls`` whose class is in :data:`TREE_GROUPS`,
-    one argument group per stage; ``exclude``: dotted paths (fields or whole classes) left out."""
+    one argument group per stage; ``exclude``: dotted paths (fields or whole classes) left out;
+    ``hidden``: dotted paths whose flags work but --help does not show (with the former names
+    of fields, :func:`paint2vr.config.moved_fields`: deprecated flags)."""
+    hidden = hidden + tuple(f"{path}.{old}" if path else old for old in moved_fields(cls))
     prefix, title = _group(path)
     group = parser.add_argument_group(title) if title else parser
     docs, hints = field_docs(cls), typing.get_type_hints(cls)
@@ -113,11 +120,11 @@ def add_tree_options(parser: argparse.ArgumentParser, cls: type, *, path: str = 
             continue
         if dataclasses.is_dataclass(hint):
             if not sub.startswith("effects."):  # per-effect options: --effect-opt
-                add_tree_options(parser, hint, path=sub, exclude=exclude)
+                add_tree_options(parser, hint, path=sub, exclude=exclude, hidden=hidden)
             continue
         flag = "--" + f.metadata.get("flag", prefix + f.name).replace("_", "-")
         old = tuple("--" + (prefix + a).replace("_", "-") for a in f.metadata.get("aliases", ()))
-        _argument(group, flag, DEST + sub, hint, default, docs.get(f.name, ""), f.metadata, old)
+        _argument(group, flag, DEST + sub, hint, default, docs.get(f.name, ""), f.metadata, old, sub not in hidden)
 
 
 def tree_changes(args: argparse.Namespace) -> dict[str, Any]:

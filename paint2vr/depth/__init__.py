@@ -19,6 +19,7 @@ from ..painting import Painting
 from .base import CameraHints, DepthEstimator, DepthMap, ModelInfo
 from .model_options import DEFAULT_TRANSFORMERS_OPTIONS, TransformersOptions, check_model_options
 from .files import DEFAULT_READ_DEPTH_OPTIONS, ReadDepthOptions, read_depth_file, write_depth
+from .hints import DEFAULT_HINT_OPTIONS, HintOptions, prior_with_hints, scale_with_hints
 from .prior import DEFAULT_PRIOR_OPTIONS, PriorEstimator, PriorOptions, detect_sky
 from .registry import ModelEntry, check_license, get_entry, load_registry, local_folder, pull
 
@@ -28,13 +29,13 @@ __all__ = ["DepthEstimator", "DepthMap", "ModelInfo", "PriorEstimator", "PriorOp
            "DEFAULT_PRIOR_OPTIONS", "get_estimator", "estimate_depth", "read_depth_file", "write_depth",
            "ReadDepthOptions", "DEFAULT_READ_DEPTH_OPTIONS", "detect_sky", "load_registry", "pull",
            "ModelEntry", "get_entry", "TransformersOptions", "DEFAULT_TRANSFORMERS_OPTIONS", "CameraHints",
-           "DepthOptions", "DEFAULT_DEPTH_OPTIONS"]
+           "DepthOptions", "DEFAULT_DEPTH_OPTIONS", "HintOptions", "DEFAULT_HINT_OPTIONS"]
 
 
 def get_estimator(name_or_path: str | os.PathLike[str] | None = None, *, device: str | None = None,
                   batch_size: int | None = None, commercial: bool = False,
                   options: TransformersOptions = DEFAULT_TRANSFORMERS_OPTIONS,
-                  prior: PriorOptions = DEFAULT_PRIOR_OPTIONS) -> DepthEstimator:
+                  prior: PriorOptions = DEFAULT_PRIOR_OPTIONS, hints: HintOptions | None = None) -> DepthEstimator:
     """The estimator for a name.
 
     - None or 'prior': the built-in :class:`PriorEstimator` (no weights).
@@ -44,14 +45,18 @@ def get_estimator(name_or_path: str | os.PathLike[str] | None = None, *, device:
     - 'org/name': a hub id not in the registry (licence unknown: refused in commercial runs).
 
     ``options`` are the learned model's (``device``/``batch_size``, when given, replace theirs;
-    a registry entry's input size and kind fill those left unset); ``prior`` the built-in's.
-    Options are checked before anything is loaded.
+    a registry entry's input size and kind fill those left unset); ``prior`` the built-in's;
+    ``hints`` (a designer's, :class:`HintOptions`), when given, replace the hint fields of both
+    (the prior's, and the learned model's scale). Options are checked before anything is loaded.
 
     Raises:
         OptionError: a bad option. LicenseError: ``commercial`` and the model's licence
         forbids or does not state it. ModelNotFoundError, UnsafeModelError: see
         :mod:`.transformers_backend`.
     """
+    if hints is not None:
+        prior = prior_with_hints(prior, hints)
+        options = dataclasses.replace(options, scale=scale_with_hints(options.scale, hints))
     if name_or_path is None or str(name_or_path) in ("", "prior"):
         return PriorEstimator(prior)
     name = str(name_or_path)

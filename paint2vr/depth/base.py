@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import math
 import pickle
 from dataclasses import dataclass, field
@@ -12,6 +11,7 @@ import cv2
 import numpy as np
 
 from ..errors import InputError
+from ..painting import preview_png
 
 
 DEFAULT_NEAR = 1.5
@@ -170,16 +170,11 @@ class DepthMap:
         return d.shape if d is not None else self.__dict__["_lazy_shape"]  # type: ignore[return-value]
 
     def _repr_png_(self) -> bytes:
-        from PIL import Image
         d = np.log(self.depth)
         lo, hi = float(d.min()), float(d.max())
         g = ((hi - d) / max(hi - lo, 1e-6) * 255).astype(np.uint8)
         g[self.sky] = 0
-        img = Image.fromarray(g)
-        img.thumbnail((512, 512))
-        buf = io.BytesIO()
-        img.save(buf, format="PNG")
-        return buf.getvalue()
+        return preview_png(g)
 
     def __repr__(self) -> str:
         d = self.depth[~self.sky] if (~self.sky).any() else self.depth

@@ -46,7 +46,9 @@ from ..scene import DEFAULT_EYE_HEIGHT, DEFAULT_FOV_DEG
 
 @dataclass(frozen=True)
 class ScaleOptions:
-    """How a relative depth model's output gets metres (see :mod:`paint2vr.depth.scale`)."""
+    """How a relative depth model's output gets metres (see :mod:`paint2vr.depth.scale`). In the
+    options tree ``eye_height``, ``fov_deg`` and ``horizon`` are set through ``depth.hints``
+    (:mod:`paint2vr.depth.hints`)."""
 
     method: Literal["auto", "range"] = "auto"
     """'auto': from the model's own ground and the camera (eye height, field of view), with the

@@ -15,8 +15,7 @@ import cv2
 import numpy as np
 
 from ..depth.base import DepthMap
-from ..depth.prior import DEFAULT_EYE_HEIGHT, DEFAULT_FOV_DEG
-from ..scene import Scene
+from ..scene import DEFAULT_EYE_HEIGHT, DEFAULT_FOV_DEG, Scene
 from .document import Edits, EditsError, Polygon
 from .operations import drop_layer, mark_sky, merge_layers
 from .spread import edge_cost, pin_weights, soft_mask
@@ -71,8 +70,13 @@ def horizon_row(depth: DepthMap) -> float:
     return float(rows.max() + 1) if rows.size else 0.35 * depth.shape[0]
 
 
-def _focal(shape: tuple[int, int]) -> float:
-    return 0.5 * max(shape) / math.tan(math.radians(DEFAULT_FOV_DEG) / 2)
+def _camera(depth: DepthMap) -> tuple[float, float]:
+    """(eye height in metres, focal length in pixels) of the map's camera hints (the
+    designer's hints its estimator took, else the defaults)."""
+    hints = depth.camera_hints()
+    eye = hints.eye_height if hints.eye_height is not None else DEFAULT_EYE_HEIGHT
+    fov = hints.fov_deg if hints.fov_deg is not None else DEFAULT_FOV_DEG
+    return eye, 0.5 * max(depth.shape) / math.tan(math.radians(fov) / 2)
 
 
 def _land_range(depth: DepthMap) -> tuple[float, float]:
@@ -96,14 +100,15 @@ def move_horizon(depth: DepthMap, new_row: float) -> DepthMap:
 
 
 def mark_ground(depth: DepthMap, mask: np.ndarray) -> DepthMap:
-    """The ground plane's depth under ``mask`` (from the horizon and the default camera)."""
+    """The ground plane's depth under ``mask`` (from the horizon and the map's camera)."""
     if not mask.any():
         return depth
     h = depth.shape[0]
     v = np.arange(h, dtype=np.float64)[:, None] + 0.5
     hz = horizon_row(depth)
     _, far = _land_range(depth)
-    ground = np.where(v > hz, DEFAULT_EYE_HEIGHT * _focal(depth.shape) / np.maximum(v - hz, 1e-6), far)
+    eye, focal = _camera(depth)
+    ground = np.where(v > hz, eye * focal / np.maximum(v - hz, 1e-6), far)
     ground = np.clip(np.broadcast_to(ground, depth.shape), MIN_GROUND_DEPTH, far)
     d = np.where(mask, ground, depth.depth).astype(np.float32)
     return dataclasses.replace(depth, depth=d, sky=depth.sky & ~mask)

@@ -151,7 +151,7 @@ class StudioSession:
         options, rest = with_depth_hints(self.options.depth, edits)
         if options is self.options.depth:
             return self.base_depth, rest
-        key = (options.prior.horizon, options.prior.vanishing_point)
+        key = (options.hints.horizon, options.hints.vanishing_point)
         if self._hinted is None or self._hinted[0] != key:
             self._hinted = (key, depth_stage(self.painting, options))
         return self._hinted[1], rest

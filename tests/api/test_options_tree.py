@@ -128,10 +128,11 @@ def _painting(tmp_path: Path) -> Path:
 
 def test_provenance_records_the_whole_tree_and_lift_uses_the_priors_camera(tmp_path):
     path = _painting(tmp_path)
-    scene = paint2vr.convert(path, depth={"prior": {"fov_deg": 70.0, "eye_height": 2.0}})
+    scene = paint2vr.convert(path, depth={"hints": {"fov_deg": 70.0, "eye_height": 2.0}})
     rec = scene.provenance["options"]
-    assert rec == options_to_dict(convert_options({"depth": {"prior": {"fov_deg": 70.0, "eye_height": 2.0}}}))
-    assert rec["depth"]["prior"]["fov_deg"] == 70.0 and "transformers" in rec["depth"] and "snow" in rec["effects"]
+    assert rec == options_to_dict(convert_options({"depth": {"hints": {"fov_deg": 70.0, "eye_height": 2.0}}}))
+    assert rec["depth"]["hints"]["fov_deg"] == 70.0 and "transformers" in rec["depth"] and "snow" in rec["effects"]
+    assert "fov_deg" not in rec["depth"]["prior"]  # one name per concept: the hints' former places are not recorded
     # issue #15: lift read extras['fov_deg'] which no estimator wrote; now the prior's camera is used
     res = scene.provenance["lift_result"]
     assert res["fov_deg"] == 70.0 and res["eye_height"] == 2.0 and res["horizon_row"] is not None
