@@ -214,7 +214,8 @@ def _world(painting: Painting, depth: DepthMap, wk: "_Work", labels: np.ndarray,
     window = np.ascontiguousarray(sky_tex[sg.my:sg.my + sg.inner[1], sg.mx:sg.mx + sg.inner[0]])
     sky = depth.sky if painting.alpha is None else (depth.sky | ~painting.alpha)
     return build_world(painting.rgb, depth.depth, sky, window, wv, cam, o.sky_distance, o.world_texture,
-                       o.ground_texture, o.ground_radius, o.walk_zone, o.world_seed)
+                       o.ground_texture, o.ground_radius, o.walk_zone, o.world_seed,
+                       room=bool(depth.extras.get("box_room", False)))
 
 
 def stage(inputs: LiftInput, options: LiftOptions = DEFAULT_LIFT_OPTIONS) -> Scene:

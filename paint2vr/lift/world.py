@@ -18,6 +18,7 @@ import numpy as np
 from ..scene import Camera, Layer
 from .ground import CELL, NAVMESH, ground_height, ground_layer, ground_tile, walk_zone, zone_meshes
 from .panorama import backdrop_layers, world_panorama
+from .room import fit_box, room_layer
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +52,13 @@ def lifted_points(wv: WorkView, cam: Camera) -> np.ndarray:
 
 def build_world(rgb: np.ndarray, depth: np.ndarray, sky: np.ndarray, window: np.ndarray, wv: WorkView,
                 cam: Camera, distance: float, pano_width: int, ground_texture: int, ground_radius: float,
-                zone_radius: float, seed: int) -> tuple[list[Layer], dict, dict]:
-    """(layers: ground, sky window, panorama; walk_zone record; seconds per step).
+                zone_radius: float, seed: int, room: bool = False) -> tuple[list[Layer], dict, dict]:
+    """(layers: ground, sky window, panorama, and with ``room`` the room's ceiling and walls
+    (:mod:`.room`); walk_zone record; seconds per step).
 
     ``rgb``, ``depth``, ``sky`` are the painting's at full size, ``window`` the painting's
-    sky texture for the window (the frame only).
+    sky texture for the window (the frame only); ``room``: the depth reads the painting as a
+    box room (an interior closed all round).
     """
     t = {}
     t0 = time.perf_counter()
@@ -70,7 +73,8 @@ def build_world(rgb: np.ndarray, depth: np.ndarray, sky: np.ndarray, window: np.
     t["ground"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     start = (float(cam.position[0]), float(cam.position[1]), float(cam.position[2]))
-    walkable, obstacle, half = walk_zone(lifted_points(wv, cam), y, start, zone_radius)
+    points = lifted_points(wv, cam)
+    walkable, obstacle, half = walk_zone(points, y, start, zone_radius)
     nav, col = zone_meshes(walkable, obstacle, half, y, start)
     ground.node.children.append(nav)
     if col is not None:
@@ -80,6 +84,11 @@ def build_world(rgb: np.ndarray, depth: np.ndarray, sky: np.ndarray, window: np.
     pano = world_panorama(rgb, sky, wv.near, gr, cam, pano_width, seed)
     layers = [ground, *backdrop_layers(pano, window, cam, distance)]
     t["panorama"] = time.perf_counter() - t0
+    if room:
+        t0 = time.perf_counter()
+        layers.insert(1, room_layer(rgb, depth, fit_box(points, y, cam, zone_radius), cam, seed,
+                                    material=wv.land & ~wv.near))
+        t["room"] = time.perf_counter() - t0
     record = {"navmesh": NAVMESH, "radius_m": float(zone_radius), "start": list(start),
               "ground_y": float(y), "walkable_m2": float(walkable.sum() * CELL * CELL)}
     log.debug("world: %s", {k: round(v, 3) for k, v in t.items()})
