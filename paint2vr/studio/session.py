@@ -2,11 +2,15 @@
 
 The studio works on a copy of the painting at most :data:`WORK_PIXELS` in size, so a depth
 update stays within about a second; edits are fractions of the frame, so they apply
-unchanged to the full-size painting when a batch converts it.
+unchanged to the full-size painting when a batch converts it. The 3D view is lifted from that
+same copy with a lighter world (:func:`live_lift_options`: the surroundings' panorama and
+ground tile at lower resolution, made the same way), so it comes within about 3 s; the lifted
+scene is kept per depth, so a layer or effect edit only re-applies those and re-exports.
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import hashlib
 import io
@@ -29,6 +33,9 @@ from ..export import ExportOptions, export_bytes
 from ..io.atomic import write_atomic
 from ..painting import Painting, load_painting
 from ..effects import EffectsOptions
+from ..effects.stage import stage as effects_stage
+from ..lift import LiftOptions
+from ..scene import Scene
 from ..depth.stage import stage as depth_stage
 from ..pipeline import (DEFAULT_CONVERT_OPTIONS, ConvertOptions, convert_painting, estimate_or_read_depth,
                         with_depth_hints)
@@ -37,10 +44,13 @@ log = logging.getLogger("paint2vr.studio")
 
 WORK_PIXELS = 1_000_000
 """Largest working copy (pixels) the studio edits and previews."""
-SCENE_PIXELS = 400_000
-"""Largest copy (pixels) the 3D view's scene is lifted from: a preview, made within seconds."""
-PREVIEW_EXPORT = ExportOptions(profile="desktop", max_texture=1024, jpeg_quality=85)
-"""How the 3D view's scene is written."""
+LIVE_WORLD_TEXTURE = 1024
+"""Widest panorama of the 3D view's world (convert's default is 2048): the same synthesis at
+half the resolution, a quarter of the work."""
+LIVE_GROUND_TEXTURE = 256
+"""Largest ground tile of the 3D view's world (convert's default is 512)."""
+PREVIEW_EXPORT = ExportOptions(profile="desktop", max_texture=1024, jpeg_quality=85, png_compression=0)
+"""How the 3D view's scene is written (PNG textures stored: the page is on the same machine)."""
 SKY_COLOUR = (235, 245, 255)
 """Sky in the depth overlay."""
 LAYER_PALETTE = ((230, 25, 75), (60, 180, 75), (255, 225, 25), (0, 130, 200), (245, 130, 48), (145, 30, 180),
@@ -58,13 +68,17 @@ def _downscale(painting: Painting, pixels: int) -> Painting:
     return dataclasses.replace(painting, rgb=rgb, alpha=None)
 
 
-def _downscale_depth(depth: DepthMap, shape: tuple[int, int]) -> DepthMap:
-    if depth.shape == shape:
-        return depth
-    size = (shape[1], shape[0])
-    sky = cv2.resize(depth.sky.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST).astype(bool)
-    d = cv2.resize(depth.depth, size, interpolation=cv2.INTER_NEAREST)
-    return dataclasses.replace(depth, depth=d, sky=sky, confidence=None, edges=None)
+def live_lift_options(lift: LiftOptions) -> LiftOptions:
+    """The lift options of the 3D view: ``lift`` with its world's panorama and ground tile
+    capped at :data:`LIVE_WORLD_TEXTURE` / :data:`LIVE_GROUND_TEXTURE` pixels."""
+    return dataclasses.replace(lift, world_texture=min(lift.world_texture, LIVE_WORLD_TEXTURE),
+                               ground_texture=min(lift.ground_texture, LIVE_GROUND_TEXTURE))
+
+
+def depth_key(edits: Edits) -> str:
+    """What the lifted scene depends on among the edits: all but the layer and effect edits."""
+    depth_only = dataclasses.replace(edits, drop_layers=(), merge_layers=(), effects=None)
+    return hashlib.sha256(dumps_edits(depth_only).encode()).hexdigest()[:16]
 
 
 def png_bytes(rgb: np.ndarray) -> bytes:
@@ -98,10 +112,13 @@ class StudioSession:
     """One painting being edited: thread-safe (the server answers requests in threads)."""
 
     def __init__(self, painting_path: str | os.PathLike[str], edits_path: str | os.PathLike[str],
-                 options: ConvertOptions = DEFAULT_CONVERT_OPTIONS) -> None:
+                 options: ConvertOptions = DEFAULT_CONVERT_OPTIONS, live_world: bool = True) -> None:
         self.painting_path = Path(painting_path)
         self.edits_path = Path(edits_path)
         self.options = dataclasses.replace(options, edits=None)
+        self.scene_options = (dataclasses.replace(self.options, lift=live_lift_options(self.options.lift))
+                              if live_world else self.options)
+        """What the 3D view is lifted with (``live_world=False``: exactly convert's options)."""
         full = load_painting(self.painting_path, options=options.load)
         self.painting = _downscale(full, WORK_PIXELS)
         self.base_depth = estimate_or_read_depth(self.painting, self.options)
@@ -109,6 +126,7 @@ class StudioSession:
         self._lock = threading.Lock()
         self._cache: dict[str, Any] = {}
         self._hinted: tuple[Any, DepthMap] | None = None
+        self._lifted: tuple[str, Scene] | None = None
         self.preview(self.edits)
 
     # -- what the page reads -------------------------------------------------------------
@@ -176,19 +194,32 @@ class StudioSession:
             if "glb" in self._cache:
                 return self._cache["glb"]
             edits, depth = self._cache["edits"], self._cache["depth"]
+        scene = self._lift(edits, depth)
+        apply_scene_edits(scene, edits)
         names = list(edits.effects) if edits.effects is not None else list(self.options.effects.names)
         chosen = tuple(n for n in names if n != "auto")
-        effects = EffectsOptions(names=chosen, **{n: self.options.effects.options_for(n) for n in chosen})
-        opts = dataclasses.replace(self.options, effects=effects)
-        small = _downscale(self.painting, SCENE_PIXELS)
-        scene = convert_painting(small, opts, depth=_downscale_depth(depth, small.rgb.shape[:2]))
-        apply_scene_edits(scene, edits)
+        if chosen:
+            effects = EffectsOptions(names=chosen, **{n: self.options.effects.options_for(n) for n in chosen})
+            scene = effects_stage(scene, effects, seed=self.options.seed, painting=self.painting, depth=depth)
         data = export_bytes(scene, PREVIEW_EXPORT)
         layers = [(l.name, l.depth_range) for l in scene.layers if l.kind != "sky"]
         with self._lock:
             if self._cache.get("edits") is edits:
                 self._cache["glb"], self._cache["layers"] = data, layers
         return data
+
+    def _lift(self, edits: Edits, depth: DepthMap) -> Scene:
+        """A copy of the lifted scene (no effects, no layer edits) for ``depth``, lifted once per
+        depth: layer and effect edits reuse it."""
+        key = depth_key(edits)
+        with self._lock:
+            kept = self._lifted
+        if kept is None or kept[0] != key:
+            opts = dataclasses.replace(self.scene_options, effects=EffectsOptions(names=()))
+            kept = (key, convert_painting(self.painting, opts, depth=depth))
+            with self._lock:
+                self._lifted = kept
+        return copy.deepcopy(kept[1])
 
     def layers(self) -> list[str]:
         """The lifted scene's layer names (nearest first) for the current edits."""
@@ -230,4 +261,5 @@ def effect_choices() -> list[dict[str, Any]]:
     return out
 
 
-__all__ = ["PREVIEW_EXPORT", "StudioSession", "WORK_PIXELS", "depth_colours"]
+__all__ = ["LIVE_GROUND_TEXTURE", "LIVE_WORLD_TEXTURE", "PREVIEW_EXPORT", "StudioSession", "WORK_PIXELS",
+           "depth_colours", "depth_key", "live_lift_options"]

@@ -53,6 +53,10 @@ try {
   await page.check('input[name=tool][value=region]');
   await drag(page, [[0.15, 0.62], [0.35, 0.62], [0.35, 0.88], [0.15, 0.88]]);
   await settled(page, rev);
+  await page.waitForFunction(() => document.body.dataset.sceneRevision === document.body.dataset.revision, null,
+    { timeout: 90000 });
+  result.sceneStatus = await page.textContent('#status');
+  result.sceneSeconds = Number(await page.evaluate(() => document.body.dataset.sceneSeconds));
 
   const t0 = Date.now();
   await page.click('#save');

@@ -8,7 +8,8 @@ from paint2vr.depth import estimate_depth
 from paint2vr.depth.base import DepthMap, ModelInfo
 from paint2vr.edit import EditsError, apply_depth_edits, apply_scene_edits, parse_edits
 from paint2vr.edit.apply import horizon_row, polygon_mask
-from paint2vr.edit.spread import edge_cost, geodesic_distance, geodesic_distance_reference, soft_mask
+from paint2vr.edit.spread import (edge_cost, geodesic_distance, geodesic_distance_reference, geodesic_distances, pin_weights,
+                                  pin_weights_one_by_one, soft_mask)
 from paint2vr.lift import lift
 from paint2vr.painting import Painting
 
@@ -117,6 +118,20 @@ def test_geodesic_fast_path_matches_dijkstra():
     seeds = np.zeros(cost.shape, bool)
     seeds[3, 4] = seeds[30, 40] = True
     np.testing.assert_allclose(geodesic_distance(cost, seeds), geodesic_distance_reference(cost, seeds), rtol=1e-12)
+
+
+def test_pins_sweep_together_as_they_would_alone():
+    rng = np.random.default_rng(4)
+    cost = 1 + np.where(rng.random((41, 57)) < 0.1, 40.0, rng.random((41, 57)))  # a few strong edges
+    points = [(0, 0), (20, 30), (40, 56), (5, 50)]
+    seeds = np.zeros((len(points),) + cost.shape, bool)
+    for i, (y, x) in enumerate(points):
+        seeds[i, y, x] = True
+    together = geodesic_distances(cost, seeds)
+    for i in range(len(points)):
+        np.testing.assert_allclose(together[i], geodesic_distance_reference(cost, seeds[i]), rtol=1e-12)
+    np.testing.assert_array_equal(pin_weights(cost, points, 20.0), pin_weights_one_by_one(cost, points, 20.0))
+    assert pin_weights(cost, [], 20.0).shape == (0,) + cost.shape
 
 
 def test_edge_cost_and_soft_mask_shapes():

@@ -57,6 +57,9 @@ def test_the_page_works_without_errors(session):
     assert report.get("error") is None, report.get("error")
     assert report["consoleErrors"] == [] and report["pageErrors"] == [] and report["badResponses"] == []
     assert report["regions"] == [1, 0, 1]  # undo removed the region, redo brought it back
+    # the status line says how long the depth and the 3D view took (a report, not a timed test)
+    assert "depth updated in" in report["sceneStatus"] and "3D view in" in report["sceneStatus"]
+    assert report["sceneSeconds"] > 0
 
 
 def test_saved_edits_hold_the_horizon_sky_and_region(session):

@@ -255,6 +255,7 @@ function toEye() {
   render();
 }
 async function loadScene() {
+  const t0 = performance.now();
   const gltf = await loader.loadAsync(q('/api/scene.glb', `rev=${revision}`));
   if (world) world.removeFromParent();
   world = gltf.scene;
@@ -268,6 +269,9 @@ async function loadScene() {
   }
   resize();
   render();
+  const seconds = ((performance.now() - t0) / 1000).toFixed(2);  // the 3D view: lift, export, load
+  document.body.dataset.sceneSeconds = seconds;
+  $('status').textContent = `${$('status').textContent.split(' · 3D view')[0]} · 3D view in ${seconds} s`;
   document.body.dataset.sceneRevision = revision;
   const layers = await (await fetch(q('/api/state'))).json();
   layerList(layers.layers);
