@@ -39,7 +39,7 @@ from ..errors import InputError
 from .base import DepthMap
 from .fit import NSTATS, RangeHint
 from .imageops import check_rgb
-from .model_options import TransformersOptions
+from .model_options import DEVICE_PATTERN, TransformersOptions
 from .model_output import ModelOutput
 
 LOOKAHEAD = 2
@@ -57,7 +57,7 @@ def pick_device(device: str) -> str:
         if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
             return "mps"
         return "cpu"
-    if device.split(":")[0] not in ("cpu", "cuda", "mps"):
+    if not DEVICE_PATTERN.match(device):
         raise InputError(f"unknown device {device!r}", hint="use auto, cpu, cuda, cuda:N or mps")
     return device
 
