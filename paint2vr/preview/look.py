@@ -62,6 +62,13 @@ def _check(options: SheetOptions, preview: PreviewOptions, out: Path) -> None:
         raise InputError(f"{out}: a look-around sheet is an image, got {out.suffix!r}", hint="use .png or .jpg")
 
 
+def look_texture(options: SheetOptions) -> int:
+    """Texture side for look-around tiles: a tile shows about a quarter of the 360-degree
+    panorama across its width, so the panorama needs ~4 tile widths of texels to stay sharp
+    (``sheet_texture``, tuned for one frontal view per scene, blurred the world 4x)."""
+    return max(options.sheet_texture, 4 * options.tile_width)
+
+
 def look_around_sheet(source: str | os.PathLike[str], output: str | os.PathLike[str],
                       options: SheetOptions = DEFAULT_SHEET_OPTIONS,
                       preview: PreviewOptions = DEFAULT_PREVIEW_OPTIONS,
@@ -79,7 +86,7 @@ def look_around_sheet(source: str | os.PathLike[str], output: str | os.PathLike[
     src = Path(source)
     tw = options.tile_width
     th = max(1, round(tw * 3 / 4))
-    read = ReadOptions(max_texture=options.sheet_texture, camera_height=th)
+    read = ReadOptions(max_texture=look_texture(options), camera_height=th)
     if not src.is_dir():
         scene = read_scene(src, read)
         sheet = _block(look_tiles(scene, tw, th, preview.still_time), SINGLE_COLUMNS, options.label_height)

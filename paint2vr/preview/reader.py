@@ -40,6 +40,10 @@ DEFAULT_READ_OPTIONS = ReadOptions()
 
 
 
+REPEAT = 10497
+"""glTF's sampler wrap mode REPEAT (also its default)."""
+
+
 def _material(doc: GltfFile, index: int | None, textures: dict[int, np.ndarray],
               options: ReadOptions) -> dict[str, Any]:
     """Mesh keyword arguments from a material: texture, alpha mode, unlit, sides, base colour."""
@@ -62,7 +66,19 @@ def _material(doc: GltfFile, index: int | None, textures: dict[int, np.ndarray],
             if source not in textures:
                 textures[source] = doc.image(source, options.max_texture)
             out["texture"] = textures[source]
+            if _repeats(doc, pbr.baseColorTexture.index):
+                out["extras"] = {"wrap": "repeat"}
     return out
+
+
+def _repeats(doc: GltfFile, texture_index: int) -> bool:
+    """True if the texture's sampler tiles it (REPEAT on both axes, glTF's default without a
+    sampler), as paint2vr's ground does: the renderer must wrap, not clamp, its uvs."""
+    tex = doc.gltf.textures[texture_index]
+    if tex.sampler is None:
+        return True
+    smp = doc.gltf.samplers[tex.sampler]
+    return all(w in (None, REPEAT) for w in (smp.wrapS, smp.wrapT))
 
 
 def _mesh(doc: GltfFile, mesh_index: int, prim_index: int, textures: dict[int, np.ndarray],

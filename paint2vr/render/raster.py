@@ -83,34 +83,43 @@ def build_mips(texture: np.ndarray) -> list[np.ndarray]:
     return levels
 
 
-def sample_bilinear(level: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Clamp-to-edge bilinear lookup of (N,) uv in one mip level -> (N, 4)."""
+def sample_bilinear(level: np.ndarray, u: np.ndarray, v: np.ndarray, repeat: bool = False) -> np.ndarray:
+    """Bilinear lookup of (N,) uv in one mip level -> (N, 4): clamped to the edge, or with
+    ``repeat`` wrapped round (a tiling texture, glTF's REPEAT)."""
     h, w = level.shape[:2]
-    x = np.clip(u * w - 0.5, 0.0, w - 1.0)
-    y = np.clip(v * h - 0.5, 0.0, h - 1.0)
+    x = u * w - 0.5
+    y = v * h - 0.5
+    if not repeat:
+        x = np.clip(x, 0.0, w - 1.0)
+        y = np.clip(y, 0.0, h - 1.0)
     x0 = np.floor(x).astype(np.int64)
     y0 = np.floor(y).astype(np.int64)
-    x1 = np.minimum(x0 + 1, w - 1)
-    y1 = np.minimum(y0 + 1, h - 1)
     fx = (x - x0).astype(np.float32)[:, None]
     fy = (y - y0).astype(np.float32)[:, None]
+    if repeat:
+        x0, y0 = x0 % w, y0 % h
+        x1, y1 = (x0 + 1) % w, (y0 + 1) % h
+    else:
+        x1 = np.minimum(x0 + 1, w - 1)
+        y1 = np.minimum(y0 + 1, h - 1)
     top = level[y0, x0] * (1 - fx) + level[y0, x1] * fx
     bot = level[y1, x0] * (1 - fx) + level[y1, x1] * fx
     return top * (1 - fy) + bot * fy
 
 
-def sample_mips(mips: list[np.ndarray], u: np.ndarray, v: np.ndarray, lod: np.ndarray) -> np.ndarray:
+def sample_mips(mips: list[np.ndarray], u: np.ndarray, v: np.ndarray, lod: np.ndarray,
+                repeat: bool = False) -> np.ndarray:
     """Trilinear lookup: bilinear in the two mip levels around the fractional ``lod``."""
     lo = np.floor(lod).astype(np.int64)
     frac = (lod - lo).astype(np.float32)[:, None]
     out = np.empty((u.size, 4), dtype=np.float32)
     for lvl in np.unique(lo):
         m = lo == lvl
-        a = sample_bilinear(mips[int(lvl)], u[m], v[m])
+        a = sample_bilinear(mips[int(lvl)], u[m], v[m], repeat)
         nxt = int(min(lvl + 1, len(mips) - 1))
         fm = frac[m]
         if nxt != lvl and (fm > 0).any():
-            a = a * (1 - fm) + sample_bilinear(mips[nxt], u[m], v[m]) * fm
+            a = a * (1 - fm) + sample_bilinear(mips[nxt], u[m], v[m], repeat) * fm
         out[m] = a
     return out
 
@@ -136,6 +145,8 @@ class Prepared:
     base_color: tuple[float, float, float, float]
     key_offset: int
     """Draw-order key of this mesh's first primitive."""
+    repeat: bool = False
+    """The texture tiles (glTF REPEAT: the ground): uvs wrap instead of clamping."""
 
 
 def _face_lod(p: Prepared, f: np.ndarray) -> np.ndarray:
@@ -160,7 +171,7 @@ def _shade(p: Prepared, f: np.ndarray, lam: np.ndarray, lod: np.ndarray) -> tupl
     base = np.asarray(p.base_color, dtype=np.float32)
     if p.mips is not None and p.uvs is not None:
         uv = np.einsum("kj,kjc->kc", lam, p.uvs[f].astype(np.float64))
-        rgba = sample_mips(p.mips, uv[:, 0], uv[:, 1], lod)
+        rgba = sample_mips(p.mips, uv[:, 0], uv[:, 1], lod, p.repeat)
     else:
         rgba = np.ones((k, 4), dtype=np.float32)
     if p.colors is not None or not np.all(base[:3] == 1.0):

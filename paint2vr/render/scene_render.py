@@ -182,7 +182,8 @@ def render_scene(scene: Scene, width: int | None = None, eye_offset: Sequence[fl
             sy = -rel[:, 1] / z * f + h / 2.0
         prep = Prepared(sx=sx, sy=sy, z=z, faces=faces, uvs=uvs, colors=colors,
                         mips=build_mips(mesh.texture) if mesh.texture is not None else None,
-                        alpha_mode=mesh.alpha_mode, base_color=mesh.base_color, key_offset=key)
+                        alpha_mode=mesh.alpha_mode, base_color=mesh.base_color, key_offset=key,
+                        repeat=mesh.extras.get("wrap") == "repeat")
         if mesh.faces is None:
             raster_points(prep, target)
             key += len(pos)

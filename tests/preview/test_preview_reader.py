@@ -147,3 +147,30 @@ def test_bad_arguments_and_malformed(tmp_path):
     cyc = {"asset": {"version": "2.0"}, "scenes": [{"nodes": [0]}], "nodes": [{"children": [1]}, {"children": [0]}]}
     with pytest.raises(InputError, match="cycle"):
         read_scene(_write_gltf(tmp_path, cyc))
+
+
+def test_a_repeating_texture_is_read_as_one_and_written_back_as_one(tmp_path, gltf_validator):
+    """The ground's REPEAT sampler survives reading (Mesh.extras['wrap']), so previews tile
+    it (instead of streaking its edge texels) and a re-saved file keeps tiling it."""
+    from paint2vr.scene import Layer, Mesh, Node
+    scene = painting_scene()
+    pos = np.array([[-5, 0, -1], [5, 0, -1], [-5, 0, -11], [5, 0, -11]], np.float32)
+    ground = Mesh(name="ground", positions=pos, faces=np.array([[0, 1, 2], [1, 3, 2]], np.uint32),
+                  uvs=np.array([[0, 0], [4, 0], [0, 4], [4, 4]], np.float32),
+                  texture=np.random.default_rng(0).integers(0, 255, (16, 16, 3), dtype=np.uint8),
+                  extras={"wrap": "repeat"})
+    scene.layers.append(Layer(name="ground", node=Node(name="ground", mesh=ground), depth_range=(1, 11)))
+    first = save_scene(scene, tmp_path / "a.glb", ExportOptions(profile="desktop"))
+    read = read_scene(first)
+    wraps = {l.node.mesh.name: l.node.mesh.extras.get("wrap") for l in read.layers if l.node.mesh is not None}
+    assert wraps.pop("ground") == "repeat" and set(wraps.values()) == {None}
+    again = save_scene(read, tmp_path / "b.glb", ExportOptions(profile="desktop"))
+    gltf_validator(again)
+    doc = json.loads(_json_chunk(again))
+    assert [(s["wrapS"], s["wrapT"]) for s in doc["samplers"]] == [(33071, 33071), (10497, 10497)]
+
+
+def _json_chunk(path: Path) -> bytes:
+    data = path.read_bytes()
+    n = int.from_bytes(data[12:16], "little")
+    return data[20:20 + n]

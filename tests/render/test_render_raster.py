@@ -140,3 +140,47 @@ def test_fast_matches_reference_on_random_triangles():
         np.testing.assert_array_equal(fast[1], slow[1])
         np.testing.assert_array_equal(fast[0], slow[0])
         assert fast[1].any()
+
+
+def _bilinear_wrapped_reference(level, u, v):
+    """One texel lookup at a time, indices taken modulo the size (glTF REPEAT)."""
+    h, w = level.shape[:2]
+    out = []
+    for uu, vv in zip(u, v):
+        x, y = uu * w - 0.5, vv * h - 0.5
+        x0, y0 = int(np.floor(x)), int(np.floor(y))
+        fx, fy = x - x0, y - y0
+        c = lambda i, j: level[j % h, i % w]  # noqa: E731
+        out.append((c(x0, y0) * (1 - fx) + c(x0 + 1, y0) * fx) * (1 - fy)
+                   + (c(x0, y0 + 1) * (1 - fx) + c(x0 + 1, y0 + 1) * fx) * fy)
+    return np.array(out)
+
+
+def test_repeat_sampling_wraps_and_matches_the_reference():
+    from paint2vr.render.raster import sample_bilinear
+    level = np.random.default_rng(3).random((5, 7, 4)).astype(np.float32)
+    u = np.random.default_rng(4).uniform(-3, 4, 500)
+    v = np.random.default_rng(5).uniform(-3, 4, 500)
+    got = sample_bilinear(level, u, v, repeat=True)
+    np.testing.assert_allclose(got, _bilinear_wrapped_reference(level, u, v), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(sample_bilinear(level, u + 2.0, v - 1.0, repeat=True), got, atol=1e-5)
+    clamped = sample_bilinear(level, np.array([2.5]), np.array([0.5]))     # clamp: the right edge
+    np.testing.assert_allclose(clamped, sample_bilinear(level, np.array([0.999]), np.array([0.5])), atol=0.1)
+
+
+def test_a_tiled_ground_texture_repeats_instead_of_streaking():
+    """The ground's texture tiles (uvs 0..4, REPEAT): the render shows the tile four times
+    across, where clamping drew the edge texels as streaks over 3/4 of the quad."""
+    cam = camera_for_image(64, 16)
+    tex = _tex(16, 16, seed=7)
+    quad = _quad("ground", cam, 4.0, 0, 0, 64, 16, tex)
+    quad.uvs[:, 0] *= 4.0
+    quad.extras["wrap"] = "repeat"
+    rgb, covered = render_scene(_scene(cam, [quad]))
+    assert covered.all()
+    for k in range(1, 4):   # each 16-px period is the tile again (bilinear edges aside)
+        diff = np.abs(rgb[2:-2, 16 * k + 2:16 * k + 14].astype(int) - rgb[2:-2, 2:14].astype(int))
+        assert diff.mean() < 6, k
+    quad.extras.pop("wrap")
+    clamped, _ = render_scene(_scene(cam, [quad]))
+    assert clamped[:, 20:].std(axis=1).mean() < 3      # the streaks: every row one colour
