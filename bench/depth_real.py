@@ -10,7 +10,9 @@ long side); WHDR is the share of wrong pairs over the union of ``pairs`` and
 ``against_vertical`` (near point higher in the picture). Reported per painting and overall,
 the against-vertical and the ordinary pairs apart, for the estimator(s) and two baselines:
 "lower is nearer" (depth = rows from the bottom) and a constant depth (every pair a tie, so
-wrong). Each painting is estimated at its full resolution.
+wrong). Each painting is estimated at its full resolution. Where the estimator reports a
+scalar ``extras['confidence']`` it is shown per painting, with Spearman's rank correlation
+between it and the painting's WHDR (a useful confidence is strongly negative).
 """
 
 from __future__ import annotations
@@ -60,11 +62,40 @@ def load_rgb(path: Path) -> np.ndarray:
         return np.asarray(im.convert("RGB"))
 
 
+class EstimatorMethod:
+    """A registered estimator (``prior``, a model name or folder) as rgb -> depth; the
+    scalar ``extras['confidence']`` of the last map (None if it gives none) in ``confidence``."""
+
+    def __init__(self, name: str) -> None:
+        from paint2vr.depth import get_estimator
+        self.est = get_estimator(None if name == "prior" else name)
+        self.confidence: float | None = None
+
+    def __call__(self, rgb: np.ndarray) -> np.ndarray:
+        d = self.est.estimate([rgb])[0]
+        c = d.extras.get("confidence")
+        self.confidence = float(c) if isinstance(c, (int, float)) else None
+        return np.asarray(d.depth)
+
+
 def estimator_method(name: str) -> Method:
-    """A registered estimator (``prior``, a model name or folder) as rgb -> depth."""
-    from paint2vr.depth import get_estimator
-    est = get_estimator(None if name == "prior" else name)
-    return lambda rgb: np.asarray(est.estimate([rgb])[0].depth)
+    return EstimatorMethod(name)
+
+
+def spearman(x: list[float], y: list[float]) -> float:
+    """Spearman's rank correlation (average ranks for ties); NaN when either is constant."""
+    def ranks(v):
+        v = np.asarray(v, np.float64)
+        order = np.argsort(v, kind="stable")
+        r = np.empty(len(v))
+        r[order] = np.arange(len(v), dtype=np.float64)
+        for u in np.unique(v):
+            r[v == u] = r[v == u].mean()
+        return r
+    rx, ry = ranks(x), ranks(y)
+    if len(rx) < 2 or rx.std() == 0 or ry.std() == 0:
+        return float("nan")
+    return float(np.corrcoef(rx, ry)[0, 1])
 
 
 def score(methods: dict[str, Method], folder: Path, only: list[str] | None = None) -> dict:
@@ -85,7 +116,8 @@ def score(methods: dict[str, Method], folder: Path, only: list[str] | None = Non
             out["results"][m]["per_painting"][name] = {
                 "n": len(wo) + len(wa), "wrong": int(wo.sum() + wa.sum()),
                 "n_against": len(wa), "wrong_against": int(wa.sum()),
-                "n_ordinary": len(wo), "wrong_ordinary": int(wo.sum())}
+                "n_ordinary": len(wo), "wrong_ordinary": int(wo.sum()),
+                "confidence": getattr(fn, "confidence", None)}
     for m, r in out["results"].items():
         pp = r["per_painting"].values()
         tot = {k: sum(p[k] for p in pp) for k in ("n", "wrong", "n_against", "wrong_against",
@@ -94,6 +126,9 @@ def score(methods: dict[str, Method], folder: Path, only: list[str] | None = Non
         r["against_wrong"] = tot["wrong_against"] / max(tot["n_against"], 1)
         r["ordinary_wrong"] = tot["wrong_ordinary"] / max(tot["n_ordinary"], 1)
         r["totals"] = tot
+        conf = [(p["confidence"], p["wrong"] / max(p["n"], 1)) for p in pp if p["confidence"] is not None]
+        if conf:   # does the estimator's own confidence sort the paintings by their error?
+            r["confidence_spearman"] = spearman([c for c, _ in conf], [e for _, e in conf])
     return out
 
 
@@ -104,11 +139,16 @@ def markdown(res: dict) -> str:
         cells = []
         for m in ms:
             p = res["results"][m]["per_painting"][name]
-            cells.append(f"{p['wrong'] / max(p['n'], 1):.2f} (av {p['wrong_against']}/{p['n_against']})")
+            conf = "" if p.get("confidence") is None else f", conf {p['confidence']:.2f}"
+            cells.append(f"{p['wrong'] / max(p['n'], 1):.2f} (av {p['wrong_against']}/{p['n_against']}{conf})")
         rows.append(f"| {Path(name).stem} | " + " | ".join(cells) + " |")
     for key, label in (("whdr", "**WHDR, all pairs**"), ("against_wrong", "against-vertical wrong"),
                        ("ordinary_wrong", "ordinary wrong")):
         rows.append(f"| {label} | " + " | ".join(f"{res['results'][m][key]:.3f}" for m in ms) + " |")
+    rho = [res["results"][m].get("confidence_spearman") for m in ms]
+    if any(r is not None for r in rho):
+        rows.append("| Spearman rho (confidence, WHDR) | " + " | ".join(
+            "" if r is None else f"{r:.2f}" for r in rho) + " |")
     return "\n".join(rows)
 
 
@@ -129,7 +169,8 @@ def main(argv=None) -> None:
     if a.markdown:
         print(markdown(res))
     else:
-        print(json.dumps({m: {k: r[k] for k in ("whdr", "against_wrong", "ordinary_wrong", "seconds")}
+        print(json.dumps({m: {k: r.get(k) for k in ("whdr", "against_wrong", "ordinary_wrong", "seconds",
+                                                    "confidence_spearman")}
                           for m, r in res["results"].items()}, indent=2))
 
 

@@ -1,4 +1,4 @@
-"""The built-in 'prior' depth estimator (version 5): no weights, deterministic.
+"""The built-in 'prior' depth estimator (version 5.1): no weights, deterministic.
 
 It reads space the way painters build it, on a small working copy (``work_side``):
 
@@ -17,11 +17,15 @@ It reads space the way painters build it, on a small working copy (``work_side``
    wide regions below the horizon are ground, the others stand upright at the ground depth
    of their foot (an occluder is nearer than what lies behind it), and those whose foot is
    above the horizon are placed by aerial perspective (paler, bluer, less detail = farther).
-6. **Edge snapping**: log depth through a guided filter steered by the painting, at working
+6. **A figure before a background** (:func:`.layout.figure_depth`): with no sign of the
+   space (no hint, no vanishing point, little sky), what rests on the bottom edge is a
+   figure brought near (a sitter's head is not placed far by haze).
+7. **Edge snapping**: log depth through a guided filter steered by the painting, at working
    and at full resolution.
 
 ``edges`` is the local log-depth jump (occlusion-edge strength in [0, 1]); ``confidence``
-is lower on those edges and on regions placed by haze alone.
+is lower on those edges, on things standing at a contact and on regions placed by haze
+alone; ``extras['confidence']`` is one scalar for the painting (:mod:`.confidence`).
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ import numpy as np
 from ..errors import InputError
 from ..scene import DEFAULT_EYE_HEIGHT, DEFAULT_FOV_DEG, camera_for_image
 from .base import DEFAULT_FAR, DEFAULT_NEAR, DEFAULT_SKY_DEPTH, DepthMap, ModelInfo, edge_strength
+from .confidence import cue_confidence
 from .frames import frame_box
 from .guided import guided_filter
 from .horizon import horizon_from_sky, sky_above_horizon
@@ -85,7 +90,7 @@ class PriorOptions:
 
 
 DEFAULT_PRIOR_OPTIONS = PriorOptions()
-PRIOR_VERSION = "5"
+PRIOR_VERSION = "5.1"
 
 
 def _check_options(o: PriorOptions) -> None:
@@ -117,24 +122,43 @@ class _Layout:
     horizon: float
     vanishing_point: tuple[float, float] | None
     box: bool
+    confidence: float = 0.5
+    """How strongly the cues agree (:mod:`.confidence`)."""
+    cues: dict | None = None
+    """The confidence's parts."""
+
+
+@dataclass(frozen=True)
+class _Horizon:
+    row: float
+    """Horizon row in working pixels inside the frame."""
+    vp: tuple[float, float] | None
+    perspective: bool
+    """The vanishing point came from a hint or clear perspective (a box room may apply)."""
+    ceiling: bool
+    """Lines converge from a ceiling (then nothing above is sky)."""
+    source: str
+    """hint, perspective, sky or default."""
+    support: float = 0.0
+    """The vanishing point's share of the oblique lines."""
 
 
 def _horizon_and_vp(o: PriorOptions, grey: np.ndarray, sky: np.ndarray, off: tuple[int, int],
-                    full: tuple[int, int]) -> tuple[float, tuple[float, float] | None, bool, bool]:
-    """Horizon row and vanishing point (working pixels inside the frame), whether the
-    vanishing point came from a hint or clear perspective (then a box room may apply), and
-    whether lines converge from a ceiling (then nothing above is sky)."""
+                    full: tuple[int, int]) -> _Horizon:
+    """Horizon and vanishing point: a hint, clear perspective, the sky, or the default."""
     (t, l), (sh, sw) = off, full
     if o.vanishing_point is not None:
         vp = (o.vanishing_point[0] * sw - l, o.vanishing_point[1] * sh - t)
         hz = o.horizon * sh - t if o.horizon is not None else vp[1]
-        return hz, vp, True, False
+        return _Horizon(hz, vp, True, False, "hint")
     if o.horizon is not None:
-        return o.horizon * sh - t, None, False, False
+        return _Horizon(o.horizon * sh - t, None, False, False, "hint")
     found = find_vanishing_point(grey, o.perspective_support)
     if found is not None:
-        return found.y, (found.x, found.y), True, found.ceiling > 0.1
-    return horizon_from_sky(sky, o.default_horizon * grey.shape[0]), None, False, False
+        return _Horizon(found.y, (found.x, found.y), True, found.ceiling > 0.1, "perspective", found.support)
+    default = o.default_horizon * grey.shape[0]
+    row = horizon_from_sky(sky, default)
+    return _Horizon(row, None, False, False, "sky" if sky.any(axis=0).mean() >= 0.2 else "default")
 
 
 def _read_layout(o: PriorOptions, lab: np.ndarray, focal: float, off: tuple[int, int],
@@ -143,9 +167,10 @@ def _read_layout(o: PriorOptions, lab: np.ndarray, focal: float, off: tuple[int,
     h, w = lab.shape[:2]
     sky0 = _sky_inner(lab) | _sky_rules(lab)
     grey = np.clip(lab[..., 0] * 2.55, 0, 255).astype(np.uint8)
-    hz, vp, perspective, ceiling = _horizon_and_vp(o, grey, sky0, off, full)
+    found = _horizon_and_vp(o, grey, sky0, off, full)
+    hz, vp, perspective, ceiling = found.row, found.vp, found.perspective, found.ceiling
     # No sign of the space (no hint, no vanishing point, hardly any sky): a figure before a background.
-    evidence = o.horizon is not None or vp is not None or sky0.any(axis=0).mean() >= 0.2
+    evidence = found.source != "default"
     # Sky only above the horizon, and none under a ceiling the lines converge from.
     sky = sky_above_horizon(sky0, hz) & (not ceiling)
     ground = ground_rows(h, hz, o.eye_height, focal, o.near, o.far)
@@ -167,7 +192,8 @@ def _read_layout(o: PriorOptions, lab: np.ndarray, focal: float, off: tuple[int,
     depth, conf = region_depth(reg, sky, hz, surface, ground, sky_col, max(3.0 * med, 12.0), o.far, box)
     if not evidence:
         depth = figure_depth(reg, sky, depth, o.near, hz)
-    return _Layout(depth, conf, sky, hz, vp, box)
+    value, cues = cue_confidence(found.source, found.support, sky, conf)
+    return _Layout(depth, conf, sky, hz, vp, box, value, cues)
 
 
 class PriorEstimator:
@@ -203,7 +229,7 @@ class PriorEstimator:
         extras = {"horizon_row": (lay.horizon + t) / sh, "frame_box": (t / sh, b / sh, l / sw, r / sw),
                   "vanishing_point": None if lay.vanishing_point is None else
                   ((lay.vanishing_point[0] + l) / sw, (lay.vanishing_point[1] + t) / sh),
-                  "box_room": bool(lay.box)}
+                  "box_room": bool(lay.box), "confidence": lay.confidence, "confidence_cues": lay.cues}
         return logd, sky, conf, extras
 
     def estimate_one(self, rgb: np.ndarray) -> DepthMap:
@@ -211,7 +237,8 @@ class PriorEstimator:
 
         ``extras``: ``horizon_row`` (pixels), ``frame_box`` (top, bottom, left, right as
         fractions: the picture inside a frame), ``vanishing_point`` (fractions or None) and
-        ``box_room`` (whether the space was read as a box).
+        ``box_room`` (whether the space was read as a box), ``confidence`` (a scalar in
+        [0, 1]: how strongly the cues agree) and ``confidence_cues`` (its parts).
         """
         check_rgb(rgb)
         o = self.options

@@ -1,6 +1,7 @@
 """The real-paintings depth benchmark: the pair metric on constructed maps, the script on one painting."""
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -42,6 +43,8 @@ def test_bench_script_on_one_painting(tmp_path, capsys):
     assert low["against_wrong"] == 1.0 and low["ordinary_wrong"] == 0.0   # as the set is built
     assert res["results"]["constant"]["whdr"] == 1.0
     assert 0.0 <= res["results"]["prior"]["whdr"] <= 1.0
+    assert 0.0 <= res["results"]["prior"]["per_painting"]["turner_fighting_temeraire.jpg"]["confidence"] <= 1.0
+    assert res["results"]["constant"]["per_painting"]["turner_fighting_temeraire.jpg"]["confidence"] is None
     assert "turner_fighting_temeraire" in capsys.readouterr().out
 
 
@@ -54,3 +57,11 @@ def test_contact_sheet_row_on_a_synthetic_scene():
     img = row(rgb, d.depth, d.sky, [[0.5, 0.9, 0.5, 0.5]], 50)
     assert img.shape == (50, 3 * 80 + 8, 3) and img.dtype == np.uint8
     assert (img[:, :80] != img[:, 84:164]).any()                    # the depth panel is not the painting
+
+
+def test_spearman_ranks_with_ties():
+    from bench.depth_real import spearman
+    assert spearman([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1.0)
+    assert spearman([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
+    assert spearman([1, 1, 2, 3], [1, 2, 3, 4]) == pytest.approx(0.9486833)   # scipy.stats.spearmanr
+    assert math.isnan(spearman([1, 1, 1], [1, 2, 3]))

@@ -251,3 +251,23 @@ def test_figure_mask_follows_what_rests_on_the_bottom():
     reg = region_stats(labels, lab, np.zeros((40, 40), np.float32))
     fig = figure_mask(reg, np.zeros(reg.n, bool))
     assert fig.tolist() == [False, True, True, True, False]
+
+
+def test_confidence_is_higher_where_the_cues_agree():
+    # A level sea line under an open sky, plain water below: every cue agrees.
+    h, w = 200, 300
+    coast = np.zeros((h, w, 3), np.uint8)
+    coast[:90] = (150, 185, 230)
+    coast[90:] = (40, 80, 110)
+    rng = np.random.default_rng(1)
+    coast = np.clip(coast + rng.normal(0, 3, coast.shape), 0, 255).astype(np.uint8)
+    sure = PriorEstimator().estimate_one(coast).extras
+    unsure = PriorEstimator().estimate_one(portrait()).extras        # no sky, no lines, a figure
+    for e in (sure, unsure):
+        assert 0.0 <= e["confidence"] <= 1.0
+        assert set(e["confidence_cues"]) == {"horizon", "sky", "land"}
+    assert sure["confidence"] > unsure["confidence"] + 0.2
+    assert unsure["confidence_cues"]["horizon"] < sure["confidence_cues"]["horizon"]
+    # A designer's horizon is sure evidence.
+    hinted = PriorEstimator(PriorOptions(horizon=0.4)).estimate_one(portrait()).extras
+    assert hinted["confidence_cues"]["horizon"] == 1.0 and hinted["confidence"] > unsure["confidence"]
