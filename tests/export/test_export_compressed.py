@@ -213,3 +213,57 @@ def test_meshopt_streams_round_trip():
     out = np.frombuffer(meshopt.decode_stream(meshopt.encode_triangles(tris, 100), 300, 4, "TRIANGLES"), np.uint32)
     # the codec may rotate a triangle's corners, never change its winding or its vertices
     assert sorted(map(tuple, np.sort(out.reshape(-1, 3), 1))) == sorted(map(tuple, np.sort(tris.reshape(-1, 3), 1)))
+
+
+def _painterly(h: int, w: int, seed: int, alpha: bool = False) -> np.ndarray:
+    """Smooth colour with some structure (and a disc of alpha), ETC1S's usual case."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:h, 0:w]
+    img = np.dstack([xx * 200 // w, yy * 200 // h, 60 + 40 * np.sin((xx + yy) / 9)]).astype(np.float64)
+    img += rng.normal(0, 2, img.shape)
+    img = np.clip(img, 0, 255).astype(np.uint8)
+    if alpha:
+        a = (((yy - h / 2) ** 2 + (xx - w / 2) ** 2) < (min(h, w) / 3) ** 2).astype(np.uint8) * 255
+        img = np.dstack([img, a])
+    return img
+
+
+def test_ktx2_input_as_tga_gives_the_bytes_a_png_gives(tmp_path):
+    import cv2
+    for tex in (_painterly(32, 48, 1), _painterly(32, 48, 2, alpha=True)):
+        png = tmp_path / "in.png"
+        cv2.imwrite(str(png), cv2.cvtColor(tex, cv2.COLOR_RGBA2BGRA if tex.shape[2] == 4 else cv2.COLOR_RGB2BGR))
+        ref = ktx2._encode_once(str(png), str(tmp_path), False, tex.shape[2] == 4, ktx2.DEFAULT_KTX2_OPTIONS, 1)
+        assert ktx2.encode_ktx2(tex, ktx2.Ktx2Options(mode="etc1s"))[0] == ref
+        assert ktx2.encode_ktx2(tex, ktx2.Ktx2Options(mode="etc1s"), threads=2)[0] == ref  # threads: same bytes
+
+
+def test_auto_mode_quality_check_against_a_full_decode(tmp_path):
+    # The fast check (level 0's colour transcoded to ETC1) against the slow obvious one:
+    # decode the whole file to ETC2 RGBA (bit-exact colour) and measure the shown texels.
+    for tex in (_painterly(40, 64, 3), _painterly(40, 64, 4, alpha=True),
+                np.random.default_rng(5).integers(0, 256, (32, 32, 3), dtype=np.uint8)):
+        data = ktx2.encode_ktx2(tex, ktx2.Ktx2Options(mode="etc1s"))[0]
+        (tmp_path / "out.ktx2").write_bytes(data)
+        fast = ktx2._etc1s_psnr(str(tmp_path), tex)
+        got = ktx2.decode_ktx2(data)[..., :3].astype(np.float64)
+        shown = tex[..., 3] > 0 if tex.shape[2] == 4 else np.ones(tex.shape[:2], bool)
+        slow = 10 * np.log10(255 ** 2 / ((got - tex[..., :3]) ** 2).mean(axis=2)[shown].mean())
+        assert fast == pytest.approx(slow, abs=0.01)
+        for f in tmp_path.glob("out_unpacked_*"):
+            f.unlink()
+    # the decision it drives: noise (11 dB as ETC1S) goes UASTC, the painterly texture stays ETC1S
+    assert ktx2.encode_ktx2(tex)[1] == "uastc" and ktx2.encode_ktx2(_painterly(40, 64, 3))[1] == "etc1s"
+
+
+def test_textures_encoded_side_by_side_give_the_same_file(monkeypatch):
+    from paint2vr.export import gltf
+    one = export_bytes(grid_scene())
+    monkeypatch.setattr(gltf, "usable_cores", lambda: 2)
+    calls = []
+    real = gltf.encode_texture
+    monkeypatch.setattr(gltf, "encode_texture", lambda *a, **k: calls.append(k or a[2:]) or real(*a, **k))
+    assert export_bytes(grid_scene()) == one
+    assert len(calls) >= 3  # every texture went through the pool (none left to the builder)
+    monkeypatch.setattr(gltf, "usable_cores", lambda: 1)
+    assert export_bytes(grid_scene()) == one
