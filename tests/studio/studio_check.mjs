@@ -57,6 +57,7 @@ try {
     { timeout: 90000 });
   result.sceneStatus = await page.textContent('#status');
   result.sceneSeconds = Number(await page.evaluate(() => document.body.dataset.sceneSeconds));
+  result.walkNodesHidden = Number(await page.evaluate(() => document.body.dataset.walkNodesHidden));
 
   const t0 = Date.now();
   await page.click('#save');

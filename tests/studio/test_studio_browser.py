@@ -60,6 +60,7 @@ def test_the_page_works_without_errors(session):
     # the status line says how long the depth and the 3D view took (a report, not a timed test)
     assert "depth updated in" in report["sceneStatus"] and "3D view in" in report["sceneStatus"]
     assert report["sceneSeconds"] > 0
+    assert report["walkNodesHidden"] >= 1  # the ground's navmesh (and collider) are not drawn
 
 
 def test_saved_edits_hold_the_horizon_sky_and_region(session):

@@ -259,6 +259,12 @@ async function loadScene() {
   const gltf = await loader.loadAsync(q('/api/scene.glb', `rev=${revision}`));
   if (world) world.removeFromParent();
   world = gltf.scene;
+  // The walkable zone's navmesh and collider are walk data, not scenery (the viewer hides them too).
+  let hidden = 0;
+  world.traverse((o) => {
+    if (['navmesh', 'collider'].includes(o.userData && o.userData.paint2vr_role)) { o.visible = false; hidden += 1; }
+  });
+  document.body.dataset.walkNodesHidden = String(hidden);
   scene3d.add(world);
   world.updateMatrixWorld(true);
   const cam = gltf.cameras[0];
