@@ -18,6 +18,11 @@ with convert's full world, both from the working copy with the same edits, in he
 Chromium (:mod:`bench.world_check`: 2 poses x 10 views), and prints per painting the level
 views' mean detail, the down views' mean detail, the least palette overlap, the most hole
 pixels and the painting view's PSNR of each: is the lighter world still the same world?
+
+With ``--browser`` it opens this tree's studio on each painting in headless Chromium
+(bench/studio_view.mjs) and places pins one click at a time, reading the page's status line:
+the depth update (the request) and the 3D view (lift, export, transfer and three.js loading)
+as a designer waits for them.
 """
 
 from __future__ import annotations
@@ -100,6 +105,36 @@ def world_check(painting: Path, out: Path | None) -> list[dict]:
     return rows
 
 
+def browser_loop(painting: Path, pins: int = 3) -> dict:
+    """The page's own figures for ``pins`` pins placed one at a time (see the module docstring)."""
+    import shutil
+    from paint2vr.studio import single_item, studio_server
+    from paint2vr.studio.session import StudioSession
+    made: list[float] = []
+    scene_glb = StudioSession.scene_glb
+
+    def timed(self):  # the server's part of the 3D view: lift + export
+        t0 = time.perf_counter()
+        data = scene_glb(self)
+        made.append(round(time.perf_counter() - t0, 3))
+        return data
+    StudioSession.scene_glb = timed  # type: ignore[method-assign]
+    node = shutil.which("node")
+    if node is None:
+        raise RuntimeError("--browser needs node, node_modules (playwright-core) and Chromium")
+    with tempfile.TemporaryDirectory() as tmp:
+        item = single_item(painting, Path(tmp))
+        with studio_server([item], port=0) as srv:
+            done = subprocess.run([node, str(ROOT / "bench" / "studio_view.mjs"), srv.url, str(pins)], cwd=ROOT,
+                                  capture_output=True, text=True, timeout=1800)
+    StudioSession.scene_glb = scene_glb  # type: ignore[method-assign]
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr[-2000:])
+    # the first scene_glb is the opening view; a cached answer (layers list) takes ~0 s
+    return {"painting": painting.name, **json.loads(done.stdout.strip().splitlines()[-1]),
+            "server_scene_s": [t for t in made[1:] if t > 0.01], "load_avg_1min": round(os.getloadavg()[0], 1)}
+
+
 def _child(painting: Path, tree: Path, full_scene: bool) -> dict:
     env = dict(os.environ, PYTHONPATH=str(tree), OMP_NUM_THREADS="1")
     cmd = [sys.executable, str(Path(__file__).resolve()), "--measure", str(painting)] + (["--full-scene"] if full_scene else [])
@@ -124,6 +159,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--before", metavar="REV", help="also measure the code of this git revision")
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--world-check", action="store_true", help="compare the live world with the full one")
+    ap.add_argument("--browser", action="store_true", help="the loop as the page sees it, in Chromium")
     ap.add_argument("--sheets", type=Path, help="with --world-check: write look-around sheets here")
     ap.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--full-scene", action="store_true", help=argparse.SUPPRESS)
@@ -137,6 +173,11 @@ def main(argv: list[str]) -> int:
     paintings = args.paintings or [ROOT / "assets" / "sample_painting.png",
                                    *sorted((ROOT.parent / "shared" / "paintings").glob("*.*[gp]"))]
     paintings = [p for p in paintings if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp")]
+    if args.browser:
+        for _ in range(args.repeat):
+            for p in paintings:
+                print(json.dumps(browser_loop(p)), flush=True)
+        return 0
     if args.world_check:
         sys.path.insert(0, str(ROOT))
         for p in paintings:
