@@ -105,11 +105,12 @@ def _face_grid(box: Box, face: str, texel: float) -> tuple[np.ndarray, tuple[int
     return pts, (rows, cols), corners
 
 
-def _painted(pts: np.ndarray, rgb: np.ndarray, depth: np.ndarray,
-             cam: Camera) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The painting's colour at each world point, whether the painting shows it there,
-    whether it resolves it (:data:`RESOLVED`) and the painting pixels between neighbouring
-    points (the lesser of the two directions)."""
+def _painted(pts: np.ndarray, rgb: np.ndarray, depth: np.ndarray, cam: Camera,
+             sky: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The painting's colour at each world point, whether the painting shows it there (or
+    its ``sky`` in that direction: the room must not hide it from the start pose), whether
+    it resolves it (:data:`RESOLVED`) and the painting pixels between neighbouring points
+    (the lesser of the two directions)."""
     H, W = rgb.shape[:2]
     rel = pts - np.asarray(cam.position)[None, None, :]
     d = -rel[..., 2]
@@ -120,6 +121,9 @@ def _painted(pts: np.ndarray, rgb: np.ndarray, depth: np.ndarray,
     dp = cv2.remap(depth.astype(np.float32), px, py, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
     inside = (d > 1e-3) & (px >= 0) & (px < W) & (py >= 0) & (py < H)
     shown = inside & (np.abs(dp - d) <= VISIBLE * d)
+    if sky is not None:
+        shown |= inside & (cv2.remap(sky.view(np.uint8), px, py, cv2.INTER_NEAREST,
+                                     borderMode=cv2.BORDER_REPLICATE) > 0)
     step = np.minimum(np.hypot(np.gradient(px, axis=0), np.gradient(py, axis=0)),
                       np.hypot(np.gradient(px, axis=1), np.gradient(py, axis=1)))
     return col, shown, shown & (step >= RESOLVED), step
@@ -138,9 +142,11 @@ def _tile(ex: np.ndarray, shown: np.ndarray, resolved: np.ndarray, seed: int) ->
 
 
 def room_textures(rgb: np.ndarray, depth: np.ndarray, box: Box, cam: Camera, seed: int = 0,
-                  material: np.ndarray | None = None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+                  material: np.ndarray | None = None,
+                  sky: np.ndarray | None = None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Each face's (texture (rows, cols, 3) uint8, corners (4, 3)); ``material`` (any size,
-    bool) is where the painting may be quilted from when it shows no face (not its figures)."""
+    bool) is where the painting may be quilted from when it shows no face (not its figures);
+    ``sky`` (the painting's size) its sky, kept where the faces cover it from the start pose."""
     from .panorama import multiband_blend
 
     shown, tiles, grids = {}, {}, {}
@@ -154,8 +160,10 @@ def room_textures(rgb: np.ndarray, depth: np.ndarray, box: Box, cam: Camera, see
     for k, face in enumerate(FACES):
         pts, size, corners = _face_grid(box, face, texel)
         col, ok, resolved, _ = _painted(pts, rgb, depth, cam)
+        tiles[face] = _tile(col, ok, resolved, seed + k)  # from the face's own surface only
+        if sky is not None and sky.any():
+            col, ok, _, _ = _painted(pts, rgb, depth, cam, sky)
         shown[face], grids[face] = (col, ok), (size, corners)
-        tiles[face] = _tile(col, ok, resolved, seed + k)
     if all(t is None for t in tiles.values()):  # the painting shows no face: quilt the painting
         size = (max(16, rgb.shape[1] // 2), max(16, rgb.shape[0] // 2))
         small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA).astype(np.float32)
@@ -182,10 +190,10 @@ def room_textures(rgb: np.ndarray, depth: np.ndarray, box: Box, cam: Camera, see
 
 
 def room_layer(rgb: np.ndarray, depth: np.ndarray, box: Box, cam: Camera, seed: int = 0,
-               material: np.ndarray | None = None) -> Layer:
+               material: np.ndarray | None = None, sky: np.ndarray | None = None) -> Layer:
     """The room's ceiling and walls as one mesh (a quad per face, 8 x 8 cells) on one atlas
     (the faces stacked top to bottom, each at the atlas's width)."""
-    tex = room_textures(rgb, depth, box, cam, seed, material)
+    tex = room_textures(rgb, depth, box, cam, seed, material, sky)
     width = max(t.shape[1] for t, _ in tex.values())
     bands = [cv2.resize(t, (width, t.shape[0]), interpolation=cv2.INTER_LINEAR) for t, _ in tex.values()]
     atlas = np.ascontiguousarray(np.concatenate(bands, axis=0))

@@ -87,7 +87,7 @@ def build_world(rgb: np.ndarray, depth: np.ndarray, sky: np.ndarray, window: np.
     if room:
         t0 = time.perf_counter()
         layers.insert(1, room_layer(rgb, depth, fit_box(points, y, cam, zone_radius), cam, seed,
-                                    material=wv.land & ~wv.near))
+                                    material=wv.land & ~wv.near, sky=sky))
         t["room"] = time.perf_counter() - t0
     record = {"navmesh": NAVMESH, "radius_m": float(zone_radius), "start": list(start),
               "ground_y": float(y), "walkable_m2": float(walkable.sum() * CELL * CELL)}

@@ -59,3 +59,16 @@ def test_box_room_is_closed_from_its_own_walls():
 def test_no_room_without_a_box():
     painting, dm = _room(box_room=False)
     assert "room" not in [layer.name for layer in lift(painting, dm).layers]
+
+
+def test_room_keeps_the_painted_sky_in_the_start_view():
+    painting, dm = _room()
+    rgb, sky, depth = painting.rgb.copy(), np.zeros(dm.depth.shape, bool), dm.depth.copy()
+    sky[0:6, 40:80] = True  # a skylight in the ceiling
+    rgb[sky] = (120, 170, 235)
+    depth[sky] = 1000.0
+    dm = DepthMap(depth=depth, sky=sky, metric=True, model=ModelInfo("truth"), extras=dm.extras)
+    scene = lift(Painting.from_array(rgb), dm)
+    view, _ = render_scene(scene, width=120)
+    patch = view[1:5, 44:76].reshape(-1, 3).astype(np.float32).mean(axis=0)
+    assert np.abs(patch - (120, 170, 235)).max() < 40, patch  # the ceiling would be (225, 215, 190)
