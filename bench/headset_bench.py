@@ -2,7 +2,7 @@
 sizes, texture GPU memory, the three.js view from the start camera against the painting
 (PSNR, headless Chromium), and the CPU seconds encoding adds (this process plus basisu).
 
-    OMP_NUM_THREADS=1 PYTHONPATH=$PWD .venv/bin/python bench/headset_bench.py [--out DIR] [--megapixels MP] [painting ...]
+    OMP_NUM_THREADS=1 PYTHONPATH=$PWD .venv/bin/python bench/headset_bench.py [--out DIR] [--megapixels MP] [--no-render] [painting ...]
 
 PSNR is measured where the render's pixels meet the textures' texels one to one: the viewer's
 bare view (``?ui=0``: no card, no buttons) in a window of the painting's shape, ``native_px``
@@ -11,7 +11,8 @@ resized to that (Lanczos). Beside it the *ceiling*: the painting itself on one q
 start view (lossless PNG), rendered the same way; and the quest at 480 px, where three.js's
 trilinear mipmaps (not the scene) decide most of the error (the ceiling is given there too).
 With --out DIR the GLBs, the renders and their difference images (|render - painting| x 4)
-are kept in DIR. --megapixels MP first resizes each painting to about MP megapixels.
+are kept in DIR. --megapixels MP first resizes each painting to about MP megapixels;
+--no-render skips the renders (sizes, GPU memory and encoding time only).
 """
 
 from __future__ import annotations
@@ -93,7 +94,7 @@ def load(path: Path, megapixels: float | None, tmp: Path) -> Path:
     return out
 
 
-def one(path: Path, tmp: Path) -> dict:
+def one(path: Path, tmp: Path, render: bool = True) -> dict:
     scene = paint2vr.convert(str(path))
     painting = Image.open(path).convert("RGB")
     native = min(painting.width, NATIVE_MAX)
@@ -110,14 +111,16 @@ def one(path: Path, tmp: Path) -> dict:
         rows[name]["gpu_mib"] = round(rep.texture_gpu_bytes / 2**20, 2)
         rows[name]["rgba8_mib"] = round(rep.texture_rgba8_bytes / 2**20, 2)
         rows[name]["triangles"], rows[name]["draw_calls"] = rep.triangles, rep.draw_calls
-        if name != "quest_plain":
+        if name != "quest_plain" and render:
             rows[name]["psnr_db"] = psnr(glb, painting, tmp / f"{path.stem}_{name}.png", native)
-        if name == "quest":
+        if name == "quest" and render:
             rows[name][f"psnr_{SMALL}_db"] = psnr(glb, painting, tmp / f"{path.stem}_{name}_{SMALL}.png", SMALL)
-    ceiling = tmp / f"{path.stem}_ceiling.glb"
-    ceiling.write_bytes(export_bytes(ceiling_scene(painting), ExportOptions(profile="desktop")))
-    ceil = {"psnr_db": psnr(ceiling, painting, tmp / f"{path.stem}_ceiling.png", native),
-            f"psnr_{SMALL}_db": psnr(ceiling, painting, tmp / f"{path.stem}_ceiling_{SMALL}.png", SMALL)}
+    ceil = {}
+    if render:
+        ceiling = tmp / f"{path.stem}_ceiling.glb"
+        ceiling.write_bytes(export_bytes(ceiling_scene(painting), ExportOptions(profile="desktop")))
+        ceil = {"psnr_db": psnr(ceiling, painting, tmp / f"{path.stem}_ceiling.png", native),
+                f"psnr_{SMALL}_db": psnr(ceiling, painting, tmp / f"{path.stem}_ceiling_{SMALL}.png", SMALL)}
     return {"painting": path.name, "megapixels": round(painting.width * painting.height / 1e6, 2),
             "native_px": native, **rows, "ceiling": ceil,
             "size_ratio_desktop_over_quest": round(rows["desktop"]["bytes"] / rows["quest"]["bytes"], 2),
@@ -127,8 +130,11 @@ def one(path: Path, tmp: Path) -> dict:
 
 
 def main(argv: list[str]) -> None:
-    keep, megapixels = None, None
-    while argv[:1] in (["--out"], ["--megapixels"]):
+    keep, megapixels, render = None, None, True
+    while argv[:1] in (["--out"], ["--megapixels"], ["--no-render"]):
+        if argv[0] == "--no-render":
+            render, argv = False, argv[1:]
+            continue
         if argv[0] == "--out":
             keep = Path(argv[1])
             keep.mkdir(parents=True, exist_ok=True)
@@ -139,7 +145,7 @@ def main(argv: list[str]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for p in paths:
             t = time.time()
-            row = one(load(p, megapixels, Path(tmp)), keep or Path(tmp))
+            row = one(load(p, megapixels, Path(tmp)), keep or Path(tmp), render)
             row["wall_s"] = round(time.time() - t, 1)
             print(json.dumps(row), flush=True)
 
