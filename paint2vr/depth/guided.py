@@ -1,7 +1,9 @@
 """Edge-aware smoothing: the guided filter (He, Sun & Tang 2010), written on box filters.
 
 ``cv2.ximgproc`` is not part of headless OpenCV, so this is our own O(N) version, plus a
-slow window-by-window reference used by the tests.
+slow window-by-window reference used by the tests, and the fast guided filter (He & Sun
+2015): the linear coefficients computed on a subsampled guide and source and upsampled, for
+large radii at full resolution (the exact filter is its reference in the tests).
 """
 
 from __future__ import annotations
@@ -31,6 +33,57 @@ def guided_filter(guide: np.ndarray, src: np.ndarray, radius: int, eps: float) -
     a = cov / (np.maximum(var, 0) + np.float32(eps))
     b = mp - a * mI
     return (_box(a, r) * I + _box(b, r)).astype(np.float32)
+
+
+FAST_WINDOW = 4
+"""The fast filter subsamples by ``radius // FAST_WINDOW``: its windows keep about this radius."""
+
+
+def _area(x: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    return cv2.resize(x, size, interpolation=cv2.INTER_AREA)
+
+
+def fast_guided_filter(guide: np.ndarray, src: np.ndarray, radius: int, eps: float,
+                       step: int | None = None) -> np.ndarray:
+    """:func:`guided_filter` with its coefficients computed on copies subsampled by ``step``
+    (default ``radius // FAST_WINDOW``; 1 is the exact filter) and upsampled bilinearly
+    (He & Sun 2015, "Fast Guided Filter"). ``src`` may be (H, W) or (H, W, C) (C <= 4, each
+    channel filtered with the same guide, sharing its statistics); float32 out, shaped as
+    ``src``. The output keeps the full-resolution guide's edges; the windows grow by at most
+    ``step`` pixels.
+    """
+    I = np.ascontiguousarray(guide, np.float32)
+    p = np.ascontiguousarray(src, np.float32)
+    h, w = I.shape
+    r = int(min(radius, (min(I.shape) - 1) // 2))
+    s = max(1, r // FAST_WINDOW) if step is None else max(1, int(step))
+    if r < 1:
+        return p.copy()
+    if s == 1:
+        if p.ndim == 2:
+            return guided_filter(I, p, r, eps)
+        return np.stack([guided_filter(I, p[..., c], r, eps) for c in range(p.shape[2])], -1)
+    size = (max(1, round(w / s)), max(1, round(h / s)))
+    Is, ps = _area(I, size), _area(p, size)
+    rs = int(max(1, min(round(r / s), (min(Is.shape) - 1) // 2)))
+    if rs < 1 or min(Is.shape) < 3:
+        return fast_guided_filter(I, p, r, eps, step=1)
+    mI = _box(Is, rs)
+    var = _box(Is * Is, rs) - mI * mI
+    Ic = Is if ps.ndim == 2 else Is[..., None]
+    mIc = mI if ps.ndim == 2 else mI[..., None]
+    mp = _box(ps, rs)
+    cov = _box(Ic * ps, rs) - mIc * mp
+    den = np.maximum(var, 0) + np.float32(eps)
+    a = cov / (den if ps.ndim == 2 else den[..., None])
+    b = mp - a * mIc
+    A = cv2.resize(_box(a, rs), (w, h), interpolation=cv2.INTER_LINEAR)
+    B = cv2.resize(_box(b, rs), (w, h), interpolation=cv2.INTER_LINEAR)
+    if A.ndim == 2:
+        return (A * I + B).astype(np.float32, copy=False)
+    A *= I[..., None]
+    A += B
+    return A
 
 
 def guided_filter_reference(guide: np.ndarray, src: np.ndarray, radius: int, eps: float) -> np.ndarray:

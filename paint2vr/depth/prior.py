@@ -42,7 +42,7 @@ from ..scene import DEFAULT_EYE_HEIGHT, DEFAULT_FOV_DEG, camera_for_image
 from .base import DEFAULT_FAR, DEFAULT_NEAR, DEFAULT_SKY_DEPTH, DepthMap, ModelInfo, edge_strength
 from .confidence import cue_confidence
 from .frames import frame_box
-from .guided import guided_filter
+from .guided import fast_guided_filter, guided_filter
 from .horizon import horizon_from_sky, sky_above_horizon
 from .imageops import check_rgb, grad, resize_to
 from .layout import box_depth, figure_depth, ground_rows, region_depth
@@ -247,12 +247,12 @@ class PriorEstimator:
         sh, sw = logd.shape
         if (sh, sw) != (h, w):
             grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
-            logd = cv2.resize(logd, (w, h), interpolation=cv2.INTER_LINEAR)
-            skyf = cv2.resize(sky.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+            both = cv2.resize(np.dstack([logd, sky.astype(np.float32)]), (w, h), interpolation=cv2.INTER_LINEAR)
             conf = cv2.resize(conf, (w, h), interpolation=cv2.INTER_LINEAR)
             r = max(1, round(max(h, w) / max(sh, sw)))
-            logd = guided_filter(grey, logd, 2 * r, o.edge_snap)
-            sky = guided_filter(grey, skyf, 2 * r, o.edge_snap) > 0.5
+            # Depth and sky snapped to the painting's edges together (one guide's statistics).
+            both = fast_guided_filter(grey, both, 2 * r, o.edge_snap)
+            logd, sky = np.ascontiguousarray(both[..., 0]), both[..., 1] > 0.5
         depth = np.exp(np.clip(logd, math.log(o.near), math.log(o.far))).astype(np.float32)
         depth[sky] = np.float32(o.sky_depth)
         edges = edge_strength(np.log(depth))

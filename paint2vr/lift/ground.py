@@ -102,10 +102,43 @@ def rectified_ground(rgb: np.ndarray, depth: np.ndarray, sky: np.ndarray, cam: C
     px = (W / 2.0 + cam.focal * X / Z).astype(np.float32)
     py = (H / 2.0 + cam.focal * lift_h / Z).astype(np.float32)
     out = cv2.remap(rgb, px, py, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-    d = cv2.remap(depth.astype(np.float32), px, py, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REFLECT)
+    d = cv2.remap(depth.astype(np.float32, copy=False), px, py, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REFLECT)
     s = cv2.remap(sky.astype(np.uint8), px, py, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REFLECT) > 0
     valid = (d > 0.8 * Z) & ~s
     return out.astype(np.float32), valid, float(res), float(near_z)
+
+
+_SRGB_TO_LINEAR = srgb_to_linear(np.arange(256, dtype=np.float32) / np.float32(255.0)).reshape(1, 256)
+
+
+def ground_profile_reference(rgb: np.ndarray, depth: np.ndarray, sky: np.ndarray, cam: Camera, y: float,
+                             tile_mean: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`ground_profile` by direct conversion and masked sums (slow; tests)."""
+    H = rgb.shape[0]
+    lift_h = cam.position[1] - y
+    rows = np.arange(int(H / 2.0) + 2, H)
+    if len(rows) < 4 or lift_h <= 0:
+        return np.zeros(0), np.zeros((0, 3))
+    d_row = lift_h * cam.focal / (rows + 0.5 - H / 2.0)
+    lin = srgb_to_linear(rgb[rows].astype(np.float32) / 255.0)
+    land = ~sky[rows]
+    on = land & (np.abs(depth[rows] - d_row[:, None]) < 0.25 * d_row[:, None])
+    use = np.where(on.sum(axis=1, keepdims=True) > 8, on, land)
+    cnt = use.sum(axis=1)
+    mean = (lin * use[..., None]).sum(axis=1) / np.maximum(cnt, 1)[:, None]
+    return _profile_samples(d_row, mean, cnt > 0, tile_mean)
+
+
+def _profile_samples(d_row, mean, ok, tile_mean):
+    if ok.sum() < 2:
+        return np.zeros(0), np.zeros((0, 3))
+    d_row, mean = d_row[ok][::-1], mean[ok][::-1]  # increasing distance
+    k = max(1, len(d_row) // 32)
+    n = len(d_row) // k * k
+    d_s = d_row[:n].reshape(-1, k).mean(axis=1)
+    m_s = mean[:n].reshape(-1, k, 3).mean(axis=1)
+    ref = srgb_to_linear(np.asarray(tile_mean, np.float32) / 255.0)
+    return d_s, np.clip(m_s / np.maximum(ref, 1e-4), 0.25, 4.0)
 
 
 def ground_profile(rgb: np.ndarray, depth: np.ndarray, sky: np.ndarray, cam: Camera, y: float,
@@ -119,22 +152,16 @@ def ground_profile(rgb: np.ndarray, depth: np.ndarray, sky: np.ndarray, cam: Cam
     if len(rows) < 4 or lift_h <= 0:
         return np.zeros(0), np.zeros((0, 3))
     d_row = lift_h * cam.focal / (rows + 0.5 - H / 2.0)
-    lin = srgb_to_linear(rgb[rows].astype(np.float32) / 255.0)
+    d32 = d_row.astype(np.float32)[:, None]
+    lin = cv2.LUT(rgb[rows], _SRGB_TO_LINEAR)  # float32 (n, W, 3), as srgb_to_linear(rgb / 255)
     land = ~sky[rows]
-    on = land & (np.abs(depth[rows] - d_row[:, None]) < 0.25 * d_row[:, None])
+    on = np.abs(depth[rows].astype(np.float32, copy=False) - d32) < np.float32(0.25) * d32  # float32, not 64
+    on &= land
     use = np.where(on.sum(axis=1, keepdims=True) > 8, on, land)
     cnt = use.sum(axis=1)
-    mean = (lin * use[..., None]).sum(axis=1) / np.maximum(cnt, 1)[:, None]
-    ok = cnt > 0
-    if ok.sum() < 2:
-        return np.zeros(0), np.zeros((0, 3))
-    d_row, mean = d_row[ok][::-1], mean[ok][::-1]  # increasing distance
-    k = max(1, len(d_row) // 32)
-    n = len(d_row) // k * k
-    d_s = d_row[:n].reshape(-1, k).mean(axis=1)
-    m_s = mean[:n].reshape(-1, k, 3).mean(axis=1)
-    ref = srgb_to_linear(np.asarray(tile_mean, np.float32) / 255.0)
-    return d_s, np.clip(m_s / np.maximum(ref, 1e-4), 0.25, 4.0)
+    sums = np.matmul(use.astype(np.float32)[:, None, :], lin)[:, 0]  # each row's masked sum
+    mean = sums.astype(np.float64) / np.maximum(cnt, 1)[:, None]
+    return _profile_samples(d_row, mean, cnt > 0, tile_mean)
 
 
 def ground_tile(rgb: np.ndarray, depth: np.ndarray, sky: np.ndarray, cam: Camera, y: float, size: int,

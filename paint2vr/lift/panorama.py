@@ -69,7 +69,31 @@ def painting_coords(theta: np.ndarray, phi: np.ndarray, cam: Camera) -> tuple[np
 
 def multiband_blend(a: np.ndarray, b: np.ndarray, mask: np.ndarray, levels: int = 6) -> np.ndarray:
     """Laplacian-pyramid blend: ``a`` where ``mask`` (h, w) bool, ``b`` elsewhere, each band
-    of frequencies joined over a width that grows with its scale (Burt & Adelson)."""
+    of frequencies joined over a width that grows with its scale (Burt & Adelson).
+
+    The pyramids are linear, so the blend is ``b`` plus the masked pyramid of ``a - b``: one
+    pyramid instead of two (:func:`multiband_blend_reference` blends the two)."""
+    m = mask.astype(np.float32)
+    b = b.astype(np.float32)
+    gd, gm = [a.astype(np.float32) - b], [m]
+    for _ in range(levels):
+        if min(gd[-1].shape[:2]) < 8:
+            break
+        gd.append(cv2.pyrDown(gd[-1]))
+        gm.append(cv2.pyrDown(gm[-1]))
+    out = gd[-1] * gm[-1][..., None]
+    for i in range(len(gd) - 2, -1, -1):
+        size = (gd[i].shape[1], gd[i].shape[0])
+        ld = gd[i] - cv2.pyrUp(gd[i + 1], dstsize=size)
+        ld *= gm[i][..., None]
+        out = cv2.pyrUp(out, dstsize=size)
+        out += ld
+    out += b
+    return out
+
+
+def multiband_blend_reference(a: np.ndarray, b: np.ndarray, mask: np.ndarray, levels: int = 6) -> np.ndarray:
+    """:func:`multiband_blend` with both pyramids built and blended band by band (tests)."""
     m = mask.astype(np.float32)
     ga, gb, gm = [a.astype(np.float32)], [b.astype(np.float32)], [m]
     for _ in range(levels):
@@ -140,8 +164,52 @@ def _dome_source(rgb: np.ndarray, sky: np.ndarray, cam: Camera, scale: float, bl
     its large-scale colour, kept as a profile over elevation (the sky's gradient continues up
     to the zenith at its top value), and the detail around it (brush strokes, cloud edges),
     which is what gets quilted: blocks of detail from different heights then meet without
-    the bricks that joining a gradient's pieces would show.
+    the bricks that joining a gradient's pieces would show. The split is made on a copy
+    area-reduced to the exemplar's scale when that is smaller than the painting (the detail
+    is kept at that scale only; :func:`_dome_source_reference` makes it at full size).
     """
+    H = rgb.shape[0]
+    half = max(2, H // 2)
+    core = cv2.erode(sky[:half].astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    if core.mean() > 0.08:
+        top, valid = rgb[:half], core
+    else:
+        top, valid = rgb[:max(2, H // 4)], None
+    th, tw = top.shape[:2]
+    s = scale if min(th, tw) * scale >= block + 2 else (block + 2) / min(th, tw)
+    g = min(1.0, 4.0 * s)  # 4 times the exemplar's resolution: the blur's borders as at full size
+    size = (max(1, round(tw * g)), max(1, round(th * g)))
+    w = valid.astype(np.float32) if valid is not None else np.ones((th, tw), np.float32)
+    if g < 1.0:
+        # The sky's colours summed before reducing (premultiplied: no land mixed into them).
+        tw_sum = top if valid is None else cv2.copyTo(top, valid.astype(np.uint8), np.zeros_like(top))
+        tw_sum = cv2.resize(tw_sum, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+        top = cv2.resize(top, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+        w = cv2.resize(w, size, interpolation=cv2.INTER_AREA)
+    else:
+        top = top.astype(np.float32)
+        tw_sum = top * w[..., None]
+    sigma = max(2.0, block / max(scale, 1e-6) / 2.0) * (size[1] / th)
+    num = wide_blur(tw_sum, sigma)
+    den = wide_blur(w, sigma)
+    low = num / np.maximum(den, 1e-3)[..., None]
+    detail = (top - low) * (den > 1e-3)[..., None]
+    rows_w = w.sum(axis=1)
+    ok = rows_w > 0
+    prof = (low * w[..., None]).sum(axis=1)[ok] / rows_w[ok][:, None]
+    ys = (np.flatnonzero(ok) + 0.5) * (th / size[1])
+    phis = np.arctan((H / 2.0 - ys) / cam.focal)
+    if g < 1.0:
+        ex = cv2.resize(detail, (max(1, round(tw * s)), max(1, round(th * s))), interpolation=cv2.INTER_AREA)
+    else:
+        ex = cv2.resize(detail, None, fx=s, fy=s, interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
+    if valid is not None:
+        valid = cv2.resize(valid.astype(np.uint8), (ex.shape[1], ex.shape[0]), interpolation=cv2.INTER_NEAREST) > 0
+    return ex, valid, phis[::-1], prof[::-1]
+
+
+def _dome_source_reference(rgb: np.ndarray, sky: np.ndarray, cam: Camera, scale: float, block: int):
+    """:func:`_dome_source` made at the painting's full size, then reduced (slow; tests)."""
     H = rgb.shape[0]
     half = max(2, H // 2)
     core = cv2.erode(sky[:half].astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
@@ -187,6 +255,17 @@ def _sky_block(valid: np.ndarray | None, block: int) -> int:
     return max(8, b)
 
 
+def _at_most(rgb: np.ndarray, g: float, px: np.ndarray, py: np.ndarray):
+    """(float32 image, px, py): ``rgb`` area-reduced by ``g`` when below 1 (the panorama
+    cannot show finer: sampling the full painting would alias), the coordinates to match."""
+    H, W = rgb.shape[:2]
+    if g >= 1.0:
+        return rgb.astype(np.float32), px, py
+    w, h = max(1, round(W * g)), max(1, round(H * g))
+    small = cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32)
+    return small, (px + 0.5) * (w / W) - 0.5, (py + 0.5) * (h / H) - 0.5
+
+
 def world_panorama(rgb: np.ndarray, sky: np.ndarray, near: np.ndarray, gr: Ground, cam: Camera,
                    pw: int, seed: int = 0) -> np.ndarray:
     """The (pw / 2, pw, 3) uint8 equirectangular panorama around the start pose.
@@ -198,10 +277,12 @@ def world_panorama(rgb: np.ndarray, sky: np.ndarray, near: np.ndarray, gr: Groun
     H, W = rgb.shape[:2]
     theta, phi = pano_angles(pw, ph)
     px, py, inside = painting_coords(theta, phi, cam)
-    P = cv2.remap(rgb.astype(np.float32), px, py, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    near_p = cv2.remap(cv2.resize(near.astype(np.uint8), (W, H), interpolation=cv2.INTER_NEAREST), px, py,
+    P = cv2.remap(*_at_most(rgb, 2.0 * pw / (2 * math.pi) / cam.focal, px, py), cv2.INTER_LINEAR,
+                  borderMode=cv2.BORDER_REPLICATE)
+    nh, nw = near.shape
+    near_p = cv2.remap(near.astype(np.uint8), (px + 0.5) * (nw / W) - 0.5, (py + 0.5) * (nh / H) - 0.5,
                        cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE) > 0
-    sky_full = cv2.resize(sky.astype(np.uint8), (W, H), interpolation=cv2.INTER_NEAREST) > 0
+    sky_full = sky if sky.shape == (H, W) else cv2.resize(sky.astype(np.uint8), (W, H), interpolation=cv2.INTER_NEAREST) > 0
 
     # The far band: as high as the frame reaches at its side edges.
     th_e = math.atan(cam.width / 2.0 / cam.focal)
