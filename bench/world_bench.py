@@ -46,7 +46,32 @@ def summary(res: dict) -> dict:
             "palette_min": min(r["palette"] for r in v), "psnr_db": res["psnr_db"]}
 
 
-def one(path: Path, out: Path, side: int) -> dict:
+SIDE_STEPS = (-2.0, -1.0, 1.0, 2.0)
+"""Metres to the side of the start pose (positive right) of the ``--step-aside`` views."""
+
+
+def side_views(glb: Path, rgb, width: int = 480) -> dict:
+    """Level views looking ahead from 1 and 2 m left and right of the start pose (what a
+    visitor sees stepping round a tree or a figure: the hidden parts' fill), measured like
+    the checker's; not among the issue's targets. Returns {"side_Nm": detail, ...,
+    "holes": worst share, "palette_min"}."""
+    import math
+
+    from bench.world_check import HFOV, measure, render_views
+
+    H, W = rgb.shape[:2]
+    height = max(2, int(round(width * H / W)))
+    yfov = math.degrees(2 * math.atan(math.tan(math.radians(HFOV / 2)) / (width / height)))
+    views = [{"name": f"side_{dx:+.0f}m", "offset": [dx, 0.0, 0.0], "yaw": 0.0, "pitch": 0.0, "yfov": yfov}
+             for dx in SIDE_STEPS]
+    _, shots = render_views(glb, width, height, views)
+    rows = measure(shots, rgb)["views"]
+    out = {r["view"]: round(r["detail"], 3) for r in rows}
+    out.update(holes=max(r["holes"] for r in rows), palette_min=round(min(r["palette"] for r in rows), 3))
+    return out
+
+
+def one(path: Path, out: Path, side: int, side_steps: bool = False) -> dict:
     from paint2vr.export import save_scene
     from paint2vr.painting import LoadOptions, load_painting
     from paint2vr.pipeline import ConvertOptions, convert
@@ -59,6 +84,8 @@ def one(path: Path, out: Path, side: int) -> dict:
     res, views = check_world(glb, rgb)
     look_around_sheet(views, rgb, res, out / f"{path.stem}_sheet.png")
     res.update(painting=path.name, convert_s=round(t1 - t0, 2), summary=summary(res), missed=failures(res))
+    if side_steps:
+        res["side"] = side_views(glb, rgb)
     return res
 
 
@@ -66,8 +93,11 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("paintings", nargs="*", type=Path)
     ap.add_argument("--out", type=Path, default=Path("/tmp/world_bench"))
-    ap.add_argument("--side", type=int, default=1024, help="longest side the paintings are converted at")
+    ap.add_argument("--side", dest="max_side", type=int, default=1024,
+                    help="longest side the paintings are converted at")
     ap.add_argument("--views", action="store_true", help="print every view's figures")
+    ap.add_argument("--step-aside", action="store_true", dest="side_steps",
+                    help="also measure level views from 1 and 2 m left and right of the start pose")
     a = ap.parse_args(argv)
     a.out.mkdir(parents=True, exist_ok=True)
     paths = a.paintings or default_paintings()
@@ -76,11 +106,13 @@ def main(argv: list[str] | None = None) -> int:
     print("| painting | holes | detail level min | behind | down | up | palette min | PSNR dB | convert s |")
     print("|---|---|---|---|---|---|---|---|---|")
     for p in paths:
-        res = one(p, a.out, a.side)
+        res = one(p, a.out, a.max_side, a.side_steps)
         s = res["summary"]
         print(f"| {p.stem} | {s['holes']:.4f} | {s['detail_level_min']:.2f} | {s['detail_behind']:.2f} | "
               f"{s['detail_down']:.2f} | {s['detail_up']:.2f} | {s['palette_min']:.2f} | {s['psnr_db']:.1f} | "
               f"{res['convert_s']} |", flush=True)
+        if "side" in res:
+            print(f"|   side views (detail; holes, palette min) | {json.dumps(res['side'])} |", flush=True)
         if a.views:
             for r in res["views"]:
                 print(f"|   {r['view']} | {r['holes']:.4f} | {r['detail']:.2f} | | | | {r['palette']:.2f} | | |")
