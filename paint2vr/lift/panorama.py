@@ -72,7 +72,25 @@ def multiband_blend(a: np.ndarray, b: np.ndarray, mask: np.ndarray, levels: int 
     of frequencies joined over a width that grows with its scale (Burt & Adelson).
 
     The pyramids are linear, so the blend is ``b`` plus the masked pyramid of ``a - b``: one
-    pyramid instead of two (:func:`multiband_blend_reference` blends the two)."""
+    pyramid instead of two (:func:`multiband_blend_reference` blends the two); and it is
+    ``b`` itself farther than the pyramid's reach from ``mask``, so only the mask's bounding
+    box grown by that reach (aligned to the coarsest level) is blended."""
+    h, w = mask.shape
+    rs, cs = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if not len(rs):
+        return b.astype(np.float32)
+    q = 2 ** levels
+    reach = 8 * q  # pyrDown/pyrUp's 5-tap kernels: about 4 * 2**level pixels per level, summed
+    y0, x0 = max(0, (int(rs[0]) - reach) // q * q), max(0, (int(cs[0]) - reach) // q * q)
+    y1, x1 = min(h, -(-(int(rs[-1]) + 1 + reach) // q) * q), min(w, -(-(int(cs[-1]) + 1 + reach) // q) * q)
+    if (y1 - y0) * (x1 - x0) < 0.8 * h * w:
+        out = b.astype(np.float32)  # a copy
+        out[y0:y1, x0:x1] = _blend_pyramid(a[y0:y1, x0:x1], b[y0:y1, x0:x1], mask[y0:y1, x0:x1], levels)
+        return out
+    return _blend_pyramid(a, b, mask, levels)
+
+
+def _blend_pyramid(a: np.ndarray, b: np.ndarray, mask: np.ndarray, levels: int) -> np.ndarray:
     m = mask.astype(np.float32)
     b = b.astype(np.float32)
     gd, gm = [a.astype(np.float32) - b], [m]

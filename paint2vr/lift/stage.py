@@ -443,9 +443,14 @@ def _copy_fill(rgb: np.ndarray, shown: np.ndarray, offset: np.ndarray, tx: _Text
                work: tuple[int, int]) -> None:
     """Shown fill texels of a crop (corner (y0, x0) of the texture raster) copy the texel
     their working pixel's offset points to, scaled to texture texels: the painting's own
-    full-resolution pixels of the layer, in place."""
+    full-resolution pixels of the layer, in place (inside the shown texels' bounding box only)."""
     tg = tx.grid
-    (y0, x0), (h, w) = corner, shown.shape
+    rs, cs = np.flatnonzero(shown.any(axis=1)), np.flatnonzero(shown.any(axis=0))
+    if not len(rs):
+        return
+    ra, rb, ca, cb = int(rs[0]), int(rs[-1]) + 1, int(cs[0]), int(cs[-1]) + 1
+    rgb, shown = rgb[ra:rb, ca:cb], shown[ra:rb, ca:cb]  # views: the copy below writes through
+    (y0, x0), (h, w) = (corner[0] + ra, corner[1] + ca), shown.shape
     ny, nx = tx.near_y[y0:y0 + h], tx.near_x[x0:x0 + w]
     o = offset[ny][:, nx].astype(np.float32)  # two 1-D takes: rows, then columns
     map_y = np.rint(o[..., 0] * np.float32(tg.h / work[0]))

@@ -23,6 +23,19 @@ def test_multiband_blend_matches_reference():
     assert np.abs(fast[40, 70] - a[40, 70]).max() < 30 and np.abs(fast[5, 5] - b[5, 5]).max() < 30
 
 
+def test_multiband_blend_local_box_matches_reference():
+    # A small mask in a large image: only its neighbourhood is blended (the rest is b).
+    rng = np.random.default_rng(5)
+    a = cv2.GaussianBlur(rng.random((256, 640, 3), dtype=np.float32) * 255, (0, 0), 2)
+    b = cv2.GaussianBlur(rng.random((256, 640, 3), dtype=np.float32) * 255, (0, 0), 2)
+    mask = np.zeros((256, 640), bool)
+    mask[100:150, 300:380] = True
+    fast, ref = multiband_blend(a, b, mask, levels=3), multiband_blend_reference(a, b, mask, levels=3)
+    np.testing.assert_allclose(fast, ref, atol=2e-3)
+    np.testing.assert_array_equal(fast[:, :100], b[:, :100])
+    np.testing.assert_array_equal(multiband_blend(a, b, np.zeros((256, 640), bool)), b)
+
+
 def test_dome_source_reduced_matches_full_size():
     rgb, _, sky = make_scene("landscape", 960, 640, seed=4)
     cam = camera_for_image(960, 640)
