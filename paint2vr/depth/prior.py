@@ -1,11 +1,12 @@
-"""The built-in 'prior' depth estimator (version 5.1): no weights, deterministic.
+"""The built-in 'prior' depth estimator (version 5.2): no weights, deterministic.
 
 It reads space the way painters build it, on a small working copy (``work_side``):
 
 1. **Frame** (:mod:`.frames`): a frame, mount or wall around the picture is found and left
    out; the estimate is made inside it (the box is in ``DepthMap.extras['frame_box']``) and
    the border takes the depth of the picture's edge.
-2. **Sky** (:mod:`.sky`): version 4's detector.
+2. **Sky** (:mod:`.sky`): version 4's detector; a part not open to the top edge must look like
+   the open sky at the same heights (:func:`.sky.one_sky`), else it is land.
 3. **Horizon** (:mod:`.horizon`, :mod:`.perspective`): a designer's hint, else the vanishing
    point the painting's line segments (OpenCV LSD) clearly meet in, else just below the
    lowest reach of the sky, else ``default_horizon``. Sky is kept only above the horizon
@@ -48,7 +49,7 @@ from .imageops import check_rgb, grad, resize_to
 from .layout import box_depth, figure_depth, ground_rows, region_depth
 from .perspective import find_vanishing_point
 from .regions import merge_regions, region_stats, superpixels
-from .sky import _sky_inner, _sky_rules, detect_sky
+from .sky import _sky_inner, _sky_rules, detect_sky, one_sky
 
 __all__ = ["DEFAULT_PRIOR_OPTIONS", "PRIOR_VERSION", "PriorEstimator", "PriorOptions", "detect_sky"]
 
@@ -90,7 +91,7 @@ class PriorOptions:
 
 
 DEFAULT_PRIOR_OPTIONS = PriorOptions()
-PRIOR_VERSION = "5.1"
+PRIOR_VERSION = "5.2"
 
 
 def _check_options(o: PriorOptions) -> None:
@@ -165,14 +166,14 @@ def _read_layout(o: PriorOptions, lab: np.ndarray, focal: float, off: tuple[int,
                  full: tuple[int, int]) -> _Layout:
     """Sky, horizon, ground or box, regions and their depths on the working copy."""
     h, w = lab.shape[:2]
-    sky0 = _sky_inner(lab) | _sky_rules(lab)
+    sky0 = one_sky(_sky_inner(lab) | _sky_rules(lab), lab)
     grey = np.clip(lab[..., 0] * 2.55, 0, 255).astype(np.uint8)
     found = _horizon_and_vp(o, grey, sky0, off, full)
     hz, vp, perspective, ceiling = found.row, found.vp, found.perspective, found.ceiling
     # No sign of the space (no hint, no vanishing point, hardly any sky): a figure before a background.
     evidence = found.source != "default"
     # Sky only above the horizon, and none under a ceiling the lines converge from.
-    sky = sky_above_horizon(sky0, hz) & (not ceiling)
+    sky = one_sky(sky_above_horizon(sky0, hz) & (not ceiling), lab)
     ground = ground_rows(h, hz, o.eye_height, focal, o.near, o.far)
     box = perspective and vp is not None and sky.mean() < 0.02
     surface = (box_depth(h, w, vp, o.eye_height, focal, o.near, o.far) if box

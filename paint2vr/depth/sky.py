@@ -255,3 +255,72 @@ def detect_sky(rgb: np.ndarray) -> np.ndarray:
     small = resize_to(rgb, 256).astype(np.float32) / 255.0
     sky = _sky_small(cv2.cvtColor(small, cv2.COLOR_RGB2Lab))
     return cv2.resize(sky.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
+
+
+
+
+def _row_colours(part: np.ndarray, lab: np.ndarray) -> np.ndarray:
+    """(h, 3) mean colour of ``part`` per row; a row it does not reach takes its nearest
+    row's (the upper one on ties)."""
+    rows = part.sum(1)
+    have = np.flatnonzero(rows)
+    col = np.stack([(lab[..., c] * part).sum(1) for c in range(3)], 1)[have] / rows[have, None]
+    r = np.arange(part.shape[0])
+    hi = np.clip(np.searchsorted(have, r), 0, len(have) - 1)
+    lo = np.clip(hi - 1, 0, len(have) - 1)
+    return col[np.where(np.abs(have[lo] - r) <= np.abs(have[hi] - r), lo, hi)]
+
+
+def one_sky(sky: np.ndarray, lab: np.ndarray, max_diff: float = 12.0) -> np.ndarray:
+    """The sky mask without the parts that are unlike the open sky.
+
+    Sky seen through a gap (between trees, columns or buildings) is the same sky as the
+    sky open to the top edge. The parts (8-connected) of the mask that reach the top row
+    are the open sky and are kept; every other part must be within ``max_diff`` (Lab
+    distance of the mean colours) of one of them, taken at the same heights (a sky pales
+    towards the horizon: each of the part's rows is compared with that open part's row, or
+    its nearest row). A pale wall, a niche or a stone tower that the colour cues took for
+    sky differs from it and is land. With no part on the top row the mask is kept.
+    :func:`one_sky_reference` is the slow obvious version.
+    """
+    n, labels = cv2.connectedComponents(sky.astype(np.uint8), connectivity=8)
+    top = np.unique(labels[0][sky[0]])
+    if n <= 2 or top.size == 0:
+        return sky
+    flat = labels.ravel()
+    safe = np.maximum(np.bincount(flat, minlength=n), 1)[:, None].astype(np.float64)
+    mean = np.stack([np.bincount(flat, lab[..., c].ravel(), n) for c in range(3)], 1) / safe
+    best = np.full(n, np.inf)
+    for t in top:
+        want = _row_colours(labels == t, lab)[np.repeat(np.arange(lab.shape[0]), lab.shape[1])]
+        want = np.stack([np.bincount(flat, want[:, c], n) for c in range(3)], 1) / safe
+        best = np.minimum(best, np.sqrt(((mean - want) ** 2).sum(1)))
+    keep = best <= max_diff
+    keep[top] = True
+    keep[0] = False
+    return keep[labels]
+
+
+def one_sky_reference(sky: np.ndarray, lab: np.ndarray, max_diff: float = 12.0) -> np.ndarray:
+    """:func:`one_sky` one part, one row and one pixel at a time."""
+    n, labels = cv2.connectedComponents(sky.astype(np.uint8), connectivity=8)
+    h = sky.shape[0]
+    open_parts = sorted(k for k in set(labels[0].tolist()) if k > 0)
+    if n <= 2 or not open_parts:
+        return sky
+    profiles = []
+    for t in open_parts:
+        prof = {r: lab[r][labels[r] == t].mean(0) for r in range(h) if (labels[r] == t).any()}
+        profiles.append(prof)
+    out = np.zeros_like(sky)
+    for k in range(1, n):
+        ys, xs = np.nonzero(labels == k)
+        got = lab[ys, xs].mean(0)
+        ok = k in open_parts
+        for prof in profiles:
+            nearest = [prof[min(prof, key=lambda q: (abs(q - int(r)), q))] for r in ys]
+            if float(np.sqrt(((got - np.mean(nearest, axis=0)) ** 2).sum())) <= max_diff:
+                ok = True
+        if ok:
+            out[ys, xs] = True
+    return out
