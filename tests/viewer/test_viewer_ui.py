@@ -27,7 +27,7 @@ from test_viewer_browser import ROOT, tools  # noqa: E402
 from viewer_scenes import quad  # noqa: E402
 
 SCRIPT = Path(__file__).resolve().parent / "ui_check.mjs"
-VIEWPORTS = [(640, 480), (900, 420), (420, 720)]  # the painting's 4:3, wide, tall
+VIEWPORTS = [(640, 480), (900, 420), (340, 640)]  # the painting's 4:3, wide, a narrow phone
 MAGENTA = (230, 30, 200)
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the browser test runs on Linux only")]
