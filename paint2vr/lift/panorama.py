@@ -332,7 +332,10 @@ def world_panorama(rgb: np.ndarray, sky: np.ndarray, near: np.ndarray, gr: Groun
     n = max(2, int(round(DOME_TILE * pw / (dome_block - dome_overlap))))
     tile = quilt_tile(ex, n, n, dome_block, dome_overlap, seed=seed + 1, valid=valid)
     N = tile.shape[0]
-    rho = (math.pi / 2 - phi) * (pw / (2 * math.pi))
+    # Only the rows the dome reaches (weight above 0, all above the horizon) are made.
+    wd = np.clip((phi - (ph_b - DOME_FADE)) / DOME_FADE, 0, 1)[..., None]
+    k = max(1, int(np.count_nonzero((wd[:, 0, 0] > 0) & (phi[:, 0] > 0))))  # the top rows (phi falls by row)
+    rho = (math.pi / 2 - phi[:k]) * (pw / (2 * math.pi))
     du = ((rho * np.sin(theta)) % N).astype(np.float32)
     dv = ((rho * np.cos(theta)) % N).astype(np.float32)
     # In polar coordinates the tile's axes are fixed while the horizon turns: its horizontal
@@ -342,11 +345,9 @@ def world_panorama(rgb: np.ndarray, sky: np.ndarray, near: np.ndarray, gr: Groun
     dome_b = cv2.remap(np.ascontiguousarray(np.rot90(tile)), du, dv, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
     wa = (np.cos(theta) ** 2)[..., None]
     dome = dome_a * wa + dome_b * (1.0 - wa)
-    base = np.stack([np.interp(phi[:, 0], phis, prof[:, c]) for c in range(3)], -1)  # (ph, 3)
+    base = np.stack([np.interp(phi[:k, 0], phis, prof[:, c]) for c in range(3)], -1)  # (k, 3)
     dome += base[:, None, :]
-    wd = np.clip((phi - (ph_b - DOME_FADE)) / DOME_FADE, 0, 1)[..., None]
-    up = (phi[:, 0] > 0)
-    S[up] = dome[up] * wd[up] + S[up] * (1 - wd[up])
+    S[:k] = dome * wd[:k] + S[:k] * (1 - wd[:k])
     out = multiband_blend(P, S, inside)
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
