@@ -17,15 +17,25 @@ def horizon_from_sky(sky: np.ndarray, default_row: float) -> float:
 
     The 90th percentile of each column's lowest sky row, over the columns whose sky does
     not reach far below the typical one (a reflection or glow that runs down into the water
-    must not pull the horizon down), plus 2 % of the height.
+    must not pull the horizon down), plus 2 % of the height; but at least as low as a wide
+    open stretch of sky reaches (over 15 % of the width, the 20th percentile of its columns'
+    lowest sky rows): where tree crowns hide the sky over most columns, the sky seen down to
+    the far meadow beside them shows the eye level (a reflection or glow is narrower).
     """
     h, w = sky.shape
     cols = sky.any(axis=0)
     if cols.sum() < 0.2 * w:
         return float(default_row)
     lowest = (h - np.argmax(sky[::-1], axis=0))[cols]
-    lowest = lowest[lowest <= np.median(lowest) + 0.2 * h]
-    return float(np.clip(np.percentile(lowest, 90) + 0.02 * h, 0.1 * h, 0.9 * h))
+    typical = np.percentile(lowest[lowest <= np.median(lowest) + 0.2 * h], 90)
+    # A wide open stretch of sky reaching lower still (trees hide the sky over the rest):
+    # the horizon lies at least that low (a reflection or glow is narrow).
+    win = max(3, int(0.15 * w))
+    low = np.where(cols, h - np.argmax(sky[::-1], axis=0), 0).astype(np.float64)
+    if w >= win:
+        stretch = np.lib.stride_tricks.sliding_window_view(low, win)
+        typical = max(typical, float(np.percentile(stretch, 20, axis=1).max()))
+    return float(np.clip(typical + 0.02 * h, 0.1 * h, 0.9 * h))
 
 
 def sky_above_horizon(sky: np.ndarray, horizon_row: float, margin: float = 0.05) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""The built-in 'prior' depth estimator (version 5.2): no weights, deterministic.
+"""The built-in 'prior' depth estimator (version 5.3): no weights, deterministic.
 
 It reads space the way painters build it, on a small working copy (``work_side``):
 
@@ -91,7 +91,7 @@ class PriorOptions:
 
 
 DEFAULT_PRIOR_OPTIONS = PriorOptions()
-PRIOR_VERSION = "5.2"
+PRIOR_VERSION = "5.3"
 
 
 def _check_options(o: PriorOptions) -> None:

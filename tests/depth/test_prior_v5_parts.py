@@ -88,6 +88,18 @@ def test_horizon_from_sky_ignores_a_reflection():
     assert horizon_from_sky(np.zeros((h, w), bool), 35.0) == 35.0
 
 
+def test_horizon_from_sky_follows_a_wide_open_stretch_below_trees():
+    h, w = 100, 120
+    sky = np.zeros((h, w), bool)
+    sky[:15] = True                                                   # tree crowns hide the sky over 60 %
+    sky[:60, 72:] = True                                              # open sky down to the far meadow
+    assert 60 <= horizon_from_sky(sky, 35.0) <= 64
+    narrow = np.zeros((h, w), bool)
+    narrow[:15] = True
+    narrow[:60, 100:110] = True                                       # a narrow glow does not count
+    assert horizon_from_sky(narrow, 35.0) <= 20
+
+
 def misty_harbour(w=320, h=220, hz=120):
     """A pale misty sky over calm water whose reflection has the sky's colours, a dark
     tower standing on the far shore."""
