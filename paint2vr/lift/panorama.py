@@ -56,7 +56,25 @@ def pano_angles(pw: int, ph: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def painting_coords(theta: np.ndarray, phi: np.ndarray, cam: Camera) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Painting pixel (px, py) (float32) of each direction, and whether it is in the frame."""
+    """Painting pixel (px, py) (float32) of each direction, and whether it is in the frame.
+
+    In float32 from the row and column factors (:func:`painting_coords_reference`: float64)."""
+    t32, p32 = np.asarray(theta, np.float32), np.asarray(phi, np.float32)
+    cp, sp = np.cos(p32), np.sin(p32)
+    ahead = cp * np.cos(t32)
+    np.maximum(ahead, np.float32(1e-6), out=ahead)  # 1e-6 where behind: far outside the frame
+    front = ahead > 1e-6
+    inv = np.float32(cam.focal) / ahead
+    px = (cp * np.sin(t32)) * inv
+    px += np.float32(cam.width / 2.0)
+    py = sp * inv
+    np.subtract(np.float32(cam.height / 2.0), py, out=py)
+    inside = front & (px >= 0) & (px <= cam.width) & (py >= 0) & (py <= cam.height)
+    return px, py, inside
+
+
+def painting_coords_reference(theta: np.ndarray, phi: np.ndarray, cam: Camera) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`painting_coords` projecting every direction in float64 (tests)."""
     x = np.cos(phi) * np.sin(theta)
     y = np.sin(phi) * np.ones_like(theta)
     ahead = np.cos(phi) * np.cos(theta)

@@ -58,3 +58,16 @@ def test_dome_source_reduced_matches_full_size():
         grid = np.linspace(max(phis.min(), rphis.min()), min(phis.max(), rphis.max()), 50)
         for c in range(3):
             assert np.abs(np.interp(grid, phis, prof[:, c]) - np.interp(grid, rphis, rprof[:, c])).max() < 4.0
+
+
+def test_painting_coords_float32_matches_reference():
+    from paint2vr.lift.panorama import painting_coords, painting_coords_reference, pano_angles
+    cam = camera_for_image(300, 200)
+    theta, phi = pano_angles(512, 256)
+    px, py, inside = painting_coords(theta, phi, cam)
+    rx, ry, rin = painting_coords_reference(theta, phi, cam)
+    assert px.dtype == np.float32 and px.shape == (256, 512)
+    np.testing.assert_array_equal(inside, rin)
+    near = (np.abs(rx) < 2000) & (np.abs(ry) < 2000)
+    np.testing.assert_allclose(px[near], rx[near], atol=2e-3)
+    np.testing.assert_allclose(py[near], ry[near], atol=2e-3)
