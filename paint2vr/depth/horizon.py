@@ -21,6 +21,8 @@ def horizon_from_sky(sky: np.ndarray, default_row: float) -> float:
     open stretch of sky reaches (over 15 % of the width, the 20th percentile of its columns'
     lowest sky rows): where tree crowns hide the sky over most columns, the sky seen down to
     the far meadow beside them shows the eye level (a reflection or glow is narrower).
+    Sky is seen only above the horizon, so this is the highest the horizon can lie: with
+    roofs, walls or trees cutting the sky off higher up, it is never above ``default_row``.
     """
     h, w = sky.shape
     cols = sky.any(axis=0)
@@ -35,7 +37,7 @@ def horizon_from_sky(sky: np.ndarray, default_row: float) -> float:
     if w >= win:
         stretch = np.lib.stride_tricks.sliding_window_view(low, win)
         typical = max(typical, float(np.percentile(stretch, 20, axis=1).max()))
-    return float(np.clip(typical + 0.02 * h, 0.1 * h, 0.9 * h))
+    return float(np.clip(max(typical + 0.02 * h, default_row), 0.1 * h, 0.9 * h))
 
 
 def sky_above_horizon(sky: np.ndarray, horizon_row: float, margin: float = 0.05) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""The built-in 'prior' depth estimator (version 5.3): no weights, deterministic.
+"""The built-in 'prior' depth estimator (version 5.4): no weights, deterministic.
 
 It reads space the way painters build it, on a small working copy (``work_side``):
 
@@ -67,7 +67,8 @@ class PriorOptions:
     sky_depth: float = DEFAULT_SKY_DEPTH
     """Depth given to sky pixels (they are also marked in the sky mask)."""
     default_horizon: float = 0.35
-    """Horizon row as a fraction of the height when neither sky nor perspective shows it."""
+    """Horizon row as a fraction of the height when neither sky nor perspective shows it;
+    the sky's lower edge never sets it higher (sky is seen only above the horizon)."""
     work_side: int = 320
     """Longer side, in pixels, of the working copy the estimate is made on."""
     edge_snap: float = 1e-3
@@ -91,7 +92,7 @@ class PriorOptions:
 
 
 DEFAULT_PRIOR_OPTIONS = PriorOptions()
-PRIOR_VERSION = "5.3"
+PRIOR_VERSION = "5.4"
 
 
 def _check_options(o: PriorOptions) -> None:

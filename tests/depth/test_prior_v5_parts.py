@@ -97,7 +97,17 @@ def test_horizon_from_sky_follows_a_wide_open_stretch_below_trees():
     narrow = np.zeros((h, w), bool)
     narrow[:15] = True
     narrow[:60, 100:110] = True                                       # a narrow glow does not count
-    assert horizon_from_sky(narrow, 35.0) <= 20
+    assert horizon_from_sky(narrow, 10.0) <= 20
+
+
+def test_horizon_from_sky_is_no_higher_than_the_default_eye_level():
+    # Sky is seen only above the horizon, so its lowest reach bounds the horizon from above:
+    # a strip of sky over the roofs of a courtyard does not lift the eye level to the roofs.
+    h, w = 100, 120
+    sky = np.zeros((h, w), bool)
+    sky[:12, 30:90] = True
+    assert horizon_from_sky(sky, 35.0) == 35.0
+    assert 14 <= horizon_from_sky(sky, 5.0) <= 16
 
 
 def misty_harbour(w=320, h=220, hz=120):
