@@ -67,7 +67,7 @@ def test_wheel_holds_the_package_data(installed):
 
 def test_the_wheels_copy_is_imported(installed):
     out = subprocess.run([str(installed["venv"] / "bin" / "python"), "-c", "import paint2vr; print(paint2vr.__file__)"],
-                         cwd=installed["cwd"], env=installed["env"], capture_output=True, text=True, timeout=120)
+                         cwd=installed["cwd"], env=installed["env"], capture_output=True, text=True, timeout=600)
     assert Path(out.stdout.strip()).is_relative_to(installed["venv"]), out.stdout + out.stderr
 
 

@@ -148,7 +148,7 @@ def test_cpu_post_cost_is_small(tiny_model):
 def test_bench_script_runs_tiny_on_cpu(tmp_path):
     out = tmp_path / "gpu.json"
     r = subprocess.run([sys.executable, "-m", "bench.gpu_depth", "--tiny", "--device", "cpu", "--images", "8", "--check",
-                        "--out", str(out)], cwd=REPO, capture_output=True, text=True, timeout=120)
+                        "--out", str(out)], cwd=REPO, capture_output=True, text=True, timeout=900)  # a loaded machine is slow, not wrong
     assert r.returncode == 0, r.stderr[-2000:]
     import json
     res = json.loads(out.read_text())

@@ -84,7 +84,7 @@ def test_three_js_shows_the_painting_from_its_camera(converted, tmp_path):
         shot = tmp_path / f"{src.stem}.png"
         with serve(glb, "127.0.0.1", 0) as srv:
             run = subprocess.run([node, str(SHOT), srv.url, str(shot), str(w), str(h)], cwd=ROOT,
-                                 capture_output=True, text=True, timeout=180)
+                                 capture_output=True, text=True, timeout=600)
         assert run.returncode == 0, run.stderr[-2000:]
         rep = json.loads(run.stdout.strip().splitlines()[-1])
         assert rep["error"] is None and rep["pageErrors"] == [], rep

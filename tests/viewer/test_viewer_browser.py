@@ -49,7 +49,7 @@ def report(tmp_path_factory) -> dict:
     glb = save_scene(painting_scene(), folder / "scene.glb")
     with serve(glb, "127.0.0.1", 0) as srv:
         out = subprocess.run([node, str(SCRIPT), srv.url, str(folder)], cwd=ROOT, capture_output=True,
-                             text=True, timeout=90)
+                             text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
     return json.loads(out.stdout.strip().splitlines()[-1])
 
