@@ -186,7 +186,7 @@ def _ground_view(theta: np.ndarray, phi: np.ndarray, gr: Ground, eye: float) -> 
         m = tile if sigma == 0 else _wrap_blur(tile, sigma)
         shot = cv2.remap(m, u[rows], v[rows], cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
         sub[rows] += shot * w[rows, None, None]
-    gain = gr.gain(d[:, 0])[:, None, :]  # the painted ground's fading with distance
+    gain = gr.gain(d[:, 0]).astype(np.float32)[:, None, :]  # the painted ground's fading with distance
     out[below] = linear_to_srgb(srgb_to_linear(np.clip(sub / 255.0, 0, 1)) * gain) * 255.0
     return out
 
@@ -340,7 +340,7 @@ def world_panorama(rgb: np.ndarray, sky: np.ndarray, near: np.ndarray, gr: Groun
                            block, overlap, seed=seed)
         cols = (c1 + np.arange(width)) % pw
         # Below the horizon the band gives way to the ground.
-        wb = np.clip((phi[r0:r1] + HORIZON_FADE) / HORIZON_FADE, 0, 1)[..., None]
+        wb = np.clip((phi[r0:r1] + HORIZON_FADE) / HORIZON_FADE, 0, 1)[..., None].astype(np.float32)
         S[r0:r1, cols] = band * wb + S[r0:r1, cols] * (1 - wb)
         S[r0:r1, c0:c1] = src
     dome_block = max(8, int(round(DOME_BLOCK * pw)))
@@ -351,7 +351,7 @@ def world_panorama(rgb: np.ndarray, sky: np.ndarray, near: np.ndarray, gr: Groun
     tile = quilt_tile(ex, n, n, dome_block, dome_overlap, seed=seed + 1, valid=valid)
     N = tile.shape[0]
     # Only the rows the dome reaches (weight above 0, all above the horizon) are made.
-    wd = np.clip((phi - (ph_b - DOME_FADE)) / DOME_FADE, 0, 1)[..., None]
+    wd = np.clip((phi - (ph_b - DOME_FADE)) / DOME_FADE, 0, 1)[..., None].astype(np.float32)
     k = max(1, int(np.count_nonzero((wd[:, 0, 0] > 0) & (phi[:, 0] > 0))))  # the top rows (phi falls by row)
     rho = (math.pi / 2 - phi[:k]) * (pw / (2 * math.pi))
     du = ((rho * np.sin(theta)) % N).astype(np.float32)
@@ -361,9 +361,9 @@ def world_panorama(rgb: np.ndarray, sky: np.ndarray, near: np.ndarray, gr: Groun
     # its quarter turn are blended by azimuth so strokes stay parallel to the horizon.
     dome_a = cv2.remap(tile, du, dv, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
     dome_b = cv2.remap(np.ascontiguousarray(np.rot90(tile)), du, dv, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
-    wa = (np.cos(theta) ** 2)[..., None]
+    wa = (np.cos(theta) ** 2).astype(np.float32)[..., None]
     dome = dome_a * wa + dome_b * (1.0 - wa)
-    base = np.stack([np.interp(phi[:k, 0], phis, prof[:, c]) for c in range(3)], -1)  # (k, 3)
+    base = np.stack([np.interp(phi[:k, 0], phis, prof[:, c]) for c in range(3)], -1).astype(np.float32)  # (k, 3)
     dome += base[:, None, :]
     S[:k] = dome * wd[:k] + S[:k] * (1 - wd[:k])
     out = multiband_blend(P, S, inside)
