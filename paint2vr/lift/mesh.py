@@ -137,3 +137,84 @@ def compact_vertices(faces: np.ndarray, n_vertices: int) -> tuple[np.ndarray, np
     mark[faces.ravel()] = True
     new_id = np.cumsum(mark) - 1
     return np.flatnonzero(mark), new_id[faces]
+
+
+def face_stretch(rows: np.ndarray, cols: np.ndarray, z: np.ndarray, faces: np.ndarray,
+                 focal: float) -> np.ndarray:
+    """How much each triangle is a rubber sheet: the magnitude of its disparity gradient
+    (1/depth, interpolated linearly over the triangle in the view) in 1/m per radian of view
+    (``focal`` in the same pixels as ``rows``/``cols``).
+
+    It is the parallax 1 m of head motion shows across the triangle per pixel of its size:
+    a triangle of a real surface keeps a small figure at any distance (the ground seen from
+    eye height h is 1/h; a wall the visitor walks along at x metres, 1/x), one joining a
+    figure to what is behind it a large one (5 -> 8 m over 2 px at focal 700: 26), and it is
+    stretched by that much into a streak when the visitor steps aside.
+    Degenerate (zero-area) triangles get +inf. Same values as :func:`face_stretch_reference`.
+    """
+    d = 1.0 / z.astype(np.float64)
+    r, c = rows.astype(np.float64)[faces], cols.astype(np.float64)[faces]
+    dd = d[faces]
+    e1x, e1y, e2x, e2y = c[:, 1] - c[:, 0], r[:, 1] - r[:, 0], c[:, 2] - c[:, 0], r[:, 2] - r[:, 0]
+    d1, d2 = dd[:, 1] - dd[:, 0], dd[:, 2] - dd[:, 0]
+    det = e1x * e2y - e1y * e2x
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gx = (d1 * e2y - d2 * e1y) / det
+        gy = (d2 * e1x - d1 * e2x) / det
+        out = focal * np.hypot(gx, gy)
+    return np.where(det == 0, np.inf, out)
+
+
+def face_stretch_reference(rows: np.ndarray, cols: np.ndarray, z: np.ndarray, faces: np.ndarray,
+                           focal: float) -> np.ndarray:
+    """Obvious version of :func:`face_stretch`: one 2 x 2 linear solve per triangle."""
+    out = np.empty(len(faces))
+    for n, (i, j, k) in enumerate(faces):
+        e = np.array([[cols[j] - cols[i], rows[j] - rows[i]], [cols[k] - cols[i], rows[k] - rows[i]]], float)
+        dv = np.array([1.0 / float(z[j]) - 1.0 / float(z[i]), 1.0 / float(z[k]) - 1.0 / float(z[i])])
+        if np.linalg.det(e) == 0:
+            out[n] = np.inf
+            continue
+        out[n] = focal * float(np.linalg.norm(np.linalg.solve(e, dv)))
+    return out
+
+
+def drop_stretched(rows: np.ndarray, cols: np.ndarray, z: np.ndarray, faces: np.ndarray, backed: np.ndarray,
+                   focal: float, max_stretch: float) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+    """Drop the triangles whose :func:`face_stretch` exceeds ``max_stretch`` and whose three
+    vertices lie where ``backed`` (a (h, w) bool mask over the grid ``rows``/``cols`` index)
+    says a farther surface has content: what they covered is shown by it instead of a streak.
+
+    Returns ((rows, cols, z, faces) with unused vertices removed, the (h, w) bool mask of the
+    dropped triangles' bounding boxes: where the farther surface should show the painting's
+    own colour, as the dropped triangles did from the start pose)."""
+    gone = np.zeros(backed.shape, bool)
+    if not len(faces):
+        return (rows, cols, z, faces), gone
+    drop = face_stretch(rows, cols, z, faces, focal) > max_stretch
+    drop &= backed[rows[faces], cols[faces]].all(axis=1)
+    if not drop.any():
+        return (rows, cols, z, faces), gone
+    r, c = rows[faces[drop]], cols[faces[drop]]
+    gone = box_union(backed.shape, r.min(axis=1), r.max(axis=1), c.min(axis=1), c.max(axis=1))
+    used, inv = compact_vertices(faces[~drop], len(z))
+    return (rows[used], cols[used], z[used], inv.astype(np.uint32)), gone
+
+
+def box_union(shape: tuple[int, int], r0: np.ndarray, r1: np.ndarray, c0: np.ndarray, c1: np.ndarray) -> np.ndarray:
+    """(h, w) bool: the union of the closed boxes [r0, r1] x [c0, c1], by a summed difference
+    grid (same as :func:`box_union_reference`)."""
+    h, w = shape
+    acc = np.zeros((h + 1, w + 1), np.int64)
+    for dr, dc, sign in ((r0, c0, 1), (r0, c1 + 1, -1), (r1 + 1, c0, -1), (r1 + 1, c1 + 1, 1)):
+        np.add.at(acc, (np.minimum(dr, h), np.minimum(dc, w)), sign)
+    return acc.cumsum(axis=0).cumsum(axis=1)[:h, :w] > 0
+
+
+def box_union_reference(shape: tuple[int, int], r0: np.ndarray, r1: np.ndarray, c0: np.ndarray,
+                        c1: np.ndarray) -> np.ndarray:
+    """Obvious version of :func:`box_union`: one slice per box."""
+    out = np.zeros(shape, bool)
+    for a, b, c, d in zip(r0, r1, c0, c1):
+        out[a:b + 1, c:d + 1] = True
+    return out

@@ -34,7 +34,7 @@ from ..texture import coarsen_hidden_texels
 from .fill import extend_color, extend_disparity, push_pull
 from .inpaint import fill_offsets
 from .layers import choose_cuts, label_layers
-from .mesh import max_pool_cells, uniform_grid_mesh
+from .mesh import drop_stretched, max_pool_cells, uniform_grid_mesh
 from .quadtree import Lattice, Plan, count_triangles, make_lattice, planarity_errors, quadtree_mesh, quadtree_plan
 from .raster import FrameRaster, frame_raster, nearest_index, resize
 from .sky import sky_layer, sky_texture
@@ -103,6 +103,14 @@ class LiftOptions:
     work_pixels: int = opt(600_000, ge=1024)
     """Most pixels of the reduced resolution at which layers are cut, filled and meshed
     (below that, the working grid has a quarter of the painting's pixels)."""
+    max_stretch: float | None = opt(3.0, gt=0.0, le=1000.0)
+    """Drop a layer's triangles whose disparity (1/depth) changes faster than this, in 1/m
+    per radian of view (the parallax 1 m of head motion shows across a triangle, per pixel
+    of its size), where the sky or a farther layer (its own pixels or its fill) shows what
+    they cover: the rubber sheets joining a figure's edge to what is behind it, which
+    stepping aside stretches into streaks. Real surfaces stay far below (the ground seen
+    from eye height h: 1/h, 0.6 at 1.6 m; a wall passed at x metres: 1/x); None keeps every
+    triangle."""
     adaptive_mesh: bool = True
     """Mesh layers as restricted quadtrees (fine along silhouettes and depth jumps, coarse on
     planes); False uses one uniform step per scene (the coarsest that fits the budget)."""
@@ -164,15 +172,7 @@ def lift(painting: Painting, depth: DepthMap, options: LiftOptions = DEFAULT_LIF
     meshing, step = _mesh_plans(fills, covers, wk, o)
     tx = _texture_raster(painting, depth, wk, cuts, o)
 
-    layers: list[Layer] = []
-    for n, f in enumerate(fills):
-        if o.adaptive_mesh:
-            lat, plan = meshing[n]
-            rows, cols, zs, faces = quadtree_mesh(f.d_k, f.ext_k, lat, plan, o.max_jump)
-        else:
-            rows, cols, zs, faces = uniform_grid_mesh(f.d_k, f.ext_k, covers[n], step, o.max_jump)
-        if len(faces):
-            layers.append(_layer(f"layer{len(layers)}", f, rows, cols, zs, faces, wk, tx, cam))
+    layers = _layer_meshes(fills, covers, meshing, step, wk, tx, cam, o)
     sky_tex, sg = sky_texture(painting.rgb, wk.sky, tx.rgb, tx.grid, cam, o.sky_texture, o.margin,
                               smooth=not o.world)
     walk = None
@@ -298,6 +298,38 @@ class _Fill(NamedTuple):
     whose colour it copies (:func:`.inpaint.fill_offsets`), or None when no fill is shown."""
 
 
+def _layer_meshes(fills: list[_Fill], covers: list[np.ndarray], meshing, step: int, wk: _Work, tx: _Texture,
+                  cam, o: LiftOptions) -> list[Layer]:
+    """Each layer's textured mesh (quadtree or uniform grid), without the triangles that
+    stretch across a depth discontinuity where a farther layer or the sky shows what they
+    cover (``max_stretch``)."""
+    # backed[n]: working pixels where something beyond layer n has content (the sky, a
+    # farther layer's own pixels or its shown fill).
+    backed, behind = [], wk.sky.copy()
+    for f in reversed(fills):
+        backed.append(behind.copy())
+        behind |= f.own | f.fill
+    backed.reverse()
+    # Where nearer layers dropped triangles, the nearest farther layer with fill there shows
+    # the painting's colour instead of its fill, so the start view is unchanged.
+    pending = np.zeros_like(wk.sky)
+    layers: list[Layer] = []
+    for n, f in enumerate(fills):
+        if o.adaptive_mesh:
+            lat, plan = meshing[n]
+            rows, cols, zs, faces = quadtree_mesh(f.d_k, f.ext_k, lat, plan, o.max_jump)
+        else:
+            rows, cols, zs, faces = uniform_grid_mesh(f.d_k, f.ext_k, covers[n], step, o.max_jump)
+        takeover = pending & f.fill
+        pending &= ~(f.own | f.fill)
+        if o.max_stretch is not None:
+            (rows, cols, zs, faces), gone = drop_stretched(rows, cols, zs, faces, backed[n], wk.f_w, o.max_stretch)
+            pending |= cv2.dilate(gone.view(np.uint8), _GROW) > 0
+        if len(faces):
+            layers.append(_layer(f"layer{len(layers)}", f, rows, cols, zs, faces, wk, tx, cam, takeover))
+    return layers
+
+
 def _layer_fills(wk: _Work, labels: np.ndarray, present: list[int], o: LiftOptions) -> list[_Fill]:
     """Each present layer, filled in a band behind nearer layers sized for walkable_radius.
 
@@ -395,8 +427,9 @@ _GROW = np.ones((3, 3), np.uint8)
 
 
 def _layer(name: str, f: _Fill, rows: np.ndarray, cols: np.ndarray, zs: np.ndarray, faces: np.ndarray,
-           wk: _Work, tx: _Texture, cam) -> Layer:
-    """A layer's textured mesh from its vertices on the working grid."""
+           wk: _Work, tx: _Texture, cam, takeover: np.ndarray | None = None) -> Layer:
+    """A layer's textured mesh from its vertices on the working grid; its fill shows the
+    painting's own colour where ``takeover`` (working grid) is set."""
     g, tg, k = wk.g, tx.grid, f.k
     u, v = g.to_painting(cols.astype(np.float64), rows.astype(np.float64))
     pos = cam.unproject(u, v, zs.astype(np.float64))
@@ -419,6 +452,10 @@ def _layer(name: str, f: _Fill, rows: np.ndarray, cols: np.ndarray, zs: np.ndarr
     painted = own_t[inner] | seam
     fill_t = f.fill[tx.near_y[y0:y1, None], tx.near_x[None, x0:x1]]
     shown_fill = fill_t & (lab[inner] < k) & ~painted
+    if takeover is not None and takeover.any():
+        keep = shown_fill & takeover[tx.near_y[y0:y1, None], tx.near_x[None, x0:x1]]
+        painted |= keep
+        shown_fill &= ~keep
     # Fill colour only where the fill is shown; everywhere else the painting's own colour,
     # so that bilinear and mip filtering across the alpha edge blend the same colours the
     # painting shows there.
