@@ -16,6 +16,7 @@ import logging
 import os
 import ssl
 import struct
+import sys
 import threading
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -213,6 +214,16 @@ class ViewerServer(ThreadingHTTPServer):
         finally:
             with self._active_lock:
                 self._active -= 1
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away mid-answer (a closed tab, a reload) is routine: logged at
+        debug level. Anything else is logged with its traceback; socketserver's default
+        printed both to stderr."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, TimeoutError)):
+            log.debug("client %s went away: %s", client_address[0], exc)
+        else:
+            log.error("request from %s failed", client_address[0], exc_info=exc)
 
     def allowed_hosts(self) -> set[str]:
         """Host header values (name and port) a loopback server answers to."""

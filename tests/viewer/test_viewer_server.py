@@ -276,3 +276,19 @@ def test_http_1_1_keep_alive_serves_several_requests_on_one_connection(server, g
         assert conn.getresponse().status == 404
     finally:
         conn.close()
+
+
+def test_a_client_that_goes_away_is_logged_not_printed(server, capfd, caplog):
+    """A closed tab mid-answer raised BrokenPipeError, and socketserver printed its traceback
+    into the terminal (seen in the suite's output); now it is a debug line, and any other
+    failure an error record with its traceback, never text on stderr."""
+    import logging
+    caplog.set_level(logging.DEBUG, logger="paint2vr.viewer.server")
+    for exc in (BrokenPipeError(32, "Broken pipe"), ConnectionResetError(104, "reset"), ValueError("bug")):
+        try:
+            raise exc
+        except Exception:
+            server.handle_error(None, ("127.0.0.1", 5))
+    assert capfd.readouterr().err == ""
+    levels = [(r.levelname, r.exc_info is not None) for r in caplog.records]
+    assert levels == [("DEBUG", False), ("DEBUG", False), ("ERROR", True)]
