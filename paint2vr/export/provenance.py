@@ -24,6 +24,32 @@ def package_version() -> str:
         return "0+unknown"
 
 
+LIBRARIES = ("numpy", "opencv-python-headless", "scipy", "pillow", "pygltflib", "meshoptimizer",
+             "torch", "transformers")
+"""Installed distributions whose versions the record names: the same code gave other bytes
+under other releases (and other CPUs), so an audit needs them. Read from the package
+metadata, so nothing heavy is imported."""
+
+
+def environment() -> dict[str, Any]:
+    """The library versions (those installed, of :data:`LIBRARIES`) and numpy's SIMD level
+    (its highest dispatch target on this CPU: AVX-512 kernels round float sums differently)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    libs = {}
+    for name in LIBRARIES:
+        try:
+            libs[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    try:
+        from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+        simd = [f for f in __cpu_dispatch__ if __cpu_features__.get(f)]
+    except ImportError:  # another numpy layout: say nothing rather than guess
+        simd = []
+    return {"libraries": libs, "numpy_simd": simd[-1] if simd else "baseline"}
+
+
 def provenance_record(scene: Scene) -> dict[str, Any]:
     """Everything needed to reproduce ``scene`` bit for bit, as a JSON-ready dict.
 
@@ -41,6 +67,7 @@ def provenance_record(scene: Scene) -> dict[str, Any]:
         },
         "paint2vr_version": package_version(),
         "record_version": RECORD_VERSION,
+        "environment": environment(),
     }
     for key, value in scene.provenance.items():
         if key != "sha256":

@@ -97,3 +97,35 @@ def test_bad_suffix_and_profile(tmp_path):
     with pytest.raises(InputError, match="unknown export profile"):
         export_bytes(small_scene(), ExportOptions(profile="nope"))
     assert not list(tmp_path.iterdir())
+
+
+def test_the_record_names_the_libraries_and_numpy_simd_level(tmp_path):
+    """The same inputs gave other bytes under another numpy SIMD level (AVX-512 against AVX2):
+    each file says which versions and which level wrote it, read from package metadata."""
+    import subprocess
+    import sys
+    from importlib.metadata import version
+
+    from paint2vr.preview import read_scene
+    path = save_scene(small_scene(), tmp_path / "s.glb", ExportOptions(**PLAIN))
+    env = read_scene(path).provenance["environment"]
+    assert env["libraries"]["numpy"] == version("numpy") == np.__version__
+    assert env["libraries"]["pygltflib"] == version("pygltflib")
+    assert set(env["libraries"]) <= {"numpy", "opencv-python-headless", "scipy", "pillow", "pygltflib",
+                                     "meshoptimizer", "torch", "transformers"}
+    from numpy._core._multiarray_umath import __cpu_dispatch__
+    assert env["numpy_simd"] in set(__cpu_dispatch__) | {"baseline"}
+    # with numpy held at AVX2 the record says so (and reports no AVX-512 level)
+    import os
+    code = "from paint2vr.export.provenance import environment; print(environment()['numpy_simd'])"
+    held = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, NPY_DISABLE_CPU_FEATURES=" ".join(
+                              f for f in ("X86_V4", "AVX512_SKX", "AVX512_CLX", "AVX512_CNL", "AVX512_ICL",
+                                          "AVX512_SPR") if _found(f))))
+    assert held.returncode == 0, held.stderr[-2000:]
+    assert "512" not in held.stdout and "V4" not in held.stdout
+
+
+def _found(feature: str) -> bool:
+    from numpy._core._multiarray_umath import __cpu_features__
+    return bool(__cpu_features__.get(feature))
