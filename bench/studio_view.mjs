@@ -2,15 +2,11 @@
 // studio, then place pins one click at a time; per pin, the depth update's and the 3D view's seconds
 // (lift, export, transfer and three.js loading) from the page's status line.
 // Usage: node bench/studio_view.mjs URL PINS. Prints one JSON object. Used by bench/studio_bench.py --browser.
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../scripts/chromium.mjs';
 
 const [url, pins] = process.argv.slice(2);
 const result = { depth_s: [], view_s: [], errors: [] };
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium', timeout: 30000,
-  args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--use-angle=swiftshader', '--enable-unsafe-swiftshader',
-         '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-dev-shm-usage'],
-});
+const browser = await launchChromium();
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   page.on('pageerror', (e) => result.errors.push(String(e)));

@@ -8,7 +8,7 @@
 // a pixel with alpha 0 is one nothing was drawn on. Nodes whose extras say paint2vr_role
 // navmesh or collider are hidden (viewers do not draw them); animations stay at rest.
 // three.js comes from node_modules; files are served to the page by request interception.
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../scripts/chromium.mjs';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -75,12 +75,7 @@ window.ready = true;
 
 const TYPES = { '.js': 'text/javascript', '.glb': 'model/gltf-binary', '.html': 'text/html', '.wasm': 'application/wasm' };
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  timeout: 60000,
-  args: ['--headless=new', '--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader',
-    '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-dev-shm-usage'],
-});
+const browser = await launchChromium({ timeout: 60000 });
 try {
   const page = await browser.newPage({ viewport: { width: spec.width, height: spec.height } });
   const errors = [];

@@ -1,17 +1,11 @@
 // Load the paint2vr viewer page in headless Chromium and screenshot the canvas from the
 // scene's start camera. Usage: node screenshot.mjs URL OUT.png WIDTH HEIGHT
 // Prints one JSON object: console/page errors and the screenshot path.
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../../scripts/chromium.mjs';
 
 const [url, out, width, height] = process.argv.slice(2);
 const result = { consoleErrors: [], pageErrors: [], shot: out };
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  timeout: 30000,
-  args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--use-angle=swiftshader',
-    '--enable-unsafe-swiftshader', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
-});
+const browser = await launchChromium();
 try {
   const page = await browser.newPage({ viewport: { width: Number(width), height: Number(height) } });
   page.on('console', (msg) => { if (msg.type() === 'error') result.consoleErrors.push(msg.text()); });

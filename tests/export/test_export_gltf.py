@@ -116,16 +116,9 @@ def test_the_record_names_the_libraries_and_numpy_simd_level(tmp_path):
     from numpy._core._multiarray_umath import __cpu_dispatch__
     assert env["numpy_simd"] in set(__cpu_dispatch__) | {"baseline"}
     # with numpy held at AVX2 the record says so (and reports no AVX-512 level)
-    import os
+    from p2v_testing import reproducible_env
     code = "from paint2vr.export.provenance import environment; print(environment()['numpy_simd'])"
     held = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                          env=dict(os.environ, NPY_DISABLE_CPU_FEATURES=" ".join(
-                              f for f in ("X86_V4", "AVX512_SKX", "AVX512_CLX", "AVX512_CNL", "AVX512_ICL",
-                                          "AVX512_SPR") if _found(f))))
+                          env=reproducible_env())
     assert held.returncode == 0, held.stderr[-2000:]
     assert "512" not in held.stdout and "V4" not in held.stdout
-
-
-def _found(feature: str) -> bool:
-    from numpy._core._multiarray_umath import __cpu_features__
-    return bool(__cpu_features__.get(feature))

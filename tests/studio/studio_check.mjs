@@ -2,17 +2,12 @@
 // drag the horizon, paint sky, lasso a region and set its depth, save; then try forged writes
 // from another origin. Usage: node tests/studio/studio_check.mjs URL OUT_DIR REGION_DEPTH
 // Prints one JSON object (errors, the saved sha256, screenshots, forged-write statuses).
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../../scripts/chromium.mjs';
 import path from 'node:path';
 
 const [url, outDir, regionDepth] = process.argv.slice(2);
 const result = { consoleErrors: [], pageErrors: [], badResponses: [] };
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  timeout: 30000,
-  args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--use-angle=swiftshader', '--enable-unsafe-swiftshader',
-         '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-dev-shm-usage'],
-});
+const browser = await launchChromium();
 
 async function drag(page, points) {
   const box = await page.locator('#draw').boundingBox();

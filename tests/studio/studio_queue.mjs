@@ -1,15 +1,11 @@
 // The review queue in headless Chromium: list the batch's scenes, open the first, set a region's
 // depth, save. Usage: node tests/studio/studio_queue.mjs URL OUT_DIR. Prints one JSON object.
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../../scripts/chromium.mjs';
 import path from 'node:path';
 
 const [url, outDir] = process.argv.slice(2);
 const result = { consoleErrors: [], pageErrors: [], badResponses: [] };
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium', timeout: 30000,
-  args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--use-angle=swiftshader', '--enable-unsafe-swiftshader',
-         '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-dev-shm-usage'],
-});
+const browser = await launchChromium();
 try {
   const page = await browser.newPage({ viewport: { width: 1100, height: 700 } });
   page.on('console', (m) => { if (m.type() === 'error') result.consoleErrors.push(m.text()); });

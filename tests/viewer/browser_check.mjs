@@ -3,23 +3,13 @@
 // Prints one JSON object: console errors, two screenshots' paths, the animation clock and
 // animated node positions at two moments, and whether Enter VR started an immersive session
 // on the emulated Meta Quest 3 (IWER, loaded by the page with ?emulate=1).
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../../scripts/chromium.mjs';
 import path from 'node:path';
 
 const [url, outDir] = process.argv.slice(2);
-const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
 const result = { consoleErrors: [], pageErrors: [], failedRequests: [], badResponses: [] };
 
-const browser = await chromium.launch({
-  executablePath,
-  timeout: 30000,
-  args: [
-    '--headless=new', '--no-sandbox', '--disable-gpu', '--use-angle=swiftshader',
-    '--enable-unsafe-swiftshader', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    '--disable-dev-shm-usage',
-  ],
-});
+const browser = await launchChromium();
 try {
   const page = await browser.newPage({ viewport: { width: 640, height: 480 } });
   page.on('console', (msg) => { if (msg.type() === 'error') result.consoleErrors.push(msg.text()); });

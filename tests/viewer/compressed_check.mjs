@@ -2,17 +2,12 @@
 // of it: the textures (compressed or not, size, mips), the byte progress, errors; then reload
 // the page (the server answers the scene with 304) and screenshot the canvas.
 // Usage: node tests/viewer/compressed_check.mjs URL OUT_DIR
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../../scripts/chromium.mjs';
 import path from 'node:path';
 
 const [url, outDir] = process.argv.slice(2);
 const result = { consoleErrors: [], pageErrors: [], responses: [] };
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium', timeout: 30000,
-  args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--use-angle=swiftshader', '--enable-unsafe-swiftshader',
-    '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update',
-    '--disable-sync', '--disable-dev-shm-usage'],
-});
+const browser = await launchChromium();
 const ready = () => window.__paint2vr && (window.__paint2vr.error || window.__paint2vr.frames > 5);
 try {
   const context = await browser.newContext({ viewport: { width: 320, height: 240 } });

@@ -2,17 +2,12 @@
 // keys, mouse look and double-click teleport, then on the emulated Meta Quest 3 (IWER)
 // thumbstick walking, snap turn, trigger teleport and the B button reset.
 // Usage: node tests/viewer/locomotion_check.mjs URL OUT_DIR   (prints one JSON object)
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../../scripts/chromium.mjs';
 import path from 'node:path';
 
 const [url, outDir] = process.argv.slice(2);
 const result = { pageErrors: [], consoleErrors: [], steps: {} };
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  timeout: 30000,
-  args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--use-angle=swiftshader', '--enable-unsafe-swiftshader',
-    '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-dev-shm-usage'],
-});
+const browser = await launchChromium();
 const page = await browser.newPage({ viewport: { width: 480, height: 360 } });
 page.on('console', (msg) => { if (msg.type() === 'error') result.consoleErrors.push(msg.text()); });
 page.on('pageerror', (err) => result.pageErrors.push(String(err)));

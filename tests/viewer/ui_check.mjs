@@ -4,17 +4,12 @@
 // Prints one JSON object; per viewport: the UI boxes (CSS pixels), the frame the page says it
 // fitted, and screenshots with the UI hidden (visibility only: the layout stays) from which
 // the test finds the painting's pixels itself.
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../../scripts/chromium.mjs';
 import path from 'node:path';
 
 const [url, outDir, sizes] = process.argv.slice(2);
 const result = { consoleErrors: [], pageErrors: [], views: [] };
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium', timeout: 30000,
-  args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--use-angle=swiftshader', '--enable-unsafe-swiftshader',
-    '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update',
-    '--disable-sync', '--disable-dev-shm-usage'],
-});
+const browser = await launchChromium();
 const IDS = ['overlay', 'card-toggle', 'reset-button', 'fullscreen-button', 'VRButton'];
 
 async function frames(page, n) {
