@@ -42,6 +42,7 @@ DEFAULT_READ_OPTIONS = ReadOptions()
 
 REPEAT = 10497
 """glTF's sampler wrap mode REPEAT (also its default)."""
+TEXTURE_TRANSFORM = "KHR_texture_transform"
 
 
 def _material(doc: GltfFile, index: int | None, textures: dict[int, np.ndarray],
@@ -68,7 +69,28 @@ def _material(doc: GltfFile, index: int | None, textures: dict[int, np.ndarray],
             out["texture"] = textures[source]
             if _repeats(doc, pbr.baseColorTexture.index):
                 out["extras"] = {"wrap": "repeat"}
+            out["uv_transform"] = uv_transform((pbr.baseColorTexture.extensions or {}).get(TEXTURE_TRANSFORM))
     return out
+
+
+def uv_transform(ext: dict[str, Any] | None) -> np.ndarray | None:
+    """KHR_texture_transform as a 2 x 3 matrix on (u, v, 1): translation * rotation * scale,
+    the extension's order and rotation sense; None without the extension."""
+    if not ext:
+        return None
+    sx, sy = (float(x) for x in ext.get("scale", (1.0, 1.0)))
+    ox, oy = (float(x) for x in ext.get("offset", (0.0, 0.0)))
+    r = float(ext.get("rotation", 0.0))
+    c, s = math.cos(r), math.sin(r)
+    return np.array([[c * sx, s * sy, ox], [-s * sx, c * sy, oy]], np.float64)
+
+
+def apply_uv_transform(uvs: np.ndarray | None, matrix: np.ndarray | None) -> np.ndarray | None:
+    """UVs (N, 2) as the texture is sampled with them: ``matrix`` (:func:`uv_transform`) applied."""
+    if uvs is None or matrix is None:
+        return uvs
+    out = np.asarray(uvs, np.float64) @ matrix[:, :2].T + matrix[:, 2]
+    return np.ascontiguousarray(out, np.float32)
 
 
 def _repeats(doc: GltfFile, texture_index: int) -> bool:
@@ -118,9 +140,10 @@ def _mesh(doc: GltfFile, mesh_index: int, prim_index: int, textures: dict[int, n
     name = gm.name or f"mesh{mesh_index}"
     if len(gm.primitives) > 1:
         name = f"{name}.{prim_index}"
-    return Mesh(name=name, positions=pos, faces=faces, uvs=attr(attrs.TEXCOORD_0), colors=colors,
-                normals=attr(attrs.NORMAL), morph_targets=targets,
-                **_material(doc, prim.material, textures, options))
+    material = _material(doc, prim.material, textures, options)
+    uvs = apply_uv_transform(attr(attrs.TEXCOORD_0), material.pop("uv_transform", None))
+    return Mesh(name=name, positions=pos, faces=faces, uvs=uvs, colors=colors,
+                normals=attr(attrs.NORMAL), morph_targets=targets, **material)
 
 
 def _quat_from_matrix(r: np.ndarray) -> tuple[float, float, float, float]:

@@ -43,7 +43,8 @@ def test_every_profile_valid_and_within_budget(tmp_path, gltf_validator, profile
     rep = inspect_file(glb)
     if PROFILES[profile].geometry == "mesh":
         assert rep.triangles == scene.triangle_count and rep.points == 0
-        compressed = ["EXT_meshopt_compression", "KHR_texture_basisu"] if profile == "quest" else []
+        compressed = (["EXT_meshopt_compression", "KHR_texture_basisu", "KHR_texture_transform"]
+                      if profile == "quest" else [])
         assert rep.extensions == sorted(["KHR_materials_unlit", *compressed])
     else:
         # the two grid layers become points (opaque vertices only), the sky stays a quad

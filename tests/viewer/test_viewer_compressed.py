@@ -87,3 +87,51 @@ def test_second_visit_revalidates_with_304(report):
     # The page sees the cached bytes (a 200 from the cache), having transferred only headers.
     timing = report["sceneTiming"]
     assert len(timing) == 1 and 0 < timing[0]["transferSize"] < 1000 < timing[0]["encodedBodySize"], timing
+
+
+SHOT = ROOT / "tests" / "e2e" / "screenshot.mjs"
+
+
+def _shot(node: str, glb: Path, out: Path) -> np.ndarray:
+    with serve(glb, "127.0.0.1", 0) as srv:
+        run = subprocess.run([node, str(SHOT), srv.url, str(out), "256", "192"], cwd=ROOT, capture_output=True,
+                             text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    rep = json.loads(run.stdout.strip().splitlines()[-1])
+    assert rep.get("error") is None and rep["pageErrors"] == [], rep
+    return np.asarray(Image.open(out).convert("RGB"), np.float64)
+
+
+def _without_texture_transform(data: bytes) -> bytes:
+    """The same GLB with KHR_texture_transform taken out (a reader that ignored it)."""
+    import struct
+
+    from paint2vr.export.gltf import glb_container
+    n = struct.unpack_from("<I", data, 12)[0]
+    doc = json.loads(data[20:20 + n])
+    blob = data[28 + n:28 + n + struct.unpack_from("<I", data, 20 + n)[0]]
+    for mat in doc["materials"]:
+        (mat.get("pbrMetallicRoughness", {}).get("baseColorTexture") or {}).pop("extensions", None)
+    for key in ("extensionsUsed", "extensionsRequired"):
+        doc[key] = [e for e in doc[key] if e != "KHR_texture_transform"]
+    return glb_container(doc, blob)
+
+
+def test_three_js_draws_quantised_uvs_where_float_uvs_draw(tmp_path):
+    # The quest file stores UVs as whole texel steps mapped back by KHR_texture_transform
+    # (export.uv_grid): three.js must draw the painting where the plain file (float UVs,
+    # PNG) draws it; without the transform it would sample one corner texel.
+    from paint2vr.export import ExportOptions
+    node = tools()
+    scene = painting_scene(animated=False)
+    quest = save_scene(scene, tmp_path / "quest.glb")
+    plain = save_scene(scene, tmp_path / "plain.glb", ExportOptions(texture_format="png-jpeg", geometry_compression="none"))
+    broken = tmp_path / "broken.glb"
+    broken.write_bytes(_without_texture_transform(quest.read_bytes()))
+
+    def psnr(a: np.ndarray, b: np.ndarray) -> float:
+        return float(10 * np.log10(255 ** 2 / max(((a - b) ** 2).mean(), 1e-9)))
+    ref = _shot(node, plain, tmp_path / "plain.png")
+    assert ref.std(axis=(0, 1)).mean() > 15
+    assert psnr(_shot(node, quest, tmp_path / "quest.png"), ref) > 30
+    assert psnr(_shot(node, broken, tmp_path / "broken.png"), ref) < 20
