@@ -29,6 +29,7 @@ import numpy as np
 
 from ..color import linear_to_srgb, srgb_to_linear
 from ..scene import Camera, Layer, Mesh, Node
+from .fill import push_pull
 from .ground import Ground
 from .sky import wide_blur
 from .synth import fit_block, quilt_strip, quilt_tile
@@ -45,6 +46,19 @@ HORIZON_FADE = 0.03
 """Radians below the horizon over which the far band gives way to the ground."""
 DOME_FADE = 0.05
 """Radians over which the band fades into the dome (and into the ground)."""
+DOME_ZOOM = 2.0
+"""Most times the dome's clouds are shown larger than the painting's (never finer than its pixels)."""
+SKY_CHANNEL = 64.0
+"""Weight of the sky mask carried as a fourth channel through the band's quilting (in colour
+levels: blocks are matched on their skyline too), whose copy then says where the dome shows."""
+SKY_ALIKE = 16.0
+"""Colour distance (levels) up to which a copied sky texel counts as the sky's own colour
+(replaced by the dome; fading out at twice this)."""
+OUTLIER = 6.0
+"""Dome exemplar texels whose detail exceeds this many times the sky's median are kept out of
+the blocks where possible (:func:`_detail_outliers`)."""
+EDGE_REACH = 40 / 360
+"""How far from the frame (share of the panorama's width) the painting's edge light reaches."""
 
 
 def pano_angles(pw: int, ph: int) -> tuple[np.ndarray, np.ndarray]:
@@ -191,6 +205,24 @@ def _ground_view(theta: np.ndarray, phi: np.ndarray, gr: Ground, eye: float) -> 
     return out
 
 
+MIN_SKY_SHARE = 0.004
+"""Least share of the painting's top half that must be sky (eroded) for the dome to be made of
+sky only; below it (no sky at all: an interior) the dome is made of the top quarter."""
+
+
+def _dome_rows(sky: np.ndarray) -> tuple[int, np.ndarray | None]:
+    """(rows of the painting's top the dome is made of, their valid mask or None): the top half
+    and its sky, shrunk by 2 px so no edge of the land it borders comes with it, whenever the
+    painting shows any sky to speak of (a courtyard's patch of sky, not its walls); else the
+    top quarter, all of it."""
+    H = sky.shape[0]
+    half = max(2, H // 2)
+    core = cv2.erode(sky[:half].astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    if core.mean() > MIN_SKY_SHARE:
+        return half, core
+    return max(2, H // 4), None
+
+
 def _dome_source(rgb: np.ndarray, sky: np.ndarray, cam: Camera, scale: float, block: int):
     """What the dome is made of: (detail exemplar at the panorama's scale, its valid mask or
     None, elevations (k,) increasing, colours (k, 3)).
@@ -205,12 +237,8 @@ def _dome_source(rgb: np.ndarray, sky: np.ndarray, cam: Camera, scale: float, bl
     is kept at that scale only; :func:`_dome_source_reference` makes it at full size).
     """
     H = rgb.shape[0]
-    half = max(2, H // 2)
-    core = cv2.erode(sky[:half].astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
-    if core.mean() > 0.08:
-        top, valid = rgb[:half], core
-    else:
-        top, valid = rgb[:max(2, H // 4)], None
+    rows, valid = _dome_rows(sky)
+    top = rgb[:rows]
     th, tw = top.shape[:2]
     s = scale if min(th, tw) * scale >= block + 2 else (block + 2) / min(th, tw)
     g = min(1.0, 4.0 * s)  # 4 times the exemplar's resolution: the blur's borders as at full size
@@ -247,12 +275,8 @@ def _dome_source(rgb: np.ndarray, sky: np.ndarray, cam: Camera, scale: float, bl
 def _dome_source_reference(rgb: np.ndarray, sky: np.ndarray, cam: Camera, scale: float, block: int):
     """:func:`_dome_source` made at the painting's full size, then reduced (slow; tests)."""
     H = rgb.shape[0]
-    half = max(2, H // 2)
-    core = cv2.erode(sky[:half].astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
-    if core.mean() > 0.08:
-        top, valid = rgb[:half].astype(np.float32), core
-    else:
-        top, valid = rgb[:max(2, H // 4)].astype(np.float32), None
+    rows, valid = _dome_rows(sky)
+    top = rgb[:rows].astype(np.float32)
     w = valid.astype(np.float32) if valid is not None else np.ones(top.shape[:2], np.float32)
     sigma = max(2.0, block / max(scale, 1e-6) / 2.0)
     num = wide_blur(top * w[..., None], sigma)
@@ -302,6 +326,60 @@ def _at_most(rgb: np.ndarray, g: float, px: np.ndarray, py: np.ndarray):
     return small, (px + 0.5) * (w / W) - 0.5, (py + 0.5) * (h / H) - 0.5
 
 
+def _detail_outliers(ex: np.ndarray, valid: np.ndarray | None) -> np.ndarray:
+    """(h, w) bool: the dome exemplar's texels whose detail stands far out of the sky's own
+    (a bird, a kite, a stray edge of the land): more than OUTLIER times the valid texels'
+    median magnitude, grown by a texel."""
+    mag = np.abs(ex).max(axis=2)
+    ref = mag[valid] if valid is not None and valid.any() else mag.ravel()
+    thr = OUTLIER * max(float(np.median(ref)), 1.0)
+    return cv2.dilate((mag > thr).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+
+
+def _dome(tile: np.ndarray, theta: np.ndarray, phi: np.ndarray, phis: np.ndarray, prof: np.ndarray,
+          pw: int) -> np.ndarray:
+    """The dome in the panorama rows of elevations ``phi`` (k, 1): the detail ``tile`` laid in
+    the dome's polar coordinates plus the colour profile ``prof`` over ``phis``."""
+    N = tile.shape[0]
+    rho = (math.pi / 2 - phi) * (pw / (2 * math.pi))
+    du = ((rho * np.sin(theta)) % N).astype(np.float32)
+    dv = ((rho * np.cos(theta)) % N).astype(np.float32)
+    # In polar coordinates the tile's axes are fixed while the horizon turns: its horizontal
+    # strokes would run tangentially ahead and behind but radially to the sides. The tile and
+    # its quarter turn are blended by azimuth so strokes stay parallel to the horizon.
+    dome_a = cv2.remap(tile, du, dv, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
+    dome_b = cv2.remap(np.ascontiguousarray(np.rot90(tile)), du, dv, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
+    wa = (np.cos(theta) ** 2).astype(np.float32)[..., None]
+    dome = dome_a * wa + dome_b * (1.0 - wa)
+    base = np.stack([np.interp(phi[:, 0], phis, prof[:, c]) for c in range(3)], -1).astype(np.float32)  # (k, 3)
+    dome += base[:, None, :]
+    return dome, base
+
+
+def match_edge_light(P: np.ndarray, S: np.ndarray, inside: np.ndarray, reach: float) -> np.ndarray:
+    """``S`` (h, w, 3) float32 with its large-scale colour pulled to the painting ``P``'s along
+    the frame ``inside`` (h, w) bool: the difference of the two, blurred, on a ring just inside
+    the frame, spread outward (push-pull) and faded to nothing ``reach`` pixels from the frame
+    (the multiband blend joins the fine bands; this carries the coarse ones past its reach, so
+    the continuation is as light as the painting beside it). Works at 1/16 of the size."""
+    h, w = inside.shape
+    f = 16
+    sw, sh = max(4, w // f), max(4, h // f)
+    m = cv2.resize(inside.astype(np.float32), (sw, sh), interpolation=cv2.INTER_AREA)
+    diff = cv2.resize(np.asarray(P, np.float32) - S, (sw, sh), interpolation=cv2.INTER_AREA)
+    ring = (m > 0.999) & (cv2.erode((m > 0.999).astype(np.uint8), np.ones((5, 5), np.uint8)) == 0)
+    if not ring.any():
+        return S
+    wt = ring.astype(np.float32)
+    d = cv2.GaussianBlur(diff * wt[..., None], (0, 0), 2.0) / np.maximum(cv2.GaussianBlur(wt, (0, 0), 2.0), 1e-3)[..., None]
+    d = push_pull(d, wt)
+    out_d = cv2.distanceTransform((m < 0.999).astype(np.uint8), cv2.DIST_L2, 5) * f  # px from the frame
+    fade = np.clip(1.0 - out_d / max(reach, 1.0), 0, 1) * (m < 0.999)
+    # The left and right edges of the panorama meet behind: blur the fade there with wrapping.
+    corr = cv2.resize(d * fade[..., None], (w, h), interpolation=cv2.INTER_LINEAR)
+    return S + corr
+
+
 def world_panorama(rgb: np.ndarray, sky: np.ndarray, near: np.ndarray, gr: Ground, cam: Camera,
                    pw: int, seed: int = 0) -> np.ndarray:
     """The (pw / 2, pw, 3) uint8 equirectangular panorama around the start pose.
@@ -319,6 +397,21 @@ def world_panorama(rgb: np.ndarray, sky: np.ndarray, near: np.ndarray, gr: Groun
     near_p = cv2.remap(near.astype(np.uint8), (px + 0.5) * (nw / W) - 0.5, (py + 0.5) * (nh / H) - 0.5,
                        cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE) > 0
     sky_full = sky if sky.shape == (H, W) else cv2.resize(sky.astype(np.uint8), (W, H), interpolation=cv2.INTER_NEAREST) > 0
+    sky_p = cv2.remap(sky_full.astype(np.float32), px, py, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+    # The sky dome: detail quilted from the painting's sky (see _dome_source) over its colour profile.
+    # The exemplar is taken at up to DOME_ZOOM times the panorama's scale and laid texel for
+    # pixel: clouds overhead come larger than at the horizon, as they are nearer, with the
+    # painting's own sharpness (its pixels are finer than the panorama's).
+    pano_scale = pw / (2 * math.pi) / cam.focal
+    zoom = max(1.0, min(DOME_ZOOM, 1.0 / pano_scale))
+    dome_block = max(8, int(round(DOME_BLOCK * pw * zoom)))
+    ex, valid, phis, prof = _dome_source(rgb, sky_full, cam, pano_scale * zoom, dome_block)
+    dome_block = _sky_block(valid, dome_block)
+    dome_block, dome_overlap = fit_block(ex.shape, dome_block, max(2, dome_block // 5))
+    n = max(2, int(round(DOME_TILE * pw / (dome_block - dome_overlap))))
+    tile = quilt_tile(ex, n, n, dome_block, dome_overlap, seed=seed + 1, valid=valid,
+                      forbid=_detail_outliers(ex, valid))
 
     # The far band: as high as the frame reaches at its side edges.
     th_e = math.atan(cam.width / 2.0 / cam.focal)
@@ -330,42 +423,35 @@ def world_panorama(rgb: np.ndarray, sky: np.ndarray, near: np.ndarray, gr: Groun
     block = max(8, int(round(BAND_BLOCK * pw)))
     overlap = max(2, block // 4)
     S = _ground_view(theta, phi, gr, cam.position[1])
-    src = P[r0:r1, c0:c1]
+    # Only the rows the dome reaches (above the horizon) are made: the band's sky is the dome
+    # too, so one sky comes down to the skyline all round.
+    k = max(1, int(np.count_nonzero(phi[:, 0] > 0)))  # the top rows (phi falls by row)
+    dome, base = _dome(tile, theta, phi[:k], phis, prof, pw)
+    wd = np.clip((phi[:k] - (ph_b - DOME_FADE)) / DOME_FADE, 0, 1)[..., None].astype(np.float32)
+    src = np.concatenate([P[r0:r1, c0:c1], SKY_CHANNEL * sky_p[r0:r1, c0:c1, None]], axis=2)
     block, overlap = fit_block((r1 - r0, src.shape[1]), block, overlap)
     if src.shape[1] >= block + 2 and r1 - r0 >= block:
         upper = phi[r0:r1, 0] > 0
         cost = NEAR_WEIGHT * near_p[r0:r1][upper][:, c0:c1].mean(axis=0) if upper.any() else None
         width = pw - (c1 - c0)
-        band = quilt_strip(src, cost, width, P[r0:r1, c1 - overlap:c1], P[r0:r1, c0:c0 + overlap],
-                           block, overlap, seed=seed)
+        band = quilt_strip(src, cost, width, src[:, -overlap:], src[:, :overlap], block, overlap, seed=seed)
         cols = (c1 + np.arange(width)) % pw
+        land = band[..., :3]
+        # Where the copied columns show sky of the sky's own colour the dome shows through (one
+        # sky all round, no column stripes); branches, birds and roofs drawn over the sky (or
+        # wrongly called sky) stay.
+        ka = min(k, r1) - r0
+        if ka > 0:
+            skyw = np.clip(band[:ka, :, 3] / SKY_CHANNEL, 0, 1)
+            dist = np.sqrt(((land[:ka] - base[r0:r0 + ka, None, :]) ** 2).sum(axis=2))
+            wsky = (skyw * np.clip(2.0 - dist / SKY_ALIKE, 0, 1))[..., None]
+            land[:ka] = land[:ka] * (1 - wsky) + dome[r0:r0 + ka, cols] * wsky
         # Below the horizon the band gives way to the ground.
         wb = np.clip((phi[r0:r1] + HORIZON_FADE) / HORIZON_FADE, 0, 1)[..., None].astype(np.float32)
-        S[r0:r1, cols] = band * wb + S[r0:r1, cols] * (1 - wb)
-        S[r0:r1, c0:c1] = src
-    dome_block = max(8, int(round(DOME_BLOCK * pw)))
-    ex, valid, phis, prof = _dome_source(rgb, sky_full, cam, pw / (2 * math.pi) / cam.focal, dome_block)
-    dome_block = _sky_block(valid, dome_block)
-    dome_block, dome_overlap = fit_block(ex.shape, dome_block, max(2, dome_block // 5))
-    n = max(2, int(round(DOME_TILE * pw / (dome_block - dome_overlap))))
-    tile = quilt_tile(ex, n, n, dome_block, dome_overlap, seed=seed + 1, valid=valid)
-    N = tile.shape[0]
-    # Only the rows the dome reaches (weight above 0, all above the horizon) are made.
-    wd = np.clip((phi - (ph_b - DOME_FADE)) / DOME_FADE, 0, 1)[..., None].astype(np.float32)
-    k = max(1, int(np.count_nonzero((wd[:, 0, 0] > 0) & (phi[:, 0] > 0))))  # the top rows (phi falls by row)
-    rho = (math.pi / 2 - phi[:k]) * (pw / (2 * math.pi))
-    du = ((rho * np.sin(theta)) % N).astype(np.float32)
-    dv = ((rho * np.cos(theta)) % N).astype(np.float32)
-    # In polar coordinates the tile's axes are fixed while the horizon turns: its horizontal
-    # strokes would run tangentially ahead and behind but radially to the sides. The tile and
-    # its quarter turn are blended by azimuth so strokes stay parallel to the horizon.
-    dome_a = cv2.remap(tile, du, dv, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
-    dome_b = cv2.remap(np.ascontiguousarray(np.rot90(tile)), du, dv, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
-    wa = (np.cos(theta) ** 2).astype(np.float32)[..., None]
-    dome = dome_a * wa + dome_b * (1.0 - wa)
-    base = np.stack([np.interp(phi[:k, 0], phis, prof[:, c]) for c in range(3)], -1).astype(np.float32)  # (k, 3)
-    dome += base[:, None, :]
-    S[:k] = dome * wd[:k] + S[:k] * (1 - wd[:k])
+        S[r0:r1, cols] = land * wb + S[r0:r1, cols] * (1 - wb)
+        S[r0:r1, c0:c1] = src[..., :3]
+    S[:k] = dome * wd + S[:k] * (1 - wd)
+    S = match_edge_light(P, S, inside, EDGE_REACH * pw)
     out = multiband_blend(P, S, inside)
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 

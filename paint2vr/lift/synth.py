@@ -159,32 +159,45 @@ def fit_block(shape: tuple[int, ...], block: int, overlap: int) -> tuple[int, in
 
 
 def valid_starts(valid: np.ndarray | None, shape: tuple[int, int], block: int,
-                 min_share: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
+                 min_share: float = 0.9, forbid: np.ndarray | None = None,
+                 min_pool: int = 24) -> tuple[np.ndarray, np.ndarray]:
     """(ys, xs) of the block positions whose ``valid`` share is at least ``min_share`` (all
-    positions when none is, or when ``valid`` is None)."""
+    positions when none is, or when ``valid`` is None); with ``forbid`` (h, w) bool, only those
+    of them holding the fewest forbidden pixels, as many as have no more than the
+    ``min_pool``-th fewest (a bird or a stray edge is not copied into every block)."""
     h, w = shape
     ys, xs = np.mgrid[0:h - block + 1, 0:w - block + 1]
-    if valid is None:
-        return ys.ravel(), xs.ravel()
-    ii = cv2.integral(valid.astype(np.uint8))
-    share = (ii[block:, block:] - ii[:-block, block:] - ii[block:, :-block] + ii[:-block, :-block]) / block ** 2
-    ok = share >= min_share
-    if not ok.any():
-        ok = share >= share.max() - 1e-9
+
+    def box_sum(m: np.ndarray) -> np.ndarray:
+        ii = cv2.integral(m.astype(np.uint8))
+        return ii[block:, block:] - ii[:-block, block:] - ii[block:, :-block] + ii[:-block, :-block]
+    ok = np.ones(ys.shape, bool)
+    if valid is not None:
+        share = box_sum(valid) / block ** 2
+        ok = share >= min_share
+        if not ok.any():
+            ok = share >= share.max() - 1e-9
+    if forbid is not None and forbid.any():
+        bad = box_sum(forbid)[ok]
+        limit = np.partition(bad, min(min_pool, len(bad)) - 1)[min(min_pool, len(bad)) - 1]
+        keep = np.zeros_like(ok)
+        keep[ok] = bad <= limit
+        ok = keep
     return ys[ok], xs[ok]
 
 
 def quilt_tile(exemplar: np.ndarray, n_y: int, n_x: int, block: int, overlap: int, seed: int = 0,
-               candidates: int = 64, tolerance: float = 0.1, valid: np.ndarray | None = None) -> np.ndarray:
+               candidates: int = 64, tolerance: float = 0.1, valid: np.ndarray | None = None,
+               forbid: np.ndarray | None = None) -> np.ndarray:
     """A texture of (n_y * step, n_x * step) pixels, step = block - overlap, periodic in both
     axes, quilted from ``exemplar`` (h, w, c) float; blocks come only from where ``valid``
-    (h, w) bool holds (see :func:`valid_starts`).
+    (h, w) bool holds and hold the fewest ``forbid`` pixels (see :func:`valid_starts`).
 
     Blocks wrap around the texture's edges, so the last column overlaps the first and the
     last row the top: those overlaps are matched and cut like the others.
     """
     ex = _check(exemplar, block, overlap)
-    pool_y, pool_x = valid_starts(valid, ex.shape[:2], block)
+    pool_y, pool_x = valid_starts(valid, ex.shape[:2], block, forbid=forbid)
     if n_y < 1 or n_x < 1:
         raise InputError(f"quilt_tile needs at least one block each way, got {n_y}x{n_x}")
     step = block - overlap
@@ -237,31 +250,96 @@ def _seam_mask(patch: np.ndarray, target: np.ndarray, known: np.ndarray) -> np.n
     return take | ~known
 
 
+def reuse_costs(starts: np.ndarray, shift: np.ndarray, uses: np.ndarray, block: int, spacing: float,
+                period: float) -> np.ndarray:
+    """Per candidate start (n,) placed with ``shift`` (n,) (output column minus source column):
+    how much of its content is already shown within ``spacing`` columns of where it would be.
+
+    ``uses`` (m, 3) are the copies already shown, (source start, shift, width): a copy shares
+    max(0, min ends - max starts) source columns with a candidate, and those columns stand
+    |shift difference| apart on a circle of ``period`` columns; each shared share counts fully
+    up to ``spacing`` apart, falling linearly to nothing at twice that. A copy at the same shift
+    is the same placement (a run continued across a seam), not a repeat. Returns (n,) in units
+    of one block fully repeated. :func:`reuse_costs_slow` is the loop it is tested against.
+    """
+    if len(uses) == 0:
+        return np.zeros(len(starts))
+    s0, sh, wd = uses[:, 0][None, :], uses[:, 1][None, :], uses[:, 2][None, :]
+    c = np.asarray(starts, np.float64)[:, None]
+    shared = np.clip(np.minimum(c + block, s0 + wd) - np.maximum(c, s0), 0, None) / block
+    d = np.abs(np.asarray(shift, np.float64)[:, None] - sh) % period
+    d = np.minimum(d, period - d)
+    near = np.clip(2.0 - d / max(spacing, 1e-9), 0, 1) * (d >= 0.5)
+    return (shared * near).sum(axis=1)
+
+
+def reuse_costs_slow(starts, shift, uses, block: int, spacing: float, period: float) -> np.ndarray:
+    """Reference for :func:`reuse_costs`: one candidate, one copy and one column at a time."""
+    out = np.zeros(len(starts))
+    for n, (c, s) in enumerate(zip(starts, shift)):
+        for s0, sh, wd in uses:
+            d = abs(s - sh) % period
+            d = min(d, period - d)
+            if d < 0.5:
+                continue
+            near = min(1.0, max(0.0, 2.0 - d / spacing))
+            shared = sum(1 for j in range(int(c), int(c) + block) if s0 <= j < s0 + wd)
+            out[n] += near * shared / block
+    return out
+
+
+def distinctness(source: np.ndarray, block: int) -> np.ndarray:
+    """Per full-height block start of ``source`` (h, w, c): how much the block stands out from
+    the source's typical column (mean squared difference from the per-row median column),
+    over its mean: about 1 for an ordinary stretch, several for a house or a tree group,
+    whose repeats are what a visitor notices."""
+    src = np.asarray(source, np.float32)
+    if src.ndim != 3 or not 1 <= block <= src.shape[1]:
+        raise InputError(f"distinctness needs an (h, w, c) source at least {block} wide, got shape {src.shape}")
+    med = np.median(src, axis=1, keepdims=True)
+    col = ((src - med) ** 2).sum(axis=2).mean(axis=0).astype(np.float64)  # (w,)
+    csum = np.concatenate([[0.0], np.cumsum(col)])
+    per = (csum[block:] - csum[:-block]) / block
+    return per / max(float(per.mean()), 1e-9)
+
+
 def quilt_strip(source: np.ndarray, cost: np.ndarray, width: int, left: np.ndarray, right: np.ndarray,
                 block: int, overlap: int, seed: int = 0, tolerance: float = 0.15,
-                reuse_penalty: float = 0.5) -> np.ndarray:
+                reuse_penalty: float = 4.0, spacing: float | None = None) -> np.ndarray:
     """``width`` columns of full-height blocks of ``source`` (h, w, c) that continue from the
     column strip ``left`` (h, overlap, c) on their left to ``right`` (h, overlap, c) on their
     right: each block is matched to the columns it overlaps and cut along their seam.
 
+    The strip closes a circle with the source: ``left`` is the source's right edge and
+    ``right`` its left edge (the far band round from the painting's right edge to its left).
     ``cost`` (w,) adds, per source column, a weight for what should not be copied (near
-    objects); a source column already used within one block's width costs ``reuse_penalty``
-    times the mean overlap error more, so the band does not repeat one stretch side by side.
-    Returns (h, width, c): the blocks' span between the two strips is a whole number of
-    steps, resampled to ``width`` (at most half a step of stretch).
+    objects). Content shown within ``spacing`` columns (default a sixth of the circle) of
+    another copy of it, the source itself included, costs ``reuse_penalty`` times the mean
+    overlap error per block repeated (:func:`reuse_costs`), times the block's
+    :func:`distinctness` (a house repeated is a stamp, a stretch of field is not), so copies
+    are spread round the circle. Returns (h, width, c): the blocks' span between the two
+    strips is a whole number of steps, resampled to ``width`` (at most half a step of stretch).
     """
     src = _check(source, block, overlap)
     h, w, C = src.shape
+    if width < 1:
+        raise InputError(f"quilt_strip needs a width of at least 1, got {width}")
     step = block - overlap
     n = max(1, int(round((width + overlap) / step)))
     total = n * step + overlap
+    period = float(total - 2 * overlap + w)  # the source's columns, then the strip's, round the circle
+    gap = period / 6.0 if spacing is None else float(spacing)
     out = np.zeros((h, total + overlap, C), np.float32)
     out[:, :overlap] = left
     done = np.zeros((h, total + overlap), bool)
     done[:, :overlap] = True
     starts = np.arange(0, w - block + 1)
     columns = source_columns(src)
-    used: list[int] = []
+    distinct = distinctness(src, block)
+    # Output column x of the strip is source column x - shift; the source itself sits just
+    # left of the strip (its right edge meets the strip's first overlap): shift -(w - overlap).
+    uses = [(0.0, -(w - overlap), float(w))]
+    csum = None if cost is None else np.concatenate([[0.0], np.cumsum(np.asarray(cost, np.float64))])
     rng = np.random.default_rng(seed)
     for k in range(n):
         x0 = k * step
@@ -274,13 +352,13 @@ def quilt_strip(source: np.ndarray, cost: np.ndarray, width: int, left: np.ndarr
             known[:, block - overlap:] = True
         costs = strip_costs(src, target, known[0], columns)
         scale = costs.mean() / max(1, known.sum()) * h * overlap + 1e-6
-        if cost is not None:
-            csum = np.concatenate([[0.0], np.cumsum(np.asarray(cost, np.float64))])
+        if csum is not None:
             costs = costs + scale * (csum[starts + block] - csum[starts]) / block
-        for u in used:
-            costs = costs + reuse_penalty * scale * (np.abs(starts - u) < block)
+        shift = x0 - starts
+        costs = costs + reuse_penalty * scale * distinct * reuse_costs(starts, shift, np.asarray(uses), block,
+                                                                      gap, period)
         i = _choose(costs, rng, tolerance)
-        used.append(int(starts[i]))
+        uses.append((float(starts[i]), float(x0 - starts[i]), float(block)))
         patch = src[:, starts[i]:starts[i] + block]
         take = _seam_mask(patch, target, known)
         out[:, span] = np.where(take[..., None], patch, target)

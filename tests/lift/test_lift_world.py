@@ -12,9 +12,11 @@ import pytest
 from paint2vr.depth.base import DepthMap, ModelInfo
 from paint2vr.lift import LiftOptions, lift
 from paint2vr.lift.ground import row_runs, row_runs_slow, walk_zone, zone_meshes
-from paint2vr.lift.panorama import pano_sphere, painting_coords, pano_angles, window_quad
-from paint2vr.lift.synth import (fit_block, min_cut, min_cut_slow, overlap_costs, overlap_costs_slow, quilt_strip,
-                                 quilt_tile, strip_costs)
+from paint2vr.errors import InputError
+from paint2vr.lift.panorama import (_dome_rows, _dome_source, match_edge_light, pano_sphere, painting_coords, pano_angles,
+                                    window_quad)
+from paint2vr.lift.synth import (distinctness, fit_block, min_cut, min_cut_slow, overlap_costs, overlap_costs_slow,
+                                 quilt_strip, quilt_tile, reuse_costs, reuse_costs_slow, strip_costs, valid_starts)
 from paint2vr.painting import Painting
 from paint2vr.samples import make_scene
 from paint2vr.scene import camera_for_image
@@ -199,3 +201,108 @@ def test_world_in_the_glb(world_scene, tmp_path, gltf_validator):
     assert record["walk_zone"]["navmesh"] == "paint2vr_navmesh"
     assert json.loads(json.dumps(record["walk_zone"]))["radius_m"] >= 2.0
     assert any(s.wrapS == pygltflib.REPEAT for s in doc.samplers)
+
+
+def test_reuse_costs_match_reference():
+    rng = np.random.default_rng(7)
+    starts = np.arange(0, 40)
+    shift = rng.integers(-300, 300, 40).astype(float)
+    uses = np.stack([rng.integers(0, 40, 6), rng.integers(-300, 300, 6), np.full(6, 12)], 1).astype(float)
+    fast = reuse_costs(starts, shift, uses, 12, 50.0, 600.0)
+    np.testing.assert_allclose(fast, reuse_costs_slow(starts, shift, uses, 12, 50.0, 600.0), atol=1e-9)
+    # Exact values: a full copy 10 columns away counts 1, 75 away (between 1 and 2 spacings) half,
+    # the same placement (a run continued) and 100 away nothing.
+    one = np.array([[0.0, 0.0, 12.0]])
+    got = reuse_costs(np.zeros(4, int), np.array([10.0, 75.0, 0.0, 100.0]), one, 12, 50.0, 600.0)
+    np.testing.assert_allclose(got, [1.0, 0.5, 0.0, 0.0])
+    assert reuse_costs(starts, shift, np.zeros((0, 3)), 12, 50.0, 600.0).sum() == 0
+
+
+def _stamp_source(h=24, w=120):
+    """A plain, slightly grainy strip with one distinctive 'house' (bright block) in it."""
+    rng = np.random.default_rng(0)
+    src = 100.0 + rng.normal(0, 3, (h, w, 3))
+    src[6:20, 50:62] = [250.0, 40.0, 40.0]
+    return src.astype(np.float32)
+
+
+def _house_copies(strip):
+    red = (strip[..., 0] > 200) & (strip[..., 1] < 90)
+    cols = np.flatnonzero(red.sum(axis=0) > 6)
+    if not len(cols):
+        return []
+    runs = np.split(cols, np.flatnonzero(np.diff(cols) > 1) + 1)
+    return [float(r.mean()) for r in runs]
+
+
+def test_quilt_strip_spreads_a_distinctive_block():
+    src = _stamp_source()
+    w = src.shape[1]
+    left, right = src[:, -4:], src[:, :4]
+    width = 600
+    period = width + w
+    gap = period / 6
+    def nearest(out):
+        # Positions round the circle of the source's house (at 56 - w) and of each copy.
+        xs = [56.0 - w] + _house_copies(out)
+        d = [min(abs(a - b) % period, period - abs(a - b) % period) for i, a in enumerate(xs) for b in xs[i + 1:]]
+        return min(d) if d else np.inf
+    old = quilt_strip(src, None, width, left, right, 16, 4, seed=0, reuse_penalty=0.5, spacing=1e-3)
+    new = quilt_strip(src, None, width, left, right, 16, 4, seed=0)
+    assert nearest(old) < gap  # the old penalty (used columns within a block only) repeats it nearby
+    assert nearest(new) >= gap  # never within a sixth of the circle of another copy or the source
+    np.testing.assert_array_equal(new, quilt_strip(src, None, width, left, right, 16, 4, seed=0))
+    with pytest.raises(InputError):
+        quilt_strip(src, None, 0, left, right, 16, 4)
+
+
+def test_distinctness():
+    d = distinctness(_stamp_source(), 16)
+    assert d.shape == (120 - 16 + 1,)
+    assert d[50] > 5 * np.median(d) and d.mean() == pytest.approx(1.0)
+
+
+def test_valid_starts_forbid_keeps_out_outliers():
+    valid = np.ones((30, 30), bool)
+    forbid = np.zeros((30, 30), bool)
+    forbid[14, 14] = True  # a bird
+    ys, xs = valid_starts(valid, (30, 30), 8, forbid=forbid, min_pool=4)
+    assert len(ys) > 4
+    assert not ((ys <= 14) & (ys + 8 > 14) & (xs <= 14) & (xs + 8 > 14)).any()
+    ys2, _ = valid_starts(valid, (30, 30), 8)
+    assert len(ys2) == 23 * 23
+
+
+def test_dome_of_an_interior_with_a_patch_of_sky_is_sky_only():
+    # A 'courtyard': walls of a distinctive red/white brick everywhere but a small blue patch
+    # of sky at the top right (2 % of the top half): the dome is quilted from the sky alone.
+    H, W = 240, 200
+    rgb = np.zeros((H, W, 3), np.uint8)
+    yy, xx = np.mgrid[0:H, 0:W]
+    brick = ((yy // 6 + xx // 12) % 2).astype(bool)
+    rgb[brick], rgb[~brick] = [200, 40, 30], [240, 240, 230]
+    sky = np.zeros((H, W), bool)
+    sky[:24, 150:] = True
+    rng = np.random.default_rng(1)
+    rgb[sky] = np.clip(np.array([90, 140, 220]) + rng.normal(0, 4, (sky.sum(), 3)), 0, 255).astype(np.uint8)
+    cam = camera_for_image(W, H)
+    rows, valid = _dome_rows(sky)
+    assert valid is not None and not valid[~sky[:rows]].any()
+    ex, valid, phis, prof = _dome_source(rgb, sky, cam, 0.5, 16)
+    assert valid.any() and (np.abs(prof - [90, 140, 220]) < 12).all()  # the sky's colour, not the walls'
+    # With no sky at all the top quarter is used (an interior: nothing better overhead).
+    assert _dome_rows(np.zeros((H, W), bool)) == (H // 4, None)
+    with pytest.raises(InputError):
+        distinctness(np.zeros((4, 3, 3), np.float32), 8)
+
+
+def test_match_edge_light_carries_the_painting_light_out():
+    h, w = 64, 256
+    inside = np.zeros((h, w), bool)
+    inside[16:48, 96:160] = True
+    P = np.full((h, w, 3), 150.0, np.float32)
+    S = np.full((h, w, 3), 100.0, np.float32)
+    out = match_edge_light(P, S, inside, 64.0)
+    assert out[32, 90, 0] > 125 and out[32, 60, 0] < out[32, 90, 0]  # beside the frame: near the painting's light
+    assert abs(out[32, 5, 0] - 100) < 1e-3  # beyond the reach: untouched
+    np.testing.assert_array_equal(match_edge_light(P, S, np.zeros((h, w), bool), 64.0), S)
