@@ -6,7 +6,8 @@ the built-in depth and no effects (longest side ``--side``, default 1024), saved
 GLB, rendered by three.js in headless Chromium (bench/world_check.py) and measured: holes,
 detail and palette per view, PSNR of the start camera's view. Prints one summary row per
 painting (``--views``: every view), writes OUT/NAME.glb, OUT/NAME_sheet.png (the look-around
-sheet, for looking by eye) and OUT/world_bench.json.
+sheet, for looking by eye; with ``--step-aside`` also OUT/NAME_side.png, the views from 2 and
+1 m left, 1 and 2 m right) and OUT/world_bench.json.
 """
 
 from __future__ import annotations
@@ -50,12 +51,16 @@ SIDE_STEPS = (-2.0, -1.0, 1.0, 2.0)
 """Metres to the side of the start pose (positive right) of the ``--step-aside`` views."""
 
 
-def side_views(glb: Path, rgb, width: int = 480) -> dict:
+def side_views(glb: Path, rgb, width: int = 480, sheet: Path | None = None) -> dict:
     """Level views looking ahead from 1 and 2 m left and right of the start pose (what a
     visitor sees stepping round a tree or a figure: the hidden parts' fill), measured like
     the checker's; not among the issue's targets. Returns {"side_Nm": detail, ...,
-    "holes": worst share, "palette_min"}."""
+    "holes": worst share, "palette_min"}; with ``sheet``, writes the four views there as
+    one PNG row (for looking by eye)."""
     import math
+
+    import cv2
+    import numpy as np
 
     from bench.world_check import HFOV, measure, render_views
 
@@ -66,6 +71,9 @@ def side_views(glb: Path, rgb, width: int = 480) -> dict:
              for dx in SIDE_STEPS]
     _, shots = render_views(glb, width, height, views)
     rows = measure(shots, rgb)["views"]
+    if sheet is not None:
+        row = np.concatenate([v.rgba[..., :3] for v in shots], axis=1)
+        cv2.imwrite(str(sheet), cv2.cvtColor(np.ascontiguousarray(row), cv2.COLOR_RGB2BGR))
     out = {r["view"]: round(r["detail"], 3) for r in rows}
     out.update(holes=max(r["holes"] for r in rows), palette_min=round(min(r["palette"] for r in rows), 3))
     return out
@@ -85,7 +93,7 @@ def one(path: Path, out: Path, side: int, side_steps: bool = False) -> dict:
     look_around_sheet(views, rgb, res, out / f"{path.stem}_sheet.png")
     res.update(painting=path.name, convert_s=round(t1 - t0, 2), summary=summary(res), missed=failures(res))
     if side_steps:
-        res["side"] = side_views(glb, rgb)
+        res["side"] = side_views(glb, rgb, sheet=out / f"{path.stem}_side.png")
     return res
 
 

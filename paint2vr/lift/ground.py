@@ -39,6 +39,20 @@ BEHIND = 0.6
 """How far an object is taken to extend behind its visible face, metres."""
 TILE_BLOCKS = 10
 """Blocks per side of the ground tile."""
+GROUND_SLOPE = (0.35, 3.0)
+"""Range of a land pixel's disparity slope down the picture, over a level plane's seen from
+the lifted eye height, within which the depth calls it ground (a level plane: 1 at any
+horizon; an upright object, a figure, trunk or wall: about 0)."""
+OCTAVE_SHARE = 0.5
+"""Weight of the ground tile's sources at each doubling of distance beyond the painting's
+bottom edge, against the octave before (whatever its size in the picture): what is near
+weighs most, the field beyond is drawn on too."""
+ROW_STRETCH = 2.0
+"""Most texel rows one painting row is stretched into in the ground exemplar (the far
+ground, foreshortened into few rows, is not stretched into streaks beyond it)."""
+NEAR_FADE = 0.5
+"""Share of the bottom edge's distance under which the ground shows its tile's own colours:
+between it and the edge its colour fades to the painted bottom edge's."""
 
 
 @dataclass(frozen=True)
@@ -58,13 +72,22 @@ class Ground:
     profile_gain: np.ndarray
     """(k, 3) linear gain per channel that turns the tile's mean colour into the painted
     ground's at each of ``profile_d`` (the ground fades with distance as in the painting)."""
+    own_gain: np.ndarray | None = None
+    """(3,) linear gain that shows the tile's own colours (the tile may be stored brighter);
+    None: 1."""
 
     def gain(self, d: np.ndarray) -> np.ndarray:
-        """(..., 3) linear colour gain at distances ``d`` (clamped to the painted range)."""
+        """(..., 3) linear colour gain at distances ``d``: the painted ground's beyond the
+        nearest painted distance (clamped to the painted range), fading from it to the
+        tile's own colours (``own_gain``) nearer than that, reached at NEAR_FADE of it."""
         d = np.asarray(d, np.float64)
+        own = np.ones(3) if self.own_gain is None else np.asarray(self.own_gain, np.float64)
         if len(self.profile_d) == 0:
-            return np.ones(d.shape + (3,))
-        return np.stack([np.interp(d, self.profile_d, self.profile_gain[:, c]) for c in range(3)], -1)
+            return np.broadcast_to(own, d.shape + (3,)).copy()
+        g = np.stack([np.interp(d, self.profile_d, self.profile_gain[:, c]) for c in range(3)], -1)
+        d0 = float(self.profile_d[0])
+        t = np.clip((d - NEAR_FADE * d0) / max((1.0 - NEAR_FADE) * d0, 1e-9), 0.0, 1.0)[..., None]
+        return own + (g - own) * t
 
 
 def ground_height(dep: np.ndarray, land: np.ndarray, rows_py: np.ndarray, cam: Camera) -> float:
@@ -106,6 +129,81 @@ def rectified_ground(rgb: np.ndarray, depth: np.ndarray, sky: np.ndarray, cam: C
     s = cv2.remap(sky.astype(np.uint8), px, py, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REFLECT) > 0
     valid = (d > 0.8 * Z) & ~s
     return out.astype(np.float32), valid, float(res), float(near_z)
+
+
+def ground_mask(depth: np.ndarray, sky: np.ndarray, cam: Camera, lift_h: float,
+                side: int = 512) -> np.ndarray:
+    """(h, w) bool on the painting reduced to at most ``side`` px: the land the depth calls
+    ground. Its disparity (1/depth) grows down the picture as a level plane's does (slope
+    1 / (eye height * focal) per row, whatever the horizon), within GROUND_SLOPE of that at
+    the lifted eye height ``lift_h``; figures, trunks and walls (constant depth up their
+    height) are not ground. Pixels within the slope window of the sky are left out."""
+    H, W = depth.shape
+    s = min(1.0, side / max(H, W))
+    w, h = max(8, round(W * s)), max(8, round(H * s))
+    disp = cv2.resize((1.0 / np.maximum(depth.astype(np.float32, copy=False), 1e-3)), (w, h),
+                      interpolation=cv2.INTER_AREA)
+    disp = cv2.GaussianBlur(disp, (0, 0), 1.0)
+    # Central difference over 2 rows each way, in disparity per painting row.
+    grad = (np.roll(disp, -2, 0) - np.roll(disp, 2, 0)) / np.float32(4.0 * H / h)
+    g = grad * np.float32(lift_h * cam.focal)
+    land = cv2.resize((~sky).view(np.uint8) if sky.dtype == bool else (sky == 0).astype(np.uint8), (w, h),
+                      interpolation=cv2.INTER_NEAREST)
+    land = cv2.erode(land, np.ones((7, 7), np.uint8), borderValue=1) > 0
+    out = land & (g > GROUND_SLOPE[0]) & (g < GROUND_SLOPE[1])
+    out[:2] = out[-2:] = False  # the rolled difference wraps there
+    return out
+
+
+def ground_exemplar(rgb: np.ndarray, depth: np.ndarray, sky: np.ndarray, cam: Camera, y: float,
+                    max_side: int = 512) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float]:
+    """All the painting's ground, rectified row by row: (rgb (h, w, 3) float32, valid (h, w)
+    bool, weight (h, w) float32, metres per texel at the bottom edge, near_z).
+
+    Across, texels are as wide as :func:`rectified_ground`'s at the bottom edge (the same
+    number of painting pixels on every row); along the view each row is rectified at its
+    own distance (a texel as long as it is wide there), stretching a painting row into at
+    most ROW_STRETCH texel rows, so each part of the ground keeps its painted touch, not
+    blurred, from the bottom edge up to the farthest ground. ``valid`` is the ground of
+    :func:`ground_mask`; ``weight`` gives each doubling of distance beyond the bottom
+    edge a share OCTAVE_SHARE times the one before, spread over its valid texels."""
+    H, W = rgb.shape[:2]
+    f = cam.focal
+    lift_h = max(cam.position[1] - y, 1e-3)
+    near_z = lift_h * f / max(1.0, H / 2.0)
+    res = max(near_z / f * 1.5, near_z * near_z / (f * lift_h))
+    sx = max(res * f / near_z, W / max_side)  # painting pixels per texel across
+    nx = max(16, int(round(W / sx)))
+    sx = W / nx
+    mask = ground_mask(depth, sky, cam, lift_h)
+    mh, mw = mask.shape
+    has = np.flatnonzero(mask.any(axis=1))
+    top = (has[0] + 0.5) * H / mh if len(has) else H / 2.0
+    # Texel row centres, from the bottom row up: each step is the rows one texel covers there.
+    v, rows = H - 0.5 * min(1.0, sx * (H / 2.0) / f), []
+    while v > top and len(rows) < max_side:
+        rows.append(v)
+        v -= max(1.0 / ROW_STRETCH, sx * (v - H / 2.0) / f)
+    if len(rows) < 16:  # little or no ground: the bottom sixteenth of the painting
+        rows = list(np.linspace(H - 0.5, H * 15.0 / 16.0, 16))
+    vy = np.asarray(rows[::-1], np.float32)  # far rows first: the exemplar's top is far
+    narrow = cv2.resize(rgb, (nx, H), interpolation=cv2.INTER_AREA).astype(np.float32)
+    map_x = np.broadcast_to(np.arange(nx, dtype=np.float32)[None, :], (len(vy), nx))
+    map_y = np.broadcast_to(vy[:, None] - 0.5, (len(vy), nx))
+    ex = cv2.remap(narrow, np.ascontiguousarray(map_x), np.ascontiguousarray(map_y), cv2.INTER_LINEAR,
+                   borderMode=cv2.BORDER_REPLICATE)
+    mi = np.clip((vy * (mh / H)).astype(np.int64), 0, mh - 1)
+    mj = np.clip(((np.arange(nx) + 0.5) * sx * (mw / W)).astype(np.int64), 0, mw - 1)
+    valid = mask[mi[:, None], mj[None, :]]
+    if not valid.any():
+        valid = np.ones_like(valid)
+    dz = cv2.resize(depth.astype(np.float32, copy=False), (mw, mh), interpolation=cv2.INTER_NEAREST)[mi[:, None], mj[None, :]]
+    octave = np.floor(np.log2(np.maximum(dz / near_z, 1.0))).astype(np.int64)
+    octave = np.minimum(octave, 12)
+    count = np.bincount(octave[valid], minlength=13).astype(np.float64)
+    share = OCTAVE_SHARE ** np.arange(13) / np.maximum(count, 1.0)
+    weight = np.where(valid, share[octave], 0.0).astype(np.float32)
+    return ex, valid, weight, float(res), float(near_z)
 
 
 _SRGB_TO_LINEAR = srgb_to_linear(np.arange(256, dtype=np.float32) / np.float32(255.0)).reshape(1, 256)
@@ -166,38 +264,33 @@ def ground_profile(rgb: np.ndarray, depth: np.ndarray, sky: np.ndarray, cam: Cam
 
 def ground_tile(rgb: np.ndarray, depth: np.ndarray, sky: np.ndarray, cam: Camera, y: float, size: int,
                 seed: int) -> Ground:
-    """The periodic ground texture (``size`` px square) quilted from the rectified ground."""
-    ex, valid, res, near_z = rectified_ground(rgb, depth, sky, cam, y)
+    """The periodic ground texture (``size`` px square) quilted from all the painted ground
+    (:func:`ground_exemplar`), its blocks drawn by the exemplar's distance weights."""
+    ex, valid, weight, res, near_z = ground_exemplar(rgb, depth, sky, cam, y)
     block = max(8, size // TILE_BLOCKS)
     overlap = max(2, block // 5)
-    # The exemplar is shrunk so a tile of ``size`` texels covers about 3 exemplar widths
-    # (the tile is then made at the exemplar's scale): enough variety, no visible period.
-    ex_side = max(ex.shape[:2])
-    scale = min(1.0, max(block * 2.5 / min(ex.shape[:2]), size / (3.0 * ex_side)))
-    if scale < 1.0:
-        ex = cv2.resize(ex, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        valid = cv2.resize(valid.astype(np.uint8), (ex.shape[1], ex.shape[0]), interpolation=cv2.INTER_NEAREST) > 0
-        res /= scale
-    if min(ex.shape[:2]) < 4:  # a tiny painting: blow the exemplar up to a few texels
-        f = 4.0 / min(ex.shape[:2])
-        ex = cv2.resize(ex, None, fx=f, fy=f, interpolation=cv2.INTER_LINEAR)
-        valid = cv2.resize(valid.astype(np.uint8), (ex.shape[1], ex.shape[0]), interpolation=cv2.INTER_NEAREST) > 0
-        res /= f
     block, overlap = fit_block(ex.shape, block, overlap)
     step = block - overlap
     n = max(2, int(math.ceil(size / step)))
-    tile = quilt_tile(ex, n, n, block, overlap, seed=seed, valid=valid)
+    tile = quilt_tile(ex, n, n, block, overlap, seed=seed, valid=valid, weight=weight)
     tile_m = tile.shape[0] * res
     tile = cv2.resize(tile, (size, size), interpolation=cv2.INTER_AREA)
     tile8 = np.clip(tile + 0.5, 0, 255).astype(np.uint8)
     pd, pg = ground_profile(rgb, depth, sky, cam, y, tile8.reshape(-1, 3).mean(axis=0))
     if len(pg) and pg.max() > 1.0:
         # Vertex colours cannot exceed 1: brighten the tile by the largest gain instead.
-        top = np.maximum(pg.max(axis=0), 1.0)
+        # At most 1 % of the tile's texels saturate (a brighter tile would lose its detail
+        # to the clip; the farthest ground is then a little darker than painted).
+        room = 1.0 / np.maximum(np.percentile(srgb_to_linear(tile8.reshape(-1, 3).astype(np.float32) / 255.0),
+                                              99, axis=0), 1e-3)
+        top = np.clip(pg.max(axis=0), 1.0, np.maximum(room, 1.0))
         lin = srgb_to_linear(tile8.astype(np.float32) / 255.0) * top
         tile8 = np.clip(linear_to_srgb(np.clip(lin, 0, 1)) * 255.0 + 0.5, 0, 255).astype(np.uint8)
         pg = pg / top
-    return Ground(y=y, tile=tile8, tile_m=tile_m, near_z=near_z, profile_d=pd, profile_gain=pg)
+        own = 1.0 / top
+    else:
+        own = np.ones(3)
+    return Ground(y=y, tile=tile8, tile_m=tile_m, near_z=near_z, profile_d=pd, profile_gain=pg, own_gain=own)
 
 
 def ground_layer(gr: Ground, cam: Camera, radius: float, half_angle: float) -> Layer:

@@ -75,6 +75,12 @@ class LiftOptions:
     walkable_radius: float = opt(0.5, ge=0.0, le=10.0, aliases=("walk_radius",))
     """How far (metres) the viewer may move from the start pose: the head motion the
     disocclusion fill is sized for (the scene's walkable radius; formerly walk_radius)."""
+    fill_motion: float = opt(2.0, ge=0.0, le=10.0)
+    """Sideways head motion (metres) the fill behind nearer layers is sized for: what
+    stepping this far beside a tree, a figure or a column reveals of the background (never
+    less than walkable_radius). Each hidden pixel is filled out to the parallax its own
+    occluder's depth gives over this motion, so near occluders get wide fills, far ones
+    narrow (the cost follows what can be seen)."""
     margin: float = opt(0.0, ge=0.0, le=1.0)
     """How far the layers extend beyond the painting's frame, as a fraction of its size (their
     margins are stretched colour; with ``world`` the synthesised surroundings continue the
@@ -172,9 +178,11 @@ def lift(painting: Painting, depth: DepthMap, options: LiftOptions = DEFAULT_LIF
     meshing, step = _mesh_plans(fills, covers, wk, o)
     tx = _texture_raster(painting, depth, wk, cuts, o)
 
-    layers = _layer_meshes(fills, covers, meshing, step, wk, tx, cam, o)
+    layers, far_gone = _layer_meshes(fills, covers, meshing, step, wk, tx, cam, o)
     sky_tex, sg = sky_texture(painting.rgb, wk.sky, tx.rgb, tx.grid, cam, o.sky_texture, o.margin,
                               smooth=not o.world)
+    if far_gone is not None:
+        sky_tex = show_behind(sky_tex, sg, far_gone, tx, _far_band(fills[-1], wk, o))
     walk = None
     if o.world:
         world_layers, walk, _ = _world(painting, depth, wk, labels, sky_tex, sg, cam, o)
@@ -299,10 +307,13 @@ class _Fill(NamedTuple):
 
 
 def _layer_meshes(fills: list[_Fill], covers: list[np.ndarray], meshing, step: int, wk: _Work, tx: _Texture,
-                  cam, o: LiftOptions) -> list[Layer]:
-    """Each layer's textured mesh (quadtree or uniform grid), without the triangles that
-    stretch across a depth discontinuity where a farther layer or the sky shows what they
-    cover (``max_stretch``)."""
+                  cam, o: LiftOptions) -> tuple[list[Layer], np.ndarray | None]:
+    """(each layer's textured mesh (quadtree or uniform grid), the working pixels where the
+    farthest layer's triangles were dropped or None), without the triangles that stretch
+    across a depth discontinuity where a farther layer or the sky shows what they cover
+    (``max_stretch``). With the world, the farthest layer has the backdrop (the window and
+    the panorama) behind all of it, so its stretched triangles go everywhere; the window
+    then shows what they covered (:func:`show_behind`)."""
     # backed[n]: working pixels where something beyond layer n has content (the sky, a
     # farther layer's own pixels or its shown fill).
     backed, behind = [], wk.sky.copy()
@@ -310,6 +321,9 @@ def _layer_meshes(fills: list[_Fill], covers: list[np.ndarray], meshing, step: i
         backed.append(behind.copy())
         behind |= f.own | f.fill
     backed.reverse()
+    if o.world and backed:
+        backed[-1] = np.ones_like(backed[-1])
+    far_gone = None
     # Where nearer layers dropped triangles, the nearest farther layer with fill there shows
     # the painting's colour instead of its fill, so the start view is unchanged.
     pending = np.zeros_like(wk.sky)
@@ -325,13 +339,57 @@ def _layer_meshes(fills: list[_Fill], covers: list[np.ndarray], meshing, step: i
         if o.max_stretch is not None:
             (rows, cols, zs, faces), gone = drop_stretched(rows, cols, zs, faces, backed[n], wk.f_w, o.max_stretch)
             pending |= cv2.dilate(gone.view(np.uint8), _GROW) > 0
+            if o.world and n == len(fills) - 1 and gone.any():
+                far_gone = gone
         if len(faces):
             layers.append(_layer(f"layer{len(layers)}", f, rows, cols, zs, faces, wk, tx, cam, takeover))
-    return layers
+    return layers, far_gone
+
+
+EDGE_RING = 2
+"""Working pixels along the grid's border that are never fill: there the layers' meshes end
+at pixel centres, each a little differently, and a wide fill reaching the border behind
+nearer layers would show past their edge from the start pose."""
+FAR_BAND_MAX = 0.1
+"""Widest band (share of the window texture's width) the window is coloured in beside the
+farthest layer's dropped triangles."""
+
+
+def _far_band(f: _Fill, wk: _Work, o: LiftOptions) -> float:
+    """Working pixels of the farthest layer that fill_motion reveals behind its own nearest
+    part: the parallax between its nearest and farthest depths."""
+    z = wk.dep[f.own]
+    return float(fill_band(float(z.min()), float(z.max()), wk.f_w, max(o.fill_motion, o.walkable_radius)))
+
+
+def show_behind(window: np.ndarray, sg: FrameRaster, gone: np.ndarray, tx: _Texture, band: float) -> np.ndarray:
+    """The sky texture (raster ``sg``) with the painting's own colours where the farthest
+    layer's triangles were dropped (``gone``, working grid: the start view is unchanged) and,
+    out to ``band`` working pixels around them, those colours continued by push-pull (what
+    stepping aside shows behind the layer's nearer part is its farther part's colours, not
+    the sky the texture carries above the horizon)."""
+    h, w = window.shape[:2]
+    g = resize(gone.view(np.uint8), w, h, cv2.INTER_NEAREST) > 0
+    if not g.any():
+        return window
+    k = int(min(FAR_BAND_MAX * w, math.ceil(band * w / gone.shape[1])))
+    paint = resize(tx.rgb, w, h, cv2.INTER_AREA).astype(np.float32)
+    out = window.copy()
+    if k > 0:
+        near = cv2.dilate(g.view(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1))) > 0
+        sky_s = resize(tx.sky.view(np.uint8), w, h, cv2.INTER_NEAREST) > 0
+        ring = near & ~g & ~sky_s
+        if ring.any():
+            ext = push_pull(paint, g.astype(np.float32))
+            out[ring] = np.clip(ext[ring] + 0.5, 0, 255).astype(np.uint8)
+    out[g] = np.clip(paint[g] + 0.5, 0, 255).astype(np.uint8)
+    return out
 
 
 def _layer_fills(wk: _Work, labels: np.ndarray, present: list[int], o: LiftOptions) -> list[_Fill]:
-    """Each present layer, filled in a band behind nearer layers sized for walkable_radius.
+    """Each present layer, filled in a band behind nearer layers sized for fill_motion:
+    a nearer pixel at depth z is filled when it lies within f * motion * (1/z - 1/z_own)
+    (plus 3 pixels) of the layer, z_own the layer's nearest depth (:func:`fill_band`).
 
     The fill is computed inside the layer's own extent grown by the band (every known pixel
     and every filled one lie there; the meshes and textures read nothing outside), so a
@@ -339,22 +397,24 @@ def _layer_fills(wk: _Work, labels: np.ndarray, present: list[int], o: LiftOptio
     """
     dep, disp, sky, rgb_w = wk.dep, wk.disp, wk.sky, wk.rgb
     H, W = dep.shape
+    inside = np.zeros((H, W), bool)
+    inside[EDGE_RING:H - EDGE_RING, EDGE_RING:W - EDGE_RING] = True
     out = []
     for k in present:
         own_full = labels == k
         front_full = (labels < k) & ~sky
+        motion = max(o.fill_motion, o.walkable_radius)
         band = 0.0
+        z_own = float(dep[own_full].min())
         if front_full.any():
-            z_front = float(dep[front_full].min())
-            z_own = float(dep[own_full].min())
-            band = wk.f_w * o.walkable_radius * max(0.0, 1.0 / z_front - 1.0 / z_own) + 3.0
+            band = fill_band(float(dep[front_full].min()), z_own, wk.f_w, motion)
         ys, xs = np.nonzero(own_full.any(axis=1))[0], np.nonzero(own_full.any(axis=0))[0]
         m = int(math.ceil(band)) + 4  # the band, the cover's dilation and the lattice's extra pixel
         box = (slice(max(0, ys[0] - m), min(H, ys[-1] + 1 + m)), slice(max(0, xs[0] - m), min(W, xs[-1] + 1 + m)))
         own, front = own_full[box], front_full[box]
         if front.any():
             dist = cv2.distanceTransform((~own).astype(np.uint8), cv2.DIST_L2, 5)
-            fill = front & (dist <= band)
+            fill = front & (dist <= fill_band(dep[box], z_own, wk.f_w, motion)) & inside[box]
         else:
             fill = np.zeros_like(own)
         # Depth: push-pull of disparity (planes stay planes behind objects); colour: exemplar
@@ -374,6 +434,14 @@ def _layer_fills(wk: _Work, labels: np.ndarray, present: list[int], o: LiftOptio
             offset[box] = fill_offsets(rgb_w[box], own, fill, seed=k)
         out.append(_Fill(k, own_full, fill_full, d_k, ext_k, offset))
     return out
+
+
+def fill_band(z_front, z_own: float, focal: float, motion: float):
+    """Width (working pixels) of the background that ``motion`` metres of sideways head
+    motion reveals beside an occluder at depth ``z_front`` (scalar or array) in front of a
+    layer whose nearest depth is ``z_own``: the parallax between them, focal * motion *
+    (1/z_front - 1/z_own), plus 3 pixels; none (3) where the occluder is not nearer."""
+    return focal * motion * np.maximum(0.0, 1.0 / np.asarray(z_front, np.float64) - 1.0 / z_own) + 3.0
 
 
 def _mesh_plans(fills: list[_Fill], covers: list[np.ndarray], wk: _Work, o: LiftOptions):

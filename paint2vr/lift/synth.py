@@ -188,10 +188,19 @@ def valid_starts(valid: np.ndarray | None, shape: tuple[int, int], block: int,
 
 def quilt_tile(exemplar: np.ndarray, n_y: int, n_x: int, block: int, overlap: int, seed: int = 0,
                candidates: int = 64, tolerance: float = 0.1, valid: np.ndarray | None = None,
-               forbid: np.ndarray | None = None) -> np.ndarray:
+               forbid: np.ndarray | None = None, weight: np.ndarray | None = None,
+               group: int = 3) -> np.ndarray:
     """A texture of (n_y * step, n_x * step) pixels, step = block - overlap, periodic in both
     axes, quilted from ``exemplar`` (h, w, c) float; blocks come only from where ``valid``
     (h, w) bool holds and hold the fewest ``forbid`` pixels (see :func:`valid_starts`).
+
+    ``weight`` (h, w), when given, says which parts of the exemplar the texture draws on and
+    how much: the blocks are grouped into patches of about ``group`` x ``group`` blocks (the
+    blocks nearest to each of random points, across the wrap: irregular patches, not a
+    grid), each patch draws one anchor position in proportion to the weight at its block's
+    centre and its blocks take their candidates within two blocks of it, so the texture is
+    patches of the exemplar's parts in those proportions (matching alone would keep to
+    whatever part the first block came from). None draws all positions alike.
 
     Blocks wrap around the texture's edges, so the last column overlaps the first and the
     last row the top: those overlaps are matched and cut like the others.
@@ -203,6 +212,18 @@ def quilt_tile(exemplar: np.ndarray, n_y: int, n_x: int, block: int, overlap: in
     step = block - overlap
     H, W, C = n_y * step, n_x * step, ex.shape[2]
     rng = np.random.default_rng(seed)
+    prob, anchors = None, {}
+    if weight is not None:
+        pw = np.maximum(np.asarray(weight, np.float64)[pool_y + block // 2, pool_x + block // 2], 0.0)
+        if pw.sum() > 0:
+            prob = np.cumsum(pw) / pw.sum()
+            k = max(1, int(round(n_y * n_x / float(group * group))))
+            seeds = rng.random((k, 2)) * [n_y, n_x]
+            gy, gx = np.mgrid[0:n_y, 0:n_x]
+            dy = np.abs(gy[..., None] + 0.5 - seeds[:, 0])
+            dx = np.abs(gx[..., None] + 0.5 - seeds[:, 1])
+            dy, dx = np.minimum(dy, n_y - dy), np.minimum(dx, n_x - dx)  # periodic
+            patch_of = np.argmin(dy * dy + dx * dx, axis=-1)
     out = np.zeros((H, W, C), np.float32)
     done = np.zeros((H, W), bool)
     for by in range(n_y):
@@ -211,7 +232,17 @@ def quilt_tile(exemplar: np.ndarray, n_y: int, n_x: int, block: int, overlap: in
             cols = (np.arange(block) + bx * step) % W
             target = out[np.ix_(rows, cols)]
             known = done[np.ix_(rows, cols)]
-            pick = rng.integers(0, len(pool_y), candidates)
+            if prob is None:
+                pick = rng.integers(0, len(pool_y), candidates)
+            else:
+                key = int(patch_of[by, bx])
+                if key not in anchors:  # inverse transform sampling of the weights
+                    a = min(int(np.searchsorted(prob, rng.random(), side="right")), len(pool_y) - 1)
+                    near = np.flatnonzero((np.abs(pool_y - pool_y[a]) <= 2 * block)
+                                          & (np.abs(pool_x - pool_x[a]) <= 2 * block))
+                    anchors[key] = near
+                near = anchors[key]
+                pick = near[rng.integers(0, len(near), candidates)]
             ys, xs = pool_y[pick], pool_x[pick]
             # Overlaps are matched on every other pixel (a quarter of the work, the same
             # choice in practice: neighbouring texels of a painting are alike).

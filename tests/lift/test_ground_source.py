@@ -1,0 +1,125 @@
+"""The ground tile's sources: all the land the depth calls ground (:func:`ground_mask`,
+:func:`ground_exemplar`), drawn by distance (weighted quilting), and the ground's colour
+near the visitor (:meth:`Ground.gain`)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from paint2vr.lift.ground import (GROUND_SLOPE, NEAR_FADE, Ground, ground_exemplar, ground_mask, ground_tile)
+from paint2vr.lift.synth import quilt_tile
+from paint2vr.scene import camera_for_image
+
+W, H = 320, 240
+EYE = 1.6
+RED, GREEN = (170.0, 60.0, 40.0), (60.0, 150.0, 50.0)
+
+
+def _two_material_scene(seed: int = 0, card: bool = False):
+    """A level ground seen from eye height (disparity linear in the row below the camera's
+    horizon, sky above it): red earth on the bottom sixth, green meadow above it; with
+    ``card`` an upright object (constant depth) standing in the meadow."""
+    cam = camera_for_image(W, H, 55.0, EYE)
+    rows = np.arange(H, dtype=np.float64)[:, None] + 0.5
+    below = rows - H / 2.0
+    depth = np.where(below > 2, EYE * cam.focal / np.maximum(below, 1e-6), 1000.0) * np.ones((1, W))
+    sky = np.broadcast_to(below <= 2, (H, W)).copy()
+    rng = np.random.default_rng(seed)
+    rgb = np.empty((H, W, 3), np.float32)
+    earth = np.broadcast_to(rows >= H * 5 / 6, (H, W))
+    rgb[:] = GREEN
+    rgb[earth] = RED
+    rgb += rng.normal(0, 12, rgb.shape)  # brush grain
+    rgb[sky] = (150, 180, 220)
+    if card:
+        r0, r1, c0, c1 = int(H * 0.55), int(H * 0.75), 100, 160
+        depth[r0:r1, c0:c1] = depth[r1, c0]
+        rgb[r0:r1, c0:c1] = (20, 20, 200)
+    return np.clip(rgb, 0, 255).astype(np.uint8), depth.astype(np.float32), sky, cam
+
+
+def _share(tile: np.ndarray, colour) -> float:
+    d = np.abs(tile.astype(np.float32) - np.asarray(colour, np.float32)).sum(axis=-1)
+    return float((d < 60).mean())
+
+
+def test_ground_mask_keeps_the_ground_and_drops_an_upright_card():
+    rgb, depth, sky, cam = _two_material_scene(card=True)
+    m = ground_mask(depth, sky, cam, EYE)
+    assert m.shape == (H, W) and m.dtype == bool
+    assert m[int(H * 0.9), 20] and m[int(H * 0.6), 250]  # earth and meadow are ground
+    assert not m[int(H * 0.65), 120:140].any()  # the card's face is not
+    assert not m[: H // 2].any()  # nor the sky
+    assert GROUND_SLOPE[0] < 1.0 < GROUND_SLOPE[1]
+
+
+def test_ground_exemplar_reaches_the_meadow_and_weights_the_near_octave_most():
+    rgb, depth, sky, cam = _two_material_scene()
+    ex, valid, weight, res, near_z = ground_exemplar(rgb, depth, sky, cam, 0.0)
+    assert ex.dtype == np.float32 and ex.shape[:2] == valid.shape == weight.shape
+    assert near_z == pytest.approx(EYE * cam.focal / (H / 2.0))
+    assert res > 0 and valid.mean() > 0.5
+    bottom, top = ex[-5:][valid[-5:]], ex[:5][valid[:5]]
+    assert np.abs(bottom.mean(axis=0) - RED).max() < 25  # the bottom rows are the earth
+    assert np.abs(top.mean(axis=0) - GREEN).max() < 25  # the far rows the meadow
+    assert (weight[~valid] == 0).all()
+    # Each octave of distance weighs half the one before, whatever its texels: the exemplar's
+    # nearest tenth (in the first octave) outweighs its farthest (many far octaves, stretched rows).
+    k = len(weight) // 10
+    assert weight[-k:].sum() > weight[:k].sum() > 0
+
+
+def test_ground_tile_draws_on_both_materials():
+    """The bottom strip is red; the tile (quilted from all the ground) is not only red."""
+    rgb, depth, sky, cam = _two_material_scene()
+    gr = ground_tile(rgb, depth, sky, cam, 0.0, 128, seed=0)
+    assert gr.tile.shape == (128, 128, 3) and gr.tile.dtype == np.uint8
+    # The stored tile may be brightened (own_gain undoes it); compare in shown colours.
+    from paint2vr.color import linear_to_srgb, srgb_to_linear
+    shown = linear_to_srgb(srgb_to_linear(gr.tile / 255.0) * gr.own_gain) * 255.0
+    red, green = _share(shown, RED), _share(shown, GREEN)
+    assert red > 0.15 and green > 0.15, (red, green)
+
+
+def test_ground_tile_bad_input_all_sky_and_no_ground():
+    rgb, depth, sky, cam = _two_material_scene()
+    gr = ground_tile(rgb, depth, np.ones_like(sky), cam, 0.0, 64, seed=0)  # no land at all
+    assert gr.tile.shape == (64, 64, 3)
+    flat = np.full_like(depth, 7.0)  # all upright: nothing is ground, the bottom rows are used
+    gr = ground_tile(rgb, flat, np.zeros_like(sky), cam, 0.0, 64, seed=0)
+    assert gr.tile.shape == (64, 64, 3) and np.isfinite(gr.tile_m) and gr.tile_m > 0
+
+
+def test_ground_gain_fades_to_the_tiles_own_colour_near_the_visitor():
+    own = np.array([0.5, 0.6, 0.7])
+    gr = Ground(y=0.0, tile=np.zeros((4, 4, 3), np.uint8), tile_m=1.0, near_z=4.0,
+                profile_d=np.array([4.0, 8.0]), profile_gain=np.array([[0.2, 0.3, 0.4], [0.1, 0.1, 0.1]]),
+                own_gain=own)
+    g = gr.gain(np.array([0.0, 4.0 * NEAR_FADE, 3.0, 4.0, 6.0, 20.0]))
+    np.testing.assert_allclose(g[0], own)
+    np.testing.assert_allclose(g[1], own)
+    t = (3.0 - 4.0 * NEAR_FADE) / (4.0 * (1 - NEAR_FADE))
+    np.testing.assert_allclose(g[2], own + ([0.2, 0.3, 0.4] - own) * t)
+    np.testing.assert_allclose(g[3], [0.2, 0.3, 0.4])
+    np.testing.assert_allclose(g[4], [0.15, 0.2, 0.25])
+    np.testing.assert_allclose(g[5], [0.1, 0.1, 0.1])
+    empty = Ground(y=0.0, tile=np.zeros((4, 4, 3), np.uint8), tile_m=1.0, near_z=4.0,
+                   profile_d=np.zeros(0), profile_gain=np.zeros((0, 3)))
+    np.testing.assert_allclose(empty.gain(np.array([1.0, 2.0])), np.ones((2, 3)))
+
+
+def test_quilt_tile_weight_draws_blocks_where_it_is_heavy():
+    rng = np.random.default_rng(0)
+    ex = np.zeros((40, 80, 3), np.float32)
+    ex[:, :40] = 50 + rng.normal(0, 3, (40, 40, 3))
+    ex[:, 40:] = 200 + rng.normal(0, 3, (40, 40, 3))
+    weight = np.zeros((40, 80))
+    weight[:, 75:] = 1.0  # anchors at the right edge: candidates within two blocks, all right
+    tile = quilt_tile(ex, 3, 3, 10, 3, seed=2, weight=weight)
+    assert tile.min() > 150
+    none = quilt_tile(ex, 3, 3, 10, 3, seed=2)
+    np.testing.assert_array_equal(none, quilt_tile(ex, 3, 3, 10, 3, seed=2, weight=None))
+    left = np.zeros_like(weight)
+    left[:, :6] = 1.0  # block centres at x = 5: the first column of starts
+    assert quilt_tile(ex, 3, 3, 10, 3, seed=2, weight=left).max() < 100
