@@ -479,12 +479,16 @@ def _worker_died(task: Task) -> ItemResult:
 
 
 def _culprits(procs: dict[int, Any], tmp_dir: str) -> set[str]:
-    """Ids of the items that were running in worker processes that died on their own (not
-    ended by the pool after the death), from the marker each worker writes per item."""
+    """Ids of the items that were running in worker processes that died on their own, from the
+    marker each worker writes per item. A worker killed by a signal (the OOM killer's SIGKILL, a
+    crash's SIGSEGV; not the pool's SIGTERM) is the culprit; a sibling that exits with an error
+    code when the broken pool's pipes close is not, so exit codes count only when no worker was
+    killed by a signal."""
+    ended = {pid: proc.exitcode for pid, proc in procs.items()
+             if proc.exitcode not in (None, 0, -signal.SIGTERM)}
+    killed = [pid for pid, code in ended.items() if code < 0]
     ids: set[str] = set()
-    for pid, proc in procs.items():
-        if proc.exitcode in (None, 0, -signal.SIGTERM):
-            continue
+    for pid in killed or list(ended):
         try:
             ids.add(Path(tmp_dir, f"running-{pid}").read_text(encoding="utf-8"))
         except OSError:

@@ -405,3 +405,19 @@ def audit_matches_disk_except(out: Path, failed: set[str]) -> None:
     for rec in last.values():
         if rec["status"] == "done":
             assert rec["output_sha256"] == hashlib.sha256((out / rec["output"]).read_bytes()).hexdigest()
+
+
+def test_culprits_are_the_workers_killed_by_a_signal(tmp_path):
+    """A sibling that exits 1 when the broken pool's pipes close is not blamed beside the
+    worker the OOM killer ended; exit codes count only when no worker was killed."""
+    import signal
+    from types import SimpleNamespace
+
+    from paint2vr.batch.runner import _culprits
+    for pid, item in ((11, "p2"), (12, "p3"), (13, "p4"), (14, "p5")):
+        (tmp_path / f"running-{pid}").write_text(item, encoding="utf-8")
+    procs = {11: SimpleNamespace(exitcode=1), 12: SimpleNamespace(exitcode=-signal.SIGKILL),
+             13: SimpleNamespace(exitcode=-signal.SIGTERM), 14: SimpleNamespace(exitcode=0)}
+    assert _culprits(procs, str(tmp_path)) == {"p3"}
+    del procs[12]
+    assert _culprits(procs, str(tmp_path)) == {"p2"}
