@@ -337,9 +337,10 @@ def _detail_outliers(ex: np.ndarray, valid: np.ndarray | None) -> np.ndarray:
 
 
 def _dome(tile: np.ndarray, theta: np.ndarray, phi: np.ndarray, phis: np.ndarray, prof: np.ndarray,
-          pw: int) -> np.ndarray:
-    """The dome in the panorama rows of elevations ``phi`` (k, 1): the detail ``tile`` laid in
-    the dome's polar coordinates plus the colour profile ``prof`` over ``phis``."""
+          pw: int) -> tuple[np.ndarray, np.ndarray]:
+    """(dome (k, pw, 3), its colour profile (k, 3)) in the panorama rows of elevations ``phi``
+    (k, 1): the detail ``tile`` laid in the dome's polar coordinates plus the colour profile
+    ``prof`` over ``phis``."""
     N = tile.shape[0]
     rho = (math.pi / 2 - phi) * (pw / (2 * math.pi))
     du = ((rho * np.sin(theta)) % N).astype(np.float32)
@@ -375,7 +376,7 @@ def match_edge_light(P: np.ndarray, S: np.ndarray, inside: np.ndarray, reach: fl
     d = push_pull(d, wt)
     out_d = cv2.distanceTransform((m < 0.999).astype(np.uint8), cv2.DIST_L2, 5) * f  # px from the frame
     fade = np.clip(1.0 - out_d / max(reach, 1.0), 0, 1) * (m < 0.999)
-    # The left and right edges of the panorama meet behind: blur the fade there with wrapping.
+    # No wrap is needed: the fade ends EDGE_REACH from the frame, far from the seam behind.
     corr = cv2.resize(d * fade[..., None], (w, h), interpolation=cv2.INTER_LINEAR)
     return S + corr
 

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
+from ..export.uv_grid import TEXTURE_TRANSFORM
 from ..io.gltf_read import GltfFile, read_gltf
 from ..painting import PaintingInfo
 from ..scene import Camera, Clip, Effect, Layer, Mesh, Node, Scene, Track
@@ -42,7 +43,6 @@ DEFAULT_READ_OPTIONS = ReadOptions()
 
 REPEAT = 10497
 """glTF's sampler wrap mode REPEAT (also its default)."""
-TEXTURE_TRANSFORM = "KHR_texture_transform"
 
 
 def _material(doc: GltfFile, index: int | None, textures: dict[int, np.ndarray],
