@@ -59,6 +59,12 @@ OUTLIER = 6.0
 the blocks where possible (:func:`_detail_outliers`)."""
 EDGE_REACH = 40 / 360
 """How far from the frame (share of the panorama's width) the painting's edge light reaches."""
+HIDDEN_BELOW = math.radians(5.0)
+"""Elevation below the horizon (radians) past which the panorama is hidden by the ground (the
+ground disc's edge is atan(eye height / radius) below it: 0.6 degrees at 150 m): from the first
+sphere vertex row this far down its rows are stored :data:`HIDDEN_SHRINK` times coarser."""
+HIDDEN_SHRINK = 4
+"""How many times coarser (rows) the panorama is stored where the ground hides it."""
 
 
 def pano_angles(pw: int, ph: int) -> tuple[np.ndarray, np.ndarray]:
@@ -457,6 +463,10 @@ def world_panorama(rgb: np.ndarray, sky: np.ndarray, near: np.ndarray, gr: Groun
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
 
+PANO_LAT = 32
+"""Vertex rows of the panorama sphere (5.6 degrees apart)."""
+
+
 def pano_sphere(cam: Camera, radius: float, n_lon: int = 64, n_lat: int = 32) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(positions, faces, uvs) of a sphere around the start camera whose texture is the
     equirectangular panorama: the seam straight behind has its column twice (u = 0, u = 1),
@@ -476,6 +486,26 @@ def pano_sphere(cam: Camera, radius: float, n_lon: int = 64, n_lat: int = 32) ->
     # Each quad's two triangles, but in the pole rows only the one not joining two pole vertices.
     faces = np.concatenate([np.stack([a, c, d], -1)[:-1].reshape(-1, 3), np.stack([a, d, b], -1)[1:].reshape(-1, 3)])
     return pos.astype(np.float32), faces.astype(np.uint32), uv.astype(np.float32)
+
+
+def squeeze_hidden_rows(pano: np.ndarray, uv: np.ndarray, n_lat: int,
+                        below: float = HIDDEN_BELOW, shrink: int = HIDDEN_SHRINK) -> tuple[np.ndarray, np.ndarray]:
+    """(panorama, uvs) with the rows past the first vertex row of :func:`pano_sphere` (``n_lat``
+    rows) at least ``below`` radians under the horizon ``shrink`` times coarser (area averaged),
+    the sphere's v remapped piecewise linearly. The break is at a vertex row, so every triangle
+    samples one part only and the mapping stays exact. These texels are hidden by the ground:
+    they cost encoding time (KTX2: 0.35x of the panorama's texels) and bytes, and show nothing."""
+    ph, pw = pano.shape[:2]
+    i0 = int(math.ceil((0.5 + below / math.pi) * n_lat))
+    r0 = i0 * ph // n_lat
+    low = ph - r0
+    if i0 >= n_lat or r0 * n_lat != i0 * ph or low < 2 * shrink:
+        return pano, uv
+    h_low = max(1, low // shrink)
+    out = np.concatenate([pano[:r0], cv2.resize(pano[r0:], (pw, h_low), interpolation=cv2.INTER_AREA)])
+    v_px = uv[:, 1].astype(np.float64) * ph
+    v_new = np.where(v_px <= r0, v_px, r0 + (v_px - r0) * (h_low / low))
+    return out, np.stack([uv[:, 0], v_new / (r0 + h_low)], -1).astype(np.float32)
 
 
 def window_quad(cam: Camera, distance: float, n: int = 8) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -501,7 +531,8 @@ def backdrop_layers(pano: np.ndarray, window: np.ndarray, cam: Camera, distance:
     radius = distance * math.sqrt(1.0 + corner * corner) * 1.05
     pos, faces, uv = window_quad(cam, distance)
     win = Mesh(name="sky", positions=pos, faces=faces, uvs=uv, texture=window, alpha_mode="OPAQUE", unlit=True)
-    pos, faces, uv = pano_sphere(cam, radius)
+    pos, faces, uv = pano_sphere(cam, radius, n_lat=PANO_LAT)
+    pano, uv = squeeze_hidden_rows(pano, uv, PANO_LAT)
     sph = Mesh(name="world", positions=pos, faces=faces, uvs=uv, texture=pano, alpha_mode="OPAQUE", unlit=True)
     return [Layer(name="sky", node=Node(name="sky", mesh=win), depth_range=(distance, distance * math.sqrt(1 + corner ** 2)),
                   kind="sky"),

@@ -13,7 +13,7 @@ from paint2vr.depth.base import DepthMap, ModelInfo
 from paint2vr.lift import LiftOptions, lift
 from paint2vr.lift.ground import row_runs, row_runs_slow, walk_zone, zone_meshes
 from paint2vr.errors import InputError
-from paint2vr.lift.panorama import (_dome_rows, _dome_source, match_edge_light, pano_sphere, painting_coords, pano_angles,
+from paint2vr.lift.panorama import (squeeze_hidden_rows, _dome_rows, _dome_source, match_edge_light, pano_sphere, painting_coords, pano_angles,
                                     window_quad)
 from paint2vr.lift.synth import (distinctness, fit_block, min_cut, min_cut_slow, overlap_costs, overlap_costs_slow,
                                  quilt_strip, quilt_tile, reuse_costs, reuse_costs_slow, strip_costs, valid_starts)
@@ -120,6 +120,21 @@ def test_pano_sphere_and_window():
     theta, phi = pano_angles(64, 32)
     px, py, inside = painting_coords(theta, phi, cam)
     assert inside[16, 32] and not inside[16, 0] and abs(px[16, 32] - 150) < 20  # 2.8 degrees right
+
+
+def test_squeeze_hidden_rows_keeps_what_each_vertex_row_samples():
+    pos, faces, uv = pano_sphere(camera_for_image(300, 200), 100.0, n_lat=32)
+    rows = np.repeat(np.arange(256, dtype=np.float32)[:, None], 8, axis=1)
+    pano = np.dstack([rows] * 3).astype(np.uint8)  # (256, 8, 3): each row holds its index
+    out, uv2 = squeeze_hidden_rows(pano, uv, 32)
+    assert out.shape == (136 + 120 // 4, 8, 3)  # vertex row 17 (-5.6 degrees) is texel row 136
+    v_old, v_new = uv[:, 1] * 256, uv2[:, 1] * out.shape[0]
+    above = v_old <= 136
+    np.testing.assert_allclose(v_new[above], v_old[above], atol=1e-3)
+    np.testing.assert_allclose(v_new[~above], 136 + (v_old[~above] - 136) / 4, atol=1e-3)
+    np.testing.assert_array_equal(out[:136], pano[:136])
+    np.testing.assert_allclose(out[136:, 0, 0], np.arange(136, 256).reshape(-1, 4).mean(1), atol=0.6)
+    np.testing.assert_array_equal(uv2[:, 0], uv[:, 0])
 
 
 def test_walk_zone_stops_at_objects():
