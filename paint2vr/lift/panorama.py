@@ -463,6 +463,10 @@ def world_panorama(rgb: np.ndarray, sky: np.ndarray, near: np.ndarray, gr: Groun
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
 
+MAGNIFIED_DENSITY = 12.0
+"""Texels per degree below which the panorama is drawn magnified on every display it is made
+for (headsets resolve 20-25 pixels a degree; a 1280 px window at 55 degrees 23): it is then
+written without mip levels (``Mesh.extras['mipmaps']``; KTX2: 0.75x the texels to encode)."""
 PANO_LAT = 32
 """Vertex rows of the panorama sphere (5.6 degrees apart)."""
 
@@ -533,7 +537,9 @@ def backdrop_layers(pano: np.ndarray, window: np.ndarray, cam: Camera, distance:
     win = Mesh(name="sky", positions=pos, faces=faces, uvs=uv, texture=window, alpha_mode="OPAQUE", unlit=True)
     pos, faces, uv = pano_sphere(cam, radius, n_lat=PANO_LAT)
     pano, uv = squeeze_hidden_rows(pano, uv, PANO_LAT)
-    sph = Mesh(name="world", positions=pos, faces=faces, uvs=uv, texture=pano, alpha_mode="OPAQUE", unlit=True)
+    extras = {"mipmaps": False} if pano.shape[1] / 360.0 < MAGNIFIED_DENSITY else {}
+    sph = Mesh(name="world", positions=pos, faces=faces, uvs=uv, texture=pano, alpha_mode="OPAQUE", unlit=True,
+               extras=extras)
     return [Layer(name="sky", node=Node(name="sky", mesh=win), depth_range=(distance, distance * math.sqrt(1 + corner ** 2)),
                   kind="sky"),
             Layer(name="world", node=Node(name="world", mesh=sph), depth_range=(radius, radius), kind="sky")]

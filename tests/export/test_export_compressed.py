@@ -271,3 +271,19 @@ def test_textures_encoded_side_by_side_give_the_same_file(monkeypatch):
     assert len(calls) >= 3  # every texture went through the pool (none left to the builder)
     monkeypatch.setattr(gltf, "usable_cores", lambda: 1)
     assert export_bytes(grid_scene()) == one
+
+
+def test_a_texture_only_drawn_magnified_is_written_without_mip_levels():
+    scene = grid_scene()
+    sky = scene.layers[-1].node.mesh
+    sky.extras["mipmaps"] = False  # as the lift marks the panorama (5.7 texels a degree)
+    doc, blob = _glb(export_bytes(scene, ExportOptions(profile="quest", ktx2_mode="etc1s")))
+    levels, minify = {}, {}
+    for mesh in doc["meshes"]:
+        tex = doc["textures"][doc["materials"][mesh["primitives"][0]["material"]]["pbrMetallicRoughness"]["baseColorTexture"]["index"]]
+        image = doc["images"][tex["extensions"]["KHR_texture_basisu"]["source"]]
+        levels[mesh["name"]] = ktx2.ktx2_info(_view_bytes(doc, blob, image["bufferView"])).levels
+        minify[mesh["name"]] = doc["samplers"][tex["sampler"]]["minFilter"]
+    assert levels.pop(sky.name) == 1 and minify.pop(sky.name) == 9729  # LINEAR
+    assert min(levels.values()) > 1 and set(minify.values()) == {9987}  # LINEAR_MIPMAP_LINEAR
+    assert doc["samplers"][0]["minFilter"] == 9987
