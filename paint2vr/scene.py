@@ -144,6 +144,16 @@ def _check(name: str, arr: np.ndarray, shape: tuple[int | None, ...], dtype: typ
     return arr
 
 
+WALK_ROLES = frozenset({"navmesh", "collider"})
+"""Node roles (extras ``paint2vr_role``) that say where a visitor may walk: walk data, never
+scenery. A file holds their meshes without drawing them (:data:`WALK_MESH_KEY`)."""
+WALK_MESH_KEY = "paint2vr_mesh"
+"""Node extras key of a walk node's glTF mesh index: the mesh is written but no node instances
+it (``node.mesh`` unset), so a client that knows nothing of walk data draws nothing (Blender's
+importer, for one, honours no glTF visibility flag); the viewer and the reader load it from
+here (docs/viewer.md)."""
+
+
 @dataclass(eq=False)
 class Node:
     """A scene-graph node: a transform, optionally a mesh, and children."""

@@ -8,6 +8,8 @@ smaller than dense. A :class:`~.fit.Fitted` may replace the
 mesh written for a node (decimated layers, point clouds, splats). Layer root nodes carry
 ``extras['paint2vr'] = {'layer', 'kind', 'depth_range'}`` so readers can find the layers,
 effect root nodes ``extras['paint2vr'] = {'effect': name}``.
+Walk nodes (navmesh, collider: ``paint2vr.scene.WALK_ROLES``) keep their mesh in the file but
+name it in ``extras[WALK_MESH_KEY]`` instead of instancing it, so no client draws it.
 Output is deterministic: no timestamps, stable ordering, and image encoders with fixed
 settings.
 """
@@ -30,7 +32,7 @@ import pygltflib as g
 from ..codecs.ktx2 import DEFAULT_KTX2_OPTIONS, Ktx2Options, encode_ktx2
 from ..codecs.meshopt import optimize_triangle_order
 from ..errors import ExportError
-from ..scene import Clip, Mesh, Node, Scene
+from ..scene import WALK_MESH_KEY, WALK_ROLES, Clip, Mesh, Node, Scene
 from ..texture import bleed_edge_colours, coarsen_hidden_texels
 from .fit import Fitted
 from .meshopt_views import EXTENSION as MESHOPT, compress_views
@@ -481,13 +483,17 @@ class _Builder:
                                       hint="give Node.weights one value per morph target, or None")
                 weights = [float(w) for w in node.weights]
             gn.mesh = self.mesh(mesh, weights)
+        extras = dict(node.extras)
+        if mesh is not None and node.extras.get("paint2vr_role") in WALK_ROLES:
+            # walk data: stored, not instanced (drawn by no client; the viewer finds it here)
+            extras[WALK_MESH_KEY], gn.mesh = gn.mesh, None
             # The mesh's default weights are its first node's; a node repeats them only when
             # it differs (else they are always overridden: the validator's UNUSED_MESH_WEIGHTS).
             # Not a pygltflib Node field: document_dict writes it.
             if weights is not None and weights != self.doc.meshes[gn.mesh].weights:
                 gn.weights = weights  # type: ignore[attr-defined]
-        if node.extras:
-            gn.extras = json.loads(json.dumps(node.extras, sort_keys=True))
+        if extras:
+            gn.extras = json.loads(json.dumps(extras, sort_keys=True))
         self.doc.nodes.append(gn)
         index = len(self.doc.nodes) - 1
         self.node_index[id(node)] = index

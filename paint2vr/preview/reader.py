@@ -21,7 +21,7 @@ from ..errors import InputError
 from ..export.uv_grid import TEXTURE_TRANSFORM
 from ..io.gltf_read import GltfFile, read_gltf
 from ..painting import PaintingInfo
-from ..scene import Camera, Clip, Effect, Layer, Mesh, Node, Scene, Track
+from ..scene import WALK_MESH_KEY, WALK_ROLES, Camera, Clip, Effect, Layer, Mesh, Node, Scene, Track
 
 log = logging.getLogger(__name__)
 
@@ -175,6 +175,18 @@ def _trs(gn: Any) -> tuple[tuple[float, ...], tuple[float, ...], tuple[float, ..
             tuple(float(x) for x in (gn.scale or (1.0, 1.0, 1.0))))
 
 
+def _walk_mesh(doc: GltfFile, node: Node) -> int | None:
+    """The mesh index a walk node (navmesh, collider) names in its extras instead of
+    instancing it (``WALK_MESH_KEY``, taken out of the extras); None for other nodes."""
+    if node.extras.get("paint2vr_role") not in WALK_ROLES or WALK_MESH_KEY not in node.extras:
+        return None
+    index = node.extras.pop(WALK_MESH_KEY)
+    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(doc.gltf.meshes):
+        raise InputError(f"{doc.path}: walk node {node.name!r} names mesh {index!r}; the file has "
+                         f"{len(doc.gltf.meshes)} meshes")
+    return index
+
+
 def _nodes(doc: GltfFile, options: ReadOptions) -> tuple[list[Node], list[Node | None]]:
     """The default scene's root nodes (built recursively) and every node by glTF index."""
     gnodes = doc.gltf.nodes
@@ -189,9 +201,10 @@ def _nodes(doc: GltfFile, options: ReadOptions) -> tuple[list[Node], list[Node |
         node = Node(name=gn.name or f"node{i}", translation=t, rotation=r, scale=s,  # type: ignore[arg-type]
                     extras=dict(gn.extras or {}))
         nodes[i] = node
-        if gn.mesh is not None:
-            gm = doc.gltf.meshes[gn.mesh]
-            meshes = [_mesh(doc, gn.mesh, k, textures, options) for k in range(len(gm.primitives))]
+        mesh_i = gn.mesh if gn.mesh is not None else _walk_mesh(doc, node)
+        if mesh_i is not None:
+            gm = doc.gltf.meshes[mesh_i]
+            meshes = [_mesh(doc, mesh_i, k, textures, options) for k in range(len(gm.primitives))]
             node.mesh = meshes[0]
             node.weights = doc.node_weights(i)
             for extra in meshes[1:]:  # further primitives ride along as children (no morph weights)

@@ -8,7 +8,7 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from ..errors import InputError
-from ..scene import Clip, Mesh, Node, Scene, Track
+from ..scene import WALK_ROLES, Clip, Mesh, Node, Scene, Track
 from .clip import clip_near
 from .raster import (Prepared, Target, build_mips, raster_points, raster_triangles,
                      raster_triangles_reference)
@@ -86,7 +86,7 @@ def _animated(clips: Iterable[Clip], time: float | None) -> dict[int, dict[str, 
 
 CLIP_NEAR = 0.02
 """View depth (m) faces are cut at: in front of the rasteriser's own near plane (0.01 m)."""
-HIDDEN_ROLES = frozenset({"navmesh", "collider"})
+HIDDEN_ROLES = WALK_ROLES
 """Node roles (extras ``paint2vr_role``) that say where a visitor may walk: never drawn."""
 
 

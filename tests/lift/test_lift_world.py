@@ -201,6 +201,11 @@ def test_world_layers_and_walk_zone(world_scene):
     assert seam < 4 * inner
 
 
+def scene_navmesh(scene):
+    ground = next(l for l in scene.layers if l.kind == "ground")
+    return next(c.mesh for c in ground.node.children if c.extras.get("paint2vr_role") == "navmesh")
+
+
 def test_world_in_the_glb(world_scene, tmp_path, gltf_validator):
     from paint2vr.export import save_scene
     _, scene, _ = world_scene
@@ -209,9 +214,15 @@ def test_world_in_the_glb(world_scene, tmp_path, gltf_validator):
     import pygltflib
     doc = pygltflib.GLTF2().load(str(glb))
     by = {n.name: n for n in doc.nodes}
-    assert by["paint2vr_navmesh"].extras == {"paint2vr_role": "navmesh"}
+    nav = by["paint2vr_navmesh"]  # the mesh is stored, not instanced: no client draws it
+    assert nav.mesh is None and nav.extras == {"paint2vr_role": "navmesh", "paint2vr_mesh": nav.extras["paint2vr_mesh"]}
+    assert doc.meshes[nav.extras["paint2vr_mesh"]].name == "paint2vr_navmesh"
     if "paint2vr_collider" in by:
-        assert by["paint2vr_collider"].extras == {"paint2vr_role": "collider"}
+        col = by["paint2vr_collider"]
+        assert col.mesh is None and col.extras["paint2vr_role"] == "collider" and "paint2vr_mesh" in col.extras
+    from paint2vr.preview import navmesh_triangles
+    from paint2vr.preview.reader import read_scene
+    assert len(navmesh_triangles(read_scene(glb))) == len(scene_navmesh(scene).faces)  # the reader finds it
     record = doc.asset.extras["paint2vr"]
     assert record["walk_zone"]["navmesh"] == "paint2vr_navmesh"
     assert json.loads(json.dumps(record["walk_zone"]))["radius_m"] >= 2.0

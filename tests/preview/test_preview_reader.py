@@ -174,3 +174,27 @@ def _json_chunk(path: Path) -> bytes:
     data = path.read_bytes()
     n = int.from_bytes(data[12:16], "little")
     return data[20:20 + n]
+
+
+def test_walk_meshes_are_stored_not_instanced_and_read_back(tmp_path):
+    import struct
+
+    from paint2vr.export.gltf import glb_container
+    from paint2vr.preview import navmesh_triangles
+    from viewer_scenes import walkable_scene
+    original = walkable_scene()
+    path = save_scene(original, tmp_path / "walk.glb", ExportOptions(geometry_compression="none"))
+    raw = path.read_bytes()
+    n = struct.unpack("<I", raw[12:16])[0]
+    data, blob = json.loads(raw[20:20 + n]), raw[20 + n + 8:]
+    walk = [g for g in data["nodes"] if g.get("extras", {}).get("paint2vr_role") in ("navmesh", "collider")]
+    assert len(walk) == 2 and all("mesh" not in g for g in walk)  # no client draws them
+    assert {data["meshes"][g["extras"]["paint2vr_mesh"]]["name"] for g in walk} == {"paint2vr_navmesh", "paint2vr_collider"}
+    nav = next(c.mesh for c in original.layers[0].node.children if c.extras.get("paint2vr_role") == "navmesh")
+    scene = read_scene(path)
+    assert len(navmesh_triangles(scene)) == len(nav.faces)  # the reader finds the stored mesh
+    walk[0]["extras"]["paint2vr_mesh"] = 99
+    bad = tmp_path / "bad.glb"
+    bad.write_bytes(glb_container(data, blob))
+    with pytest.raises(InputError, match="names mesh 99"):
+        read_scene(bad)

@@ -29,7 +29,25 @@ export function makeLoader(renderer, { mobileFormats = false } = {}) {
 // server does not say). Resolves to the glTF.
 export function loadScene(renderer, url, onProgress, options = {}) {
   const loader = makeLoader(renderer, options);
-  return loader.loadAsync(url, (event) => onProgress(event.loaded, event.lengthComputable ? event.total : 0));
+  return loader.loadAsync(url, (event) => onProgress(event.loaded, event.lengthComputable ? event.total : 0))
+    .then(attachWalkMeshes);
+}
+
+// Walk nodes (extras paint2vr_role "navmesh" or "collider") name their mesh in extras
+// paint2vr_mesh instead of instancing it, so a client that knows nothing of walk data draws
+// nothing; load each under its node, hidden, for locomotion's rays. Resolves to the glTF.
+export async function attachWalkMeshes(gltf) {
+  const found = [];
+  gltf.scene.traverse((o) => {
+    const u = o.userData || {};
+    if (['navmesh', 'collider'].includes(u.paint2vr_role) && Number.isInteger(u.paint2vr_mesh)) found.push(o);
+  });
+  for (const node of found) {
+    const mesh = await gltf.parser.getDependency('mesh', node.userData.paint2vr_mesh);
+    mesh.visible = false;
+    node.add(mesh);
+  }
+  return gltf;
 }
 
 // What three.js made of the scene's textures (a test hook): size, mip levels, whether it is a
