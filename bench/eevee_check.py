@@ -79,7 +79,7 @@ def render_in_blender(glb: str, out: str, width: int, samples: int) -> None:
         bg = scene.world.node_tree.nodes.get("Background")
         if bg is not None:
             bg.inputs["Color"].default_value = (0.0, 0.0, 0.0, 1.0)
-    for o in scene.objects:  # viewers hide the navmesh by its role; so does this render
+    for o in scene.objects:  # files before the walk meshes were stored uninstanced: hide the navmesh
         if o.type == "MESH" and o.get("paint2vr_role") == "navmesh" or o.name.startswith("paint2vr_navmesh"):
             o.hide_render = True
     scene.render.image_settings.file_format = "PNG"

@@ -5,8 +5,10 @@ from pathlib import Path
 import pytest
 
 from paint2vr.export import ExportOptions, export_bytes, save_scene
+from paint2vr.export.fit import walk_nodes
 from paint2vr.export.inspect import inspect_file
 from paint2vr.export.profiles import PROFILES, Profile
+from paint2vr.scene import WALK_ROLES
 
 PAINTINGS = Path(__file__).resolve().parents[2] / ".." / "shared" / "paintings"
 HUNTERS = PAINTINGS / "hunters_in_the_snow.webp"
@@ -45,7 +47,9 @@ def test_real_painting_every_profile(tmp_path, lifted, gltf_validator):
         assert rep.within_budget, rep.format_report()
         assert rep.layers == [layer.name for layer in lifted.layers]
         assert rep.provenance["source"]["title"] == "Hunters in the Snow"
-    assert inspect_file(paths[0]).triangles == lifted.triangle_count
+    walk = sum(n.mesh.triangle_count for n in walk_nodes(lifted)  # stored, never drawn
+               if n.mesh is not None and n.extras.get("paint2vr_role") in WALK_ROLES)
+    assert inspect_file(paths[0]).triangles == lifted.triangle_count - walk
     assert inspect_file(tmp_path / "points.glb").points > 50_000
 
 
