@@ -43,13 +43,16 @@ GROUND_SLOPE = (0.35, 3.0)
 """Range of a land pixel's disparity slope down the picture, over a level plane's seen from
 the lifted eye height, within which the depth calls it ground (a level plane: 1 at any
 horizon; an upright object, a figure, trunk or wall: about 0)."""
-OCTAVE_SHARE = 0.5
-"""Weight of the ground tile's sources at each doubling of distance beyond the painting's
-bottom edge, against the octave before (whatever its size in the picture): what is near
-weighs most, the field beyond is drawn on too."""
-ROW_STRETCH = 2.0
-"""Most texel rows one painting row is stretched into in the ground exemplar (the far
-ground, foreshortened into few rows, is not stretched into streaks beyond it)."""
+OCTAVE_SHARE = 0.35
+"""Weight of a ground texel of the tile's sources at each doubling of distance beyond the
+painting's bottom edge, against one an octave nearer: the ground the visitor stands on
+(the painting's near ground) weighs most, and a big far expanse (a frozen lake, a far
+field) does not outweigh it by its size; the field beyond is drawn on too."""
+ANCHOR_REACH = 0.5
+"""Blocks from its drawn anchor within which each block of the ground tile takes its
+candidates (each block draws its own anchor): the exemplar is a few blocks high, and
+matching over a wider reach drifts to its flattest part (a frozen pond, still water),
+whose overlaps match best, whatever its weight."""
 NEAR_FADE = 0.5
 """Share of the bottom edge's distance under which the ground shows its tile's own colours:
 between it and the edge its colour fades to the painted bottom edge's."""
@@ -157,16 +160,16 @@ def ground_mask(depth: np.ndarray, sky: np.ndarray, cam: Camera, lift_h: float,
 
 def ground_exemplar(rgb: np.ndarray, depth: np.ndarray, sky: np.ndarray, cam: Camera, y: float,
                     max_side: int = 512) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float]:
-    """All the painting's ground, rectified row by row: (rgb (h, w, 3) float32, valid (h, w)
-    bool, weight (h, w) float32, metres per texel at the bottom edge, near_z).
+    """All the painting's ground below the horizon row, resampled in the picture: (rgb (h, w,
+    3) float32, valid (h, w) bool, weight (h, w) float32, metres per texel at the bottom
+    edge, near_z).
 
-    Across, texels are as wide as :func:`rectified_ground`'s at the bottom edge (the same
-    number of painting pixels on every row); along the view each row is rectified at its
-    own distance (a texel as long as it is wide there), stretching a painting row into at
-    most ROW_STRETCH texel rows, so each part of the ground keeps its painted touch, not
-    blurred, from the bottom edge up to the farthest ground. ``valid`` is the ground of
-    :func:`ground_mask`; ``weight`` gives each doubling of distance beyond the bottom
-    edge a share OCTAVE_SHARE times the one before, spread over its valid texels."""
+    Texels are as wide as :func:`rectified_ground`'s at the bottom edge (the same number of
+    painting pixels on every row) and as tall as they are wide in the picture, so each part
+    of the ground keeps its painted touch, from the bottom edge up to the farthest ground
+    (rectified onto the plane, the foreshortened strokes would be stretched along the view
+    into streaks). ``valid`` is the ground of :func:`ground_mask`; ``weight`` of a valid
+    texel is OCTAVE_SHARE to the power of its doublings of distance beyond the bottom edge."""
     H, W = rgb.shape[:2]
     f = cam.focal
     lift_h = max(cam.position[1] - y, 1e-3)
@@ -178,15 +181,17 @@ def ground_exemplar(rgb: np.ndarray, depth: np.ndarray, sky: np.ndarray, cam: Ca
     mask = ground_mask(depth, sky, cam, lift_h)
     mh, mw = mask.shape
     has = np.flatnonzero(mask.any(axis=1))
-    top = (has[0] + 0.5) * H / mh if len(has) else H / 2.0
-    # Texel row centres, from the bottom row up: each step is the rows one texel covers there.
-    v, rows = H - 0.5 * min(1.0, sx * (H / 2.0) / f), []
-    while v > top and len(rows) < max_side:
-        rows.append(v)
-        v -= max(1.0 / ROW_STRETCH, sx * (v - H / 2.0) / f)
-    if len(rows) < 16:  # little or no ground: the bottom sixteenth of the painting
-        rows = list(np.linspace(H - 0.5, H * 15.0 / 16.0, 16))
-    vy = np.asarray(rows[::-1], np.float32)  # far rows first: the exemplar's top is far
+    # A level plane below the eye lies below the picture's centre row, whatever the mask says.
+    top = max((has[0] + 0.5) * H / mh if len(has) else H / 2.0, H / 2.0 + 1.0)
+    # Texel rows as tall as they are wide in the picture (sx painting rows each): the painted
+    # touch keeps its shape. Rectified to the plane (rows as long as wide on the ground) a
+    # stroke is stretched along the view by the foreshortening (3 to 10 times here), which
+    # reads as streaks radiating from the visitor.
+    n_rows = int(min(max_side, max(0.0, (H - top) / sx)))
+    if n_rows < 16:  # little or no ground: the bottom sixteenth of the painting
+        vy = np.linspace(H * 15.0 / 16.0, H - 0.5, 16).astype(np.float32)
+    else:
+        vy = (H - (np.arange(n_rows)[::-1] + 0.5) * sx).astype(np.float32)  # far rows first
     narrow = cv2.resize(rgb, (nx, H), interpolation=cv2.INTER_AREA).astype(np.float32)
     map_x = np.broadcast_to(np.arange(nx, dtype=np.float32)[None, :], (len(vy), nx))
     map_y = np.broadcast_to(vy[:, None] - 0.5, (len(vy), nx))
@@ -198,12 +203,10 @@ def ground_exemplar(rgb: np.ndarray, depth: np.ndarray, sky: np.ndarray, cam: Ca
     if not valid.any():
         valid = np.ones_like(valid)
     dz = cv2.resize(depth.astype(np.float32, copy=False), (mw, mh), interpolation=cv2.INTER_NEAREST)[mi[:, None], mj[None, :]]
-    octave = np.floor(np.log2(np.maximum(dz / near_z, 1.0))).astype(np.int64)
-    octave = np.minimum(octave, 12)
-    count = np.bincount(octave[valid], minlength=13).astype(np.float64)
-    share = OCTAVE_SHARE ** np.arange(13) / np.maximum(count, 1.0)
-    weight = np.where(valid, share[octave], 0.0).astype(np.float32)
-    return ex, valid, weight, float(res), float(near_z)
+    octave = np.minimum(np.log2(np.maximum(dz / near_z, 1.0)), 12.0)
+    weight = np.where(valid, OCTAVE_SHARE ** octave, 0.0)
+    return ex, valid, weight.astype(np.float32), float(res), float(near_z)
+
 
 
 _SRGB_TO_LINEAR = srgb_to_linear(np.arange(256, dtype=np.float32) / np.float32(255.0)).reshape(1, 256)
@@ -267,12 +270,16 @@ def ground_tile(rgb: np.ndarray, depth: np.ndarray, sky: np.ndarray, cam: Camera
     """The periodic ground texture (``size`` px square) quilted from all the painted ground
     (:func:`ground_exemplar`), its blocks drawn by the exemplar's distance weights."""
     ex, valid, weight, res, near_z = ground_exemplar(rgb, depth, sky, cam, y)
-    block = max(8, size // TILE_BLOCKS)
+    # Blocks small enough for several to fit in the near ground's rows (the bottom rows'
+    # blocks must be mostly ground to be drawn), at most TILE_BLOCKS + 4 a side (the quilting's
+    # cost): a tile quilted smaller than ``size`` is resized up to it.
+    block = max(8, min(size // TILE_BLOCKS, ex.shape[0] // 3))
     overlap = max(2, block // 5)
     block, overlap = fit_block(ex.shape, block, overlap)
     step = block - overlap
-    n = max(2, int(math.ceil(size / step)))
-    tile = quilt_tile(ex, n, n, block, overlap, seed=seed, valid=valid, weight=weight)
+    n = max(2, min(TILE_BLOCKS + 4, int(math.ceil(size / step))))
+    tile = quilt_tile(ex, n, n, block, overlap, seed=seed, valid=valid, weight=weight, reach=ANCHOR_REACH,
+                      group=1)
     tile_m = tile.shape[0] * res
     tile = cv2.resize(tile, (size, size), interpolation=cv2.INTER_AREA)
     tile8 = np.clip(tile + 0.5, 0, 255).astype(np.uint8)

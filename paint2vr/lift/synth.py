@@ -189,7 +189,7 @@ def valid_starts(valid: np.ndarray | None, shape: tuple[int, int], block: int,
 def quilt_tile(exemplar: np.ndarray, n_y: int, n_x: int, block: int, overlap: int, seed: int = 0,
                candidates: int = 64, tolerance: float = 0.1, valid: np.ndarray | None = None,
                forbid: np.ndarray | None = None, weight: np.ndarray | None = None,
-               group: int = 3) -> np.ndarray:
+               group: int = 3, reach: float = 2.0) -> np.ndarray:
     """A texture of (n_y * step, n_x * step) pixels, step = block - overlap, periodic in both
     axes, quilted from ``exemplar`` (h, w, c) float; blocks come only from where ``valid``
     (h, w) bool holds and hold the fewest ``forbid`` pixels (see :func:`valid_starts`).
@@ -198,9 +198,10 @@ def quilt_tile(exemplar: np.ndarray, n_y: int, n_x: int, block: int, overlap: in
     how much: the blocks are grouped into patches of about ``group`` x ``group`` blocks (the
     blocks nearest to each of random points, across the wrap: irregular patches, not a
     grid), each patch draws one anchor position in proportion to the weight at its block's
-    centre and its blocks take their candidates within two blocks of it, so the texture is
-    patches of the exemplar's parts in those proportions (matching alone would keep to
-    whatever part the first block came from). None draws all positions alike.
+    centre and its blocks take their candidates within ``reach`` blocks of it, so the texture
+    is patches of the exemplar's parts in those proportions (matching alone would keep to
+    whatever part the first block came from, and favours flat parts, whose overlaps match
+    best: a small exemplar needs a short reach). None draws all positions alike.
 
     Blocks wrap around the texture's edges, so the last column overlaps the first and the
     last row the top: those overlaps are matched and cut like the others.
@@ -238,8 +239,8 @@ def quilt_tile(exemplar: np.ndarray, n_y: int, n_x: int, block: int, overlap: in
                 key = int(patch_of[by, bx])
                 if key not in anchors:  # inverse transform sampling of the weights
                     a = min(int(np.searchsorted(prob, rng.random(), side="right")), len(pool_y) - 1)
-                    near = np.flatnonzero((np.abs(pool_y - pool_y[a]) <= 2 * block)
-                                          & (np.abs(pool_x - pool_x[a]) <= 2 * block))
+                    r = reach * block
+                    near = np.flatnonzero((np.abs(pool_y - pool_y[a]) <= r) & (np.abs(pool_x - pool_x[a]) <= r))
                     anchors[key] = near
                 near = anchors[key]
                 pick = near[rng.integers(0, len(near), candidates)]

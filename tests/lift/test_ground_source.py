@@ -123,3 +123,19 @@ def test_quilt_tile_weight_draws_blocks_where_it_is_heavy():
     left = np.zeros_like(weight)
     left[:, :6] = 1.0  # block centres at x = 5: the first column of starts
     assert quilt_tile(ex, 3, 3, 10, 3, seed=2, weight=left).max() < 100
+
+
+def test_ground_exemplar_rows_keep_the_painted_touch_and_the_near_ground_leads():
+    """Exemplar texels are as tall as wide in the picture (no streaks along the view), and a
+    flat far expanse (a frozen pond) bigger than the near ground does not take the tile over."""
+    rgb, depth, sky, cam = _two_material_scene()
+    ex, valid, weight, res, near_z = ground_exemplar(rgb, depth, sky, cam, 0.0)
+    ground_rows = H - (H // 2 + 3)  # the plane's rows below the camera's horizon
+    assert ex.shape[0] <= ground_rows * ex.shape[1] / W + 2
+    flat = rgb.copy()
+    meadow = (np.abs(flat.astype(np.int16) - np.asarray(GREEN, np.int16)).sum(-1) < 90) & ~sky
+    flat[meadow] = np.asarray(GREEN, np.uint8)  # no grain: its overlaps match best
+    gr = ground_tile(flat, depth, sky, cam, 0.0, 128, seed=0)
+    from paint2vr.color import linear_to_srgb, srgb_to_linear
+    shown = linear_to_srgb(srgb_to_linear(gr.tile / 255.0) * gr.own_gain) * 255.0
+    assert _share(shown, RED) > _share(shown, GREEN), (_share(shown, RED), _share(shown, GREEN))
