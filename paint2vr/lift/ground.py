@@ -56,6 +56,12 @@ whose overlaps match best, whatever its weight."""
 NEAR_FADE = 0.5
 """Share of the bottom edge's distance under which the ground shows its tile's own colours:
 between it and the edge its colour fades to the painted bottom edge's."""
+EDGE_COLUMNS = 0.03
+"""Share of the painting's width, at each side edge, whose colour the ground beside the
+frame takes on (:func:`edge_profiles`)."""
+EDGE_SPAN = 0.35
+"""Radians of azimuth beyond each side edge of the start view over which the ground's colour
+fades from the painting's edge colour to its own (no colour step at the frame's edge)."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,20 @@ class Ground:
     own_gain: np.ndarray | None = None
     """(3,) linear gain that shows the tile's own colours (the tile may be stored brighter);
     None: 1."""
+    edge_gain: np.ndarray | None = None
+    """(2, k, 3) linear gains (left, right side edge of the frame) that turn the tile's mean
+    colour into the painting's along that edge at each of ``profile_d``; None: no edge
+    colour (the ground beside the frame is as anywhere else)."""
+
+    def side_gain(self, d: np.ndarray, side: int) -> np.ndarray:
+        """(..., 3) linear colour gain along the frame's ``side`` edge (0 left, 1 right) at
+        distances ``d`` along the view, clamped to the painted range; :meth:`gain` without
+        an edge colour."""
+        if self.edge_gain is None or len(self.profile_d) == 0:
+            return self.gain(d)
+        d = np.asarray(d, np.float64)
+        e = self.edge_gain[side]
+        return np.stack([np.interp(d, self.profile_d, e[:, c]) for c in range(3)], -1)
 
     def gain(self, d: np.ndarray) -> np.ndarray:
         """(..., 3) linear colour gain at distances ``d``: the painted ground's beyond the
@@ -242,6 +262,32 @@ def _profile_samples(d_row, mean, ok, tile_mean):
     return d_s, np.clip(m_s / np.maximum(ref, 1e-4), 0.25, 4.0)
 
 
+def edge_profiles(rgb: np.ndarray, sky: np.ndarray, cam: Camera, y: float, tile_mean: np.ndarray,
+                  distances: np.ndarray) -> np.ndarray | None:
+    """(2, k, 3) linear gains over the tile's mean of the painting's land colour in its
+    outermost EDGE_COLUMNS at each side (left, right), per row below the horizon, grouped
+    and resampled at ``distances`` (those of :func:`ground_profile`); None when there are
+    none. What the layers show at the frame's side edge, whatever stands there."""
+    H, W = rgb.shape[:2]
+    lift_h = cam.position[1] - y
+    rows = np.arange(int(H / 2.0) + 2, H)
+    if len(rows) < 4 or lift_h <= 0 or len(distances) < 2:
+        return None
+    d_row = lift_h * cam.focal / (rows + 0.5 - H / 2.0)
+    k = max(2, int(round(EDGE_COLUMNS * W)))
+    out = []
+    for cols in (slice(0, k), slice(W - k, W)):
+        lin = cv2.LUT(rgb[rows, cols], _SRGB_TO_LINEAR)
+        land = ~sky[rows, cols]
+        cnt = land.sum(axis=1)
+        mean = (lin * land[..., None]).sum(axis=1) / np.maximum(cnt, 1)[:, None]
+        d_s, g_s = _profile_samples(d_row, mean.astype(np.float64), cnt > 0, tile_mean)
+        if len(d_s) < 2:
+            return None
+        out.append(np.stack([np.interp(distances, d_s, g_s[:, c]) for c in range(3)], -1))
+    return np.stack(out)
+
+
 def ground_profile(rgb: np.ndarray, depth: np.ndarray, sky: np.ndarray, cam: Camera, y: float,
                    tile_mean: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(distances, linear gains): per painting row below the horizon, the distance at which
@@ -284,20 +330,24 @@ def ground_tile(rgb: np.ndarray, depth: np.ndarray, sky: np.ndarray, cam: Camera
     tile = cv2.resize(tile, (size, size), interpolation=cv2.INTER_AREA)
     tile8 = np.clip(tile + 0.5, 0, 255).astype(np.uint8)
     pd, pg = ground_profile(rgb, depth, sky, cam, y, tile8.reshape(-1, 3).mean(axis=0))
-    if len(pg) and pg.max() > 1.0:
+    eg = edge_profiles(rgb, sky, cam, y, tile8.reshape(-1, 3).mean(axis=0), pd)
+    if len(pg) and max(pg.max(), 0.0 if eg is None else eg.max()) > 1.0:
         # Vertex colours cannot exceed 1: brighten the tile by the largest gain instead.
         # At most 1 % of the tile's texels saturate (a brighter tile would lose its detail
         # to the clip; the farthest ground is then a little darker than painted).
         room = 1.0 / np.maximum(np.percentile(srgb_to_linear(tile8.reshape(-1, 3).astype(np.float32) / 255.0),
                                               99, axis=0), 1e-3)
-        top = np.clip(pg.max(axis=0), 1.0, np.maximum(room, 1.0))
+        peak = pg.max(axis=0) if eg is None else np.maximum(pg.max(axis=0), eg.max(axis=(0, 1)))
+        top = np.clip(peak, 1.0, np.maximum(room, 1.0))
         lin = srgb_to_linear(tile8.astype(np.float32) / 255.0) * top
         tile8 = np.clip(linear_to_srgb(np.clip(lin, 0, 1)) * 255.0 + 0.5, 0, 255).astype(np.uint8)
         pg = pg / top
+        eg = None if eg is None else eg / top
         own = 1.0 / top
     else:
         own = np.ones(3)
-    return Ground(y=y, tile=tile8, tile_m=tile_m, near_z=near_z, profile_d=pd, profile_gain=pg, own_gain=own)
+    return Ground(y=y, tile=tile8, tile_m=tile_m, near_z=near_z, profile_d=pd, profile_gain=pg, own_gain=own,
+                  edge_gain=eg)
 
 
 def ground_layer(gr: Ground, cam: Camera, radius: float, half_angle: float) -> Layer:
@@ -306,7 +356,8 @@ def ground_layer(gr: Ground, cam: Camera, radius: float, half_angle: float) -> L
     of ahead): there the lifted layers carry the painted ground."""
     n_a = 64
     a = np.linspace(-math.pi, math.pi, n_a + 1)
-    a = np.unique(np.concatenate([a, [-half_angle, half_angle]]))
+    fan = half_angle + EDGE_SPAN * np.linspace(0.0, 1.0, 9)  # finer where the edge colour fades
+    a = np.unique(np.concatenate([a, fan, -fan]))
     r = np.concatenate([[0.0], np.geomspace(0.25, radius, 24)])
     r = np.unique(np.concatenate([r, [gr.near_z]]))
     A, R = np.meshgrid(a, r)  # (nr, na)
@@ -326,11 +377,28 @@ def ground_layer(gr: Ground, cam: Camera, radius: float, half_angle: float) -> L
     faces = np.concatenate([t1, t2]).astype(np.uint32)
     # Vertex colours carry the painted ground's fading with distance (glTF multiplies them
     # with the texture); within the painted range the ground meets the layers in colour.
-    gain = gr.gain(R.reshape(-1))
+    gain = _edge_faded_gain(gr, A.reshape(-1), R.reshape(-1), half_angle)
     colors = np.concatenate([gain, np.ones((len(gain), 1))], axis=1).astype(np.float32)
     mesh = Mesh(name="ground", positions=pos, faces=faces, uvs=uv, colors=np.clip(colors, 0, 1),
                 texture=gr.tile, alpha_mode="OPAQUE", unlit=True, extras={"wrap": "repeat"})
     return Layer(name="ground", node=Node(name="ground", mesh=mesh), depth_range=(0.0, float(radius)), kind="ground")
+
+
+def _edge_faded_gain(gr: Ground, a: np.ndarray, r: np.ndarray, half_angle: float) -> np.ndarray:
+    """(n, 3) vertex gains at azimuths ``a`` (0 ahead, negative left) and radii ``r``: the
+    painted ground's (:meth:`Ground.gain`), pulled beside each side edge of the start view
+    to the painting's colour along that edge (at the same distance along the view), fading
+    out over EDGE_SPAN of azimuth and nearer than the bottom edge."""
+    g = gr.gain(r)
+    if gr.edge_gain is None:
+        return g
+    along = np.maximum(r * np.cos(np.minimum(np.abs(a), half_angle)), 0.0)
+    t = np.clip(1.0 - (np.abs(a) - half_angle) / EDGE_SPAN, 0.0, 1.0) * (np.abs(a) >= half_angle)
+    t = t * np.clip((along - NEAR_FADE * gr.near_z) / max((1.0 - NEAR_FADE) * gr.near_z, 1e-9), 0.0, 1.0)
+    t = (t * t * (3.0 - 2.0 * t))[:, None]  # smooth at both ends
+    side = np.where(a < 0, 0, 1)
+    e = np.where(side[:, None] == 0, gr.side_gain(along, 0), gr.side_gain(along, 1))
+    return g + (e - g) * t
 
 
 def walk_zone(points: np.ndarray, ground_y: float, start: tuple[float, float, float],
