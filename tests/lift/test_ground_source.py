@@ -139,3 +139,23 @@ def test_ground_exemplar_rows_keep_the_painted_touch_and_the_near_ground_leads()
     from paint2vr.color import linear_to_srgb, srgb_to_linear
     shown = linear_to_srgb(srgb_to_linear(gr.tile / 255.0) * gr.own_gain) * 255.0
     assert _share(shown, RED) > _share(shown, GREEN), (_share(shown, RED), _share(shown, GREEN))
+
+
+def test_ground_beside_the_frame_takes_the_painting_edge_colour():
+    from paint2vr.lift.ground import EDGE_SPAN, _edge_faded_gain, edge_profiles
+    rgb, depth, sky, cam = _two_material_scene()
+    rgb[:, :8] = (200, 40, 40)  # a red left edge
+    d = np.array([5.0, 10.0, 20.0])
+    e = edge_profiles(rgb, sky, cam, 0.0, np.array([120.0, 120.0, 120.0]), d)
+    assert e.shape == (2, 3, 3) and (e[0, :, 0] > e[1, :, 0]).all() and (e[0, :, 1] < e[1, :, 1]).all()
+    red, green = [[1.0, 0.0, 0.0]] * 2, [[0.0, 1.0, 0.0]] * 2
+    gr = Ground(y=0.0, tile=np.zeros((4, 4, 3), np.uint8), tile_m=1.0, near_z=4.0,
+                profile_d=np.array([4.0, 8.0]), profile_gain=np.array([[0.2, 0.3, 0.4], [0.1, 0.1, 0.1]]),
+                edge_gain=np.array([red, green]))
+    h = 0.5
+    g = _edge_faded_gain(gr, np.array([-h, h, h + EDGE_SPAN + 0.1, 0.0, -h]), np.array([20.0, 20.0, 20.0, 20.0, 1.0]), h)
+    np.testing.assert_allclose(g[0], [1.0, 0.0, 0.0])  # at the left edge: its colour
+    np.testing.assert_allclose(g[1], [0.0, 1.0, 0.0])  # at the right edge
+    np.testing.assert_allclose(g[2], [0.1, 0.1, 0.1])  # beyond the fade: the ground's own
+    np.testing.assert_allclose(g[3], [0.1, 0.1, 0.1])  # inside the view (under the layers)
+    np.testing.assert_allclose(g[4], gr.gain(np.array([1.0]))[0])  # nearer than the bottom edge
