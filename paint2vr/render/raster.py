@@ -251,9 +251,13 @@ def raster_triangles(p: Prepared, target: Target) -> None:
     # Power-of-two size classes keep the wasted candidates per face under 4x.
     cw = 1 << np.ceil(np.log2(bw)).astype(np.int64)
     ch = 1 << np.ceil(np.log2(bh)).astype(np.int64)
-    classes = np.unique(np.stack([cw, ch], axis=1), axis=0)
-    for gw, gh in classes:
-        sel = np.nonzero((cw == gw) & (ch == gh))[0]
+    # One sort of a scalar class key (np.unique over rows was a third of a coverage render).
+    cls = cw * (1 << 32) + ch
+    order = np.argsort(cls, kind="stable")
+    keys, starts = np.unique(cls[order], return_index=True)
+    for n, k in enumerate(keys):
+        gw, gh = int(k >> 32), int(k & 0xFFFFFFFF)
+        sel = order[starts[n]:starts[n + 1] if n + 1 < len(starts) else None]
         ox, oy = np.meshgrid(np.arange(gw), np.arange(gh))
         ox, oy = ox.ravel(), oy.ravel()
         per = max(1, _CHUNK // (gw * gh))

@@ -90,18 +90,23 @@ HIDDEN_ROLES = WALK_ROLES
 """Node roles (extras ``paint2vr_role``) that say where a visitor may walk: never drawn."""
 
 
+Item = tuple[Node, Mesh, np.ndarray, "list[float] | None"]
+"""A drawn node, the mesh drawn for it, its world matrix and its morph weights."""
+
+
 def _walk(node: Node, parent: np.ndarray, anim: dict[int, dict[str, np.ndarray]],
-          out: list[tuple[Mesh, np.ndarray, list[float] | None]]) -> None:
+          out: list[Item], mesh_of: Callable[[Node], Mesh | None]) -> None:
     if node.extras.get("paint2vr_role") in HIDDEN_ROLES:
         return
     a = anim.get(id(node), {})
     m = parent @ trs_matrix(a.get("translation", node.translation), a.get("rotation", node.rotation),
                             a.get("scale", node.scale))
-    if node.mesh is not None:
+    mesh = mesh_of(node)
+    if mesh is not None:
         w = a.get("weights", node.weights)
-        out.append((node.mesh, m, None if w is None else list(np.asarray(w, dtype=np.float64))))
+        out.append((node, mesh, m, None if w is None else list(np.asarray(w, dtype=np.float64))))
     for c in node.children:
-        _walk(c, m, anim, out)
+        _walk(c, m, anim, out, mesh_of)
 
 
 def _to_head(rel: np.ndarray, yaw_deg: float, pitch_deg: float) -> np.ndarray:
@@ -155,14 +160,23 @@ def render_scene(scene: Scene, width: int | None = None, eye_offset: Sequence[fl
                              hint=f"layers are: {', '.join(l.name for l in scene.layers)}")
         roots = [l.node for l in scene.layers if l.name in names]
     anim = _animated((c for e in scene.effects for c in e.clips), time)
-    items: list[tuple[Mesh, np.ndarray, list[float] | None]] = []
+    items: list[Item] = []
     for r in roots:
-        _walk(r, np.eye(4), anim, items)
-
+        _walk(r, np.eye(4), anim, items, lambda n: n.mesh)
     target = Target(w, h)
+    _draw(items, target, eye, f, yaw_deg, pitch_deg, reference, lambda mesh: mesh.texture)
+    return target.result()
+
+
+def _draw(items: list[Item], target: Target, eye: np.ndarray, f: float, yaw_deg: float, pitch_deg: float,
+          reference: bool, texture_of: Callable[[Mesh], np.ndarray | None]) -> list[int]:
+    """Rasterise ``items`` into ``target``; returns each item's first draw-order key.
+    ``texture_of`` gives the texture each mesh is sampled from (its own, or a stand-in)."""
+    w, h = target.width, target.height
     tri = raster_triangles_reference if reference else raster_triangles
-    key = 0
-    for mesh, m, weights in items:
+    key, starts = 0, []
+    for _node, mesh, m, weights in items:
+        starts.append(key)
         pos = mesh.positions.astype(np.float64)
         if weights and mesh.morph_targets:
             for wt, dt in zip(weights, mesh.morph_targets):
@@ -181,7 +195,7 @@ def render_scene(scene: Scene, width: int | None = None, eye_offset: Sequence[fl
             sx = rel[:, 0] / z * f + w / 2.0
             sy = -rel[:, 1] / z * f + h / 2.0
         prep = Prepared(sx=sx, sy=sy, z=z, faces=faces, uvs=uvs, colors=colors,
-                        mips=build_mips(mesh.texture) if mesh.texture is not None else None,
+                        mips=None if (tex := texture_of(mesh)) is None else build_mips(tex),
                         alpha_mode=mesh.alpha_mode, base_color=mesh.base_color, key_offset=key,
                         repeat=mesh.extras.get("wrap") == "repeat")
         if mesh.faces is None:
@@ -190,4 +204,49 @@ def render_scene(scene: Scene, width: int | None = None, eye_offset: Sequence[fl
         else:
             tri(prep, target)
             key += len(faces)
-    return target.result()
+    return starts
+
+
+def _alpha_stand_in(texture: np.ndarray, max_side: int) -> np.ndarray:
+    """White with ``texture``'s alpha, at most ``max_side`` texels a side: what a coverage
+    render needs of a masked texture (its cut-outs), at a fraction of the mip-building cost."""
+    import cv2
+
+    h, w = texture.shape[:2]
+    s = min(1.0, max_side / max(h, w))
+    alpha = texture[..., 3]
+    if s < 1.0:
+        alpha = cv2.resize(alpha, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+    out = np.full(alpha.shape + (4,), 255, np.uint8)
+    out[..., 3] = alpha
+    return out
+
+
+def start_view_coverage(scene: Scene, width: int = 256, *, mesh_of: Callable[[Node], Mesh | None] | None = None,
+                        max_texture: int = 512) -> list[tuple[Node, Mesh, int]]:
+    """How many pixels of the start view (``width`` wide, rest poses) each drawn node's mesh
+    is frontmost in: (node, mesh, pixels) per drawn node, in draw order. ``mesh_of`` gives the
+    mesh drawn for a node (default its own: an exporter passes the fitted ones); masked
+    textures are tested by their alpha at most ``max_texture`` texels a side."""
+    if width < 1 or max_texture < 1:
+        raise InputError(f"coverage width and max_texture must be >= 1, got {width}, {max_texture}")
+    cam = scene.camera
+    h = max(1, int(round(width / cam.aspect)))
+    items: list[Item] = []
+    for r in scene.nodes():
+        _walk(r, np.eye(4), {}, items, mesh_of or (lambda n: n.mesh))
+    stand_ins: dict[int, np.ndarray] = {}
+
+    def texture_of(mesh: Mesh) -> np.ndarray | None:
+        tex = mesh.texture
+        if tex is None or mesh.alpha_mode == "OPAQUE" or tex.ndim != 3 or tex.shape[2] != 4:
+            return None
+        if id(tex) not in stand_ins:
+            stand_ins[id(tex)] = _alpha_stand_in(tex, max_texture)
+        return stand_ins[id(tex)]
+    target = Target(width, h)
+    starts = _draw(items, target, np.asarray(cam.position, np.float64), cam.focal * width / cam.width,
+                   0.0, 0.0, False, texture_of)
+    keys = target.key[np.isfinite(target.depth)]
+    counts = np.bincount(np.searchsorted(np.asarray(starts), keys, side="right") - 1, minlength=len(items))
+    return [(node, mesh, int(c)) for (node, mesh, _m, _w), c in zip(items, counts)]
