@@ -55,7 +55,7 @@ class ExportOptions:
     geometry_compression: str = "auto"
     """Geometry compression: auto (the profile's: meshopt for quest, none otherwise), none or meshopt (EXT_meshopt_compression)."""
     ktx2_mode: str = "auto"
-    """KTX2 codec: etc1s (small files), uastc (near-lossless, larger files) or auto (ETC1S, UASTC where ETC1S measures below 30 dB PSNR)."""
+    """KTX2 codec: etc1s (small files), uastc (near-lossless, larger files) or auto (ETC1S; UASTC where ETC1S measures below 30 dB PSNR, and for the textures whose ETC1S error the start view shows most of per added byte, within a byte budget: export/texture_choice.py)."""
     etc1s_quality: int = 255
     """ETC1S quality 1-255 (higher: better and larger; 255 keeps the rendered view near 30 dB PSNR, 128 lost 2 dB on Hunters in the Snow)."""
     webp_quality: int = 90

@@ -39,6 +39,7 @@ from .meshopt_views import EXTENSION as MESHOPT, compress_views
 from .uv_grid import TEXTURE_TRANSFORM, quantize_uvs, uv_grid
 from .weld import weld_identical
 from .provenance import PROVENANCE_KEY, copyright_line, package_version, provenance_record
+from .texture_choice import DEFAULT_TEXTURE_CHOICE_OPTIONS, TextureChoiceOptions, encode_chosen, view_shares
 
 UNLIT = "KHR_materials_unlit"
 BASISU = "KHR_texture_basisu"
@@ -73,6 +74,8 @@ class GltfOptions:
     """zlib level of PNG textures, 0 (stored) to 9."""
     ktx2: Ktx2Options = DEFAULT_KTX2_OPTIONS
     """How KTX2 textures are encoded (ETC1S / UASTC)."""
+    texture_choice: TextureChoiceOptions = DEFAULT_TEXTURE_CHOICE_OPTIONS
+    """KTX2 mode auto: which textures get UASTC, by what the start view shows of them (export/texture_choice.py)."""
     meshopt: bool = False
     """Compress geometry and animation buffers with EXT_meshopt_compression (UVs as 16-bit)."""
     meshopt_bits: int = 16
@@ -401,9 +404,10 @@ class _Builder:
         self.doc.samplers.append(g.Sampler(magFilter=g.LINEAR, minFilter=minify, wrapS=wrap, wrapT=wrap))
         return len(self.doc.samplers) - 1
 
-    def encode_ahead(self, nodes: list[Node]) -> None:
+    def encode_ahead(self, nodes: list[Node], scene: Scene | None = None) -> None:
         """Encode every texture the nodes (and their children) will write, all at once
-        (:func:`encode_textures`), before the document is built in order."""
+        (:func:`encode_textures`), before the document is built in order; KTX2 auto with
+        ``scene`` chooses UASTC textures by its start view (:func:`encode_chosen`)."""
         textures: dict[int, np.ndarray] = {}
         mipmaps: dict[int, bool] = {}
 
@@ -416,8 +420,12 @@ class _Builder:
                 walk(child)
         for node in nodes:
             walk(node)
-        self.encoded = dict(zip(textures, encode_textures(list(textures.values()), self.options,
-                                                          [mipmaps[k] for k in textures])))
+        todo, opts, mips = list(textures.values()), self.options, [mipmaps[k] for k in textures]
+        if scene is not None and todo and opts.texture_format == "ktx2" and opts.ktx2.mode == "auto":
+            shares = view_shares(scene, todo, self.fitted.mesh_of, opts.texture_choice.coverage_width)
+            self.encoded = dict(zip(textures, encode_chosen(todo, shares, opts, encode_textures, opts.texture_choice, mips)))
+        else:
+            self.encoded = dict(zip(textures, encode_textures(todo, opts, mips)))
 
     def mesh(self, mesh: Mesh, weights: list[float] | None = None) -> int:
         """The glTF mesh for ``mesh``: written once per Mesh object, shared by its nodes;
@@ -533,7 +541,7 @@ def _build(scene: Scene, options: GltfOptions, extra_provenance: dict[str, Any] 
     b.doc.cameras.append(g.Camera(type="perspective", name="start", perspective=g.Perspective(
         aspectRatio=float(cam.aspect), yfov=float(cam.yfov), znear=options.znear, zfar=options.zfar)))
     cam_node = g.Node(name="start_camera", camera=0, translation=[float(x) for x in cam.position])
-    b.encode_ahead(scene.nodes())
+    b.encode_ahead(scene.nodes(), scene)
     roots = [b.node(n) for n in scene.nodes()]
     for layer, index in zip(scene.layers, roots):
         gn = b.doc.nodes[index]
