@@ -9,9 +9,11 @@ The panorama (azimuth across, 0 straight ahead in the middle; elevation down) is
   column blocks of the painting quilted (:func:`.synth.quilt_strip`) from the frame's right
   edge all the way round to its left edge, matched and cut at both ends, preferring columns
   whose upper half is far (near objects are not copied into the distance), never mirrored;
-- above it, the sky dome: a periodic tile quilted from the painting's top (its sky, or the
-  ceiling and walls of an interior), laid in the dome's own polar coordinates (so it is not
-  stretched towards the zenith), colour-matched to the band and cross-faded into it;
+- above it, the sky dome: detail quilted from the painting's top (its sky, or the ceiling
+  and walls of an interior) as a strip as wide as the circle, laid along the horizon up to
+  60-75 degrees, and a cap laid in the dome's polar coordinates round the zenith (neither
+  repeats across the sky), over the painting's colour profile, which turns towards the
+  zenith to the deepest of the painting's own sky colours; cross-faded into the band;
 - below it, the ground: the ground tile (:mod:`.ground`) projected from the ground plane.
 
 The seams with the painting are made invisible by multiband blending (low frequencies from
@@ -36,8 +38,11 @@ from .synth import fit_block, quilt_strip, quilt_tile
 
 BAND_BLOCK = 48 / 2048
 """Width of the far band's blocks, as a share of the panorama's width (8.4 degrees)."""
-DOME_TILE = 512 / 2048
-"""Side of the sky dome's periodic tile, as a share of the panorama's width."""
+DOME_REUSE = 2.0
+"""Mean overlap errors a dome block costs more per block already taken from its neighbourhood
+(:func:`.synth.quilt_tile`'s ``reuse``): a small patch of sky is not laid as rows of one copy."""
+DOME_CANDIDATES = 32
+"""Exemplar positions tried per dome block (a patch's neighbourhood holds few more)."""
 DOME_BLOCK = 64 / 2048
 """Side of the sky dome's blocks, as a share of the panorama's width."""
 NEAR_WEIGHT = 20.0
@@ -46,6 +51,11 @@ HORIZON_FADE = 0.03
 """Radians below the horizon over which the far band gives way to the ground."""
 DOME_FADE = 0.05
 """Radians over which the band fades into the dome (and into the ground)."""
+DOME_SPLIT = 0.75
+"""Blur (sigma, in dome blocks) splitting the dome's source into its colour profile and the
+detail that is quilted: at a block's width the detail keeps whole clouds' light and shade
+(at half a block it kept puffs only, an even carpet), while blocks from different heights
+still meet without bricks."""
 DOME_ZOOM = 2.0
 """Most times the dome's clouds are shown larger than the painting's (never finer than its pixels)."""
 SKY_CHANNEL = 64.0
@@ -259,7 +269,7 @@ def _dome_source(rgb: np.ndarray, sky: np.ndarray, cam: Camera, scale: float, bl
     else:
         top = top.astype(np.float32)
         tw_sum = top * w[..., None]
-    sigma = max(2.0, block / max(scale, 1e-6) / 2.0) * (size[1] / th)
+    sigma = max(2.0, block / max(scale, 1e-6) * DOME_SPLIT) * (size[1] / th)
     num = wide_blur(tw_sum, sigma)
     den = wide_blur(w, sigma)
     low = num / np.maximum(den, 1e-3)[..., None]
@@ -284,7 +294,7 @@ def _dome_source_reference(rgb: np.ndarray, sky: np.ndarray, cam: Camera, scale:
     rows, valid = _dome_rows(sky)
     top = rgb[:rows].astype(np.float32)
     w = valid.astype(np.float32) if valid is not None else np.ones(top.shape[:2], np.float32)
-    sigma = max(2.0, block / max(scale, 1e-6) / 2.0)
+    sigma = max(2.0, block / max(scale, 1e-6) * DOME_SPLIT)
     num = wide_blur(top * w[..., None], sigma)
     den = wide_blur(w, sigma)
     low = num / np.maximum(den, 1e-3)[..., None]
@@ -342,25 +352,101 @@ def _detail_outliers(ex: np.ndarray, valid: np.ndarray | None) -> np.ndarray:
     return cv2.dilate((mag > thr).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
 
 
-def _dome(tile: np.ndarray, theta: np.ndarray, phi: np.ndarray, phis: np.ndarray, prof: np.ndarray,
-          pw: int) -> tuple[np.ndarray, np.ndarray]:
-    """(dome (k, pw, 3), its colour profile (k, 3)) in the panorama rows of elevations ``phi``
-    (k, 1): the detail ``tile`` laid in the dome's polar coordinates plus the colour profile
-    ``prof`` over ``phis``."""
-    N = tile.shape[0]
-    rho = (math.pi / 2 - phi) * (pw / (2 * math.pi))
-    du = ((rho * np.sin(theta)) % N).astype(np.float32)
-    dv = ((rho * np.cos(theta)) % N).astype(np.float32)
-    # In polar coordinates the tile's axes are fixed while the horizon turns: its horizontal
-    # strokes would run tangentially ahead and behind but radially to the sides. The tile and
-    # its quarter turn are blended by azimuth so strokes stay parallel to the horizon.
-    dome_a = cv2.remap(tile, du, dv, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
-    dome_b = cv2.remap(np.ascontiguousarray(np.rot90(tile)), du, dv, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
-    wa = (np.cos(theta) ** 2).astype(np.float32)[..., None]
-    dome = dome_a * wa + dome_b * (1.0 - wa)
-    base = np.stack([np.interp(phi[:, 0], phis, prof[:, c]) for c in range(3)], -1).astype(np.float32)  # (k, 3)
+DOME_CAP = (1.05, 1.30)
+"""Elevations (radians, 60 and 75 degrees) between which the dome's strip, laid along the
+horizon, gives way to its cap, laid round the zenith."""
+ZENITH_SHARE = 0.1
+"""Share of the painting's sky colours, farthest along its gradient from the horizon upwards,
+whose mean is the colour the dome turns to at the zenith."""
+
+
+def zenith_colour(rgb: np.ndarray, sky: np.ndarray, phis: np.ndarray, prof: np.ndarray) -> np.ndarray:
+    """(3,) the colour the dome reaches at the zenith: the mean of the ZENITH_SHARE of the
+    painting's sky colours (its top rows' sky, :func:`_dome_rows`, blurred to its large-scale
+    colour: not a branch's or a stroke's) that lie farthest along the profile's trend from
+    the horizon to the painting's top; the profile's top colour when the sky does not change
+    upwards or there is no sky (an interior's ceiling). Real skies deepen towards the zenith;
+    the painting's own colours say how far."""
+    top = np.asarray(prof[-1], np.float64)
+    rows, valid = _dome_rows(sky)
+    if valid is None or len(prof) < 2:
+        return top.astype(np.float32)
+    g = top - np.asarray(prof[0], np.float64)
+    norm = float(np.linalg.norm(g))
+    if norm < 1.0:
+        return top.astype(np.float32)
+    h, w = valid.shape
+    f = min(1.0, 128.0 / w)
+    size = (max(1, round(w * f)), max(1, round(h * f)))
+    m = cv2.resize(valid.astype(np.float32), size, interpolation=cv2.INTER_AREA)
+    c = cv2.resize(rgb[:rows].astype(np.float32) * valid[..., None], size, interpolation=cv2.INTER_AREA)
+    sigma = max(1.0, size[0] / 32.0)
+    low = wide_blur(c, sigma) / np.maximum(wide_blur(m, sigma), 1e-3)[..., None]
+    px = low[m > 0.9].astype(np.float64)
+    if len(px) < 8:
+        return top.astype(np.float32)
+    t = px @ (g / norm)
+    z = px[t >= np.quantile(t, 1.0 - ZENITH_SHARE)].mean(axis=0)
+    return (z if float((z - top) @ g) > 0 else top).astype(np.float32)
+
+
+def dome_profile(phi: np.ndarray, phis: np.ndarray, prof: np.ndarray, zenith: np.ndarray) -> np.ndarray:
+    """(k, 3) colour at elevations ``phi`` (k,): the painting's profile ``prof`` over ``phis``
+    (increasing), then from its top a smooth turn to ``zenith`` at pi / 2."""
+    base = np.stack([np.interp(phi, phis, prof[:, c]) for c in range(3)], -1)
+    t = np.clip((phi - phis[-1]) / max(math.pi / 2 - phis[-1], 1e-6), 0, 1)[:, None]
+    t = t * t * (3 - 2 * t)
+    return (base + (np.asarray(zenith)[None, :] - np.asarray(prof[-1])[None, :]) * t).astype(np.float32)
+
+
+def _dome(strip: np.ndarray, cap: np.ndarray, theta: np.ndarray, phi: np.ndarray, base: np.ndarray,
+          pw: int) -> np.ndarray:
+    """The dome (k, pw, 3) in the panorama rows of elevations ``phi`` (k, 1): the detail
+    ``strip`` (periodic, as wide as the circle) laid along the horizon, pixel for pixel, up to
+    the cap's elevations, the detail ``cap`` laid in the dome's polar coordinates round the
+    zenith (where the strip's rows pinch), cross-faded between them, plus the colour ``base``
+    (k, 3). Neither repeats within its part of the dome; the strip keeps the painting's strokes
+    parallel to the horizon all round."""
+    k = phi.shape[0]
+    sh, sw = strip.shape[:2]
+    rows = (math.pi / 2 - phi[:, 0]) * (pw / (2 * math.pi))       # (k,) pixels from the zenith
+    r_cap = (math.pi / 2 - DOME_CAP[1]) * (pw / (2 * math.pi))
+    su = np.broadcast_to(((np.arange(pw) + 0.5) * (sw / pw) - 0.5)[None, :], (k, pw)).astype(np.float32)
+    sv = np.broadcast_to(((rows - r_cap) % sh)[:, None], (k, pw)).astype(np.float32)
+    dome = cv2.remap(strip, su, sv, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
+    wc = np.clip((phi[:, 0] - DOME_CAP[0]) / (DOME_CAP[1] - DOME_CAP[0]), 0, 1)
+    up = np.flatnonzero(wc > 0)
+    if len(up):
+        N = cap.shape[0]
+        rho = rows[up, None]
+        du = (rho * np.sin(theta) + N / 2.0).astype(np.float32)
+        dv = (rho * np.cos(theta) + N / 2.0).astype(np.float32)
+        top = cv2.remap(cap, du, dv, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
+        w = wc[up, None, None].astype(np.float32)
+        dome[up] = dome[up] * (1 - w) + top * w
     dome += base[:, None, :]
-    return dome, base
+    return dome
+
+
+def _dome_detail(ex: np.ndarray, valid: np.ndarray | None, block: int, overlap: int, pw: int,
+                 seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(strip, cap): the dome's two detail textures quilted from the exemplar ``ex``, each big
+    enough to cover its part of the dome once (no tile repeated across the sky). Blocks come
+    in patches of neighbouring exemplar positions (quilt_tile's ``weight``): the painting's
+    larger cloud shapes come whole, not as an even carpet of single puffs."""
+    step = block - overlap
+    forbid = _detail_outliers(ex, valid)
+    weight = np.ones(ex.shape[:2], np.float32) if valid is None else valid.astype(np.float32)
+    span = (math.pi / 2 - (math.pi / 2 - DOME_CAP[1])) * (pw / (2 * math.pi))  # rows from the cap's top to the horizon
+    n_x = max(2, int(round(pw / step)))
+    n_y = max(2, int(math.ceil(span / step)))
+    strip = quilt_tile(ex, n_y, n_x, block, overlap, seed=seed + 1, valid=valid, forbid=forbid, weight=weight,
+                       candidates=DOME_CANDIDATES, reuse=DOME_REUSE)
+    r = (math.pi / 2 - DOME_CAP[0]) * (pw / (2 * math.pi))
+    n = max(2, int(math.ceil(2 * r / step)) + 1)
+    cap = quilt_tile(ex, n, n, block, overlap, seed=seed + 2, valid=valid, forbid=forbid, weight=weight,
+                     candidates=DOME_CANDIDATES, reuse=DOME_REUSE)
+    return strip, cap
 
 
 def match_edge_light(P: np.ndarray, S: np.ndarray, inside: np.ndarray, reach: float) -> np.ndarray:
@@ -416,9 +502,8 @@ def world_panorama(rgb: np.ndarray, sky: np.ndarray, near: np.ndarray, gr: Groun
     ex, valid, phis, prof = _dome_source(rgb, sky_full, cam, pano_scale * zoom, dome_block)
     dome_block = _sky_block(valid, dome_block)
     dome_block, dome_overlap = fit_block(ex.shape, dome_block, max(2, dome_block // 5))
-    n = max(2, int(round(DOME_TILE * pw / (dome_block - dome_overlap))))
-    tile = quilt_tile(ex, n, n, dome_block, dome_overlap, seed=seed + 1, valid=valid,
-                      forbid=_detail_outliers(ex, valid))
+    strip, cap = _dome_detail(ex, valid, dome_block, dome_overlap, pw, seed)
+    zenith = zenith_colour(rgb, sky_full, phis, prof)
 
     # The far band: as high as the frame reaches at its side edges.
     th_e = math.atan(cam.width / 2.0 / cam.focal)
@@ -433,7 +518,8 @@ def world_panorama(rgb: np.ndarray, sky: np.ndarray, near: np.ndarray, gr: Groun
     # Only the rows the dome reaches (above the horizon) are made: the band's sky is the dome
     # too, so one sky comes down to the skyline all round.
     k = max(1, int(np.count_nonzero(phi[:, 0] > 0)))  # the top rows (phi falls by row)
-    dome, base = _dome(tile, theta, phi[:k], phis, prof, pw)
+    base = dome_profile(phi[:k, 0], phis, prof, zenith)
+    dome = _dome(strip, cap, theta, phi[:k], base, pw)
     wd = np.clip((phi[:k] - (ph_b - DOME_FADE)) / DOME_FADE, 0, 1)[..., None].astype(np.float32)
     src = np.concatenate([P[r0:r1, c0:c1], SKY_CHANNEL * sky_p[r0:r1, c0:c1, None]], axis=2)
     block, overlap = fit_block((r1 - r0, src.shape[1]), block, overlap)

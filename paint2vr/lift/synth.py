@@ -189,7 +189,7 @@ def valid_starts(valid: np.ndarray | None, shape: tuple[int, int], block: int,
 def quilt_tile(exemplar: np.ndarray, n_y: int, n_x: int, block: int, overlap: int, seed: int = 0,
                candidates: int = 64, tolerance: float = 0.1, valid: np.ndarray | None = None,
                forbid: np.ndarray | None = None, weight: np.ndarray | None = None,
-               group: int = 3, reach: float = 2.0) -> np.ndarray:
+               group: int = 3, reach: float = 2.0, reuse: float = 0.0) -> np.ndarray:
     """A texture of (n_y * step, n_x * step) pixels, step = block - overlap, periodic in both
     axes, quilted from ``exemplar`` (h, w, c) float; blocks come only from where ``valid``
     (h, w) bool holds and hold the fewest ``forbid`` pixels (see :func:`valid_starts`).
@@ -202,6 +202,10 @@ def quilt_tile(exemplar: np.ndarray, n_y: int, n_x: int, block: int, overlap: in
     is patches of the exemplar's parts in those proportions (matching alone would keep to
     whatever part the first block came from, and favours flat parts, whose overlaps match
     best: a small exemplar needs a short reach). None draws all positions alike.
+
+    ``reuse`` > 0 makes a candidate cost that many mean overlap errors more per block already
+    taken from its neighbourhood (within half a block): matching alone takes the block that
+    continues the previous one, so a small exemplar comes back as rows of the same copy.
 
     Blocks wrap around the texture's edges, so the last column overlaps the first and the
     last row the top: those overlaps are matched and cut like the others.
@@ -227,6 +231,7 @@ def quilt_tile(exemplar: np.ndarray, n_y: int, n_x: int, block: int, overlap: in
             patch_of = np.argmin(dy * dy + dx * dx, axis=-1)
     out = np.zeros((H, W, C), np.float32)
     done = np.zeros((H, W), bool)
+    taken: list[tuple[int, int]] = []
     for by in range(n_y):
         for bx in range(n_x):
             rows = (np.arange(block) + by * step) % H
@@ -247,12 +252,30 @@ def quilt_tile(exemplar: np.ndarray, n_y: int, n_x: int, block: int, overlap: in
             ys, xs = pool_y[pick], pool_x[pick]
             # Overlaps are matched on every other pixel (a quarter of the work, the same
             # choice in practice: neighbouring texels of a painting are alike).
-            n = _choose(overlap_costs(ex, ys, xs, target, known, stride=2 if block >= 24 else 1), rng, tolerance)
+            costs = overlap_costs(ex, ys, xs, target, known, stride=2 if block >= 24 else 1)
+            if reuse > 0 and taken:
+                costs = costs + reuse * (costs.mean() + 1e-6) * tile_reuse(ys, xs, np.asarray(taken), block)
+            n = _choose(costs, rng, tolerance)
+            taken.append((int(ys[n]), int(xs[n])))
             patch = ex[ys[n]:ys[n] + block, xs[n]:xs[n] + block]
             take = _seam_mask(patch, target, known)
             out[np.ix_(rows, cols)] = np.where(take[..., None], patch, target)
             done[np.ix_(rows, cols)] = True
     return out
+
+
+def tile_reuse(ys: np.ndarray, xs: np.ndarray, taken: np.ndarray, block: int) -> np.ndarray:
+    """Per candidate (ys, xs) (n,): how many of the exemplar positions already ``taken``
+    (m, 2) lie within half a block of it, both ways (:func:`tile_reuse_slow`: the loop)."""
+    dy = np.abs(np.asarray(ys)[:, None] - taken[None, :, 0])
+    dx = np.abs(np.asarray(xs)[:, None] - taken[None, :, 1])
+    return ((dy < block / 2) & (dx < block / 2)).sum(axis=1).astype(np.float64)
+
+
+def tile_reuse_slow(ys, xs, taken, block: int) -> np.ndarray:
+    """Reference for :func:`tile_reuse`: one candidate and one taken position at a time."""
+    return np.array([float(sum(1 for ty, tx in taken if abs(y - ty) < block / 2 and abs(x - tx) < block / 2))
+                     for y, x in zip(ys, xs)])
 
 
 def _seam_mask(patch: np.ndarray, target: np.ndarray, known: np.ndarray) -> np.ndarray:
@@ -283,14 +306,15 @@ def _seam_mask(patch: np.ndarray, target: np.ndarray, known: np.ndarray) -> np.n
 
 
 def reuse_costs(starts: np.ndarray, shift: np.ndarray, uses: np.ndarray, block: int, spacing: float,
-                period: float) -> np.ndarray:
+                period: float, floor: float = 0.0) -> np.ndarray:
     """Per candidate start (n,) placed with ``shift`` (n,) (output column minus source column):
     how much of its content is already shown within ``spacing`` columns of where it would be.
 
     ``uses`` (m, 3) are the copies already shown, (source start, shift, width): a copy shares
     max(0, min ends - max starts) source columns with a candidate, and those columns stand
     |shift difference| apart on a circle of ``period`` columns; each shared share counts fully
-    up to ``spacing`` apart, falling linearly to nothing at twice that. A copy at the same shift
+    up to ``spacing`` apart, falling linearly to ``floor`` at twice that and staying there all round
+    the circle (copies spread evenly are still copies: a floor keeps their number down). A copy at the same shift
     is the same placement (a run continued across a seam), not a repeat. Returns (n,) in units
     of one block fully repeated. :func:`reuse_costs_slow` is the loop it is tested against.
     """
@@ -301,11 +325,11 @@ def reuse_costs(starts: np.ndarray, shift: np.ndarray, uses: np.ndarray, block: 
     shared = np.clip(np.minimum(c + block, s0 + wd) - np.maximum(c, s0), 0, None) / block
     d = np.abs(np.asarray(shift, np.float64)[:, None] - sh) % period
     d = np.minimum(d, period - d)
-    near = np.clip(2.0 - d / max(spacing, 1e-9), 0, 1) * (d >= 0.5)
+    near = (floor + (1.0 - floor) * np.clip(2.0 - d / max(spacing, 1e-9), 0, 1)) * (d >= 0.5)
     return (shared * near).sum(axis=1)
 
 
-def reuse_costs_slow(starts, shift, uses, block: int, spacing: float, period: float) -> np.ndarray:
+def reuse_costs_slow(starts, shift, uses, block: int, spacing: float, period: float, floor: float = 0.0) -> np.ndarray:
     """Reference for :func:`reuse_costs`: one candidate, one copy and one column at a time."""
     out = np.zeros(len(starts))
     for n, (c, s) in enumerate(zip(starts, shift)):
@@ -314,7 +338,7 @@ def reuse_costs_slow(starts, shift, uses, block: int, spacing: float, period: fl
             d = min(d, period - d)
             if d < 0.5:
                 continue
-            near = min(1.0, max(0.0, 2.0 - d / spacing))
+            near = floor + (1.0 - floor) * min(1.0, max(0.0, 2.0 - d / spacing))
             shared = sum(1 for j in range(int(c), int(c) + block) if s0 <= j < s0 + wd)
             out[n] += near * shared / block
     return out
@@ -337,7 +361,7 @@ def distinctness(source: np.ndarray, block: int) -> np.ndarray:
 
 def quilt_strip(source: np.ndarray, cost: np.ndarray, width: int, left: np.ndarray, right: np.ndarray,
                 block: int, overlap: int, seed: int = 0, tolerance: float = 0.15,
-                reuse_penalty: float = 4.0, spacing: float | None = None) -> np.ndarray:
+                reuse_penalty: float = 4.0, spacing: float | None = None, reuse_floor: float = 0.5) -> np.ndarray:
     """``width`` columns of full-height blocks of ``source`` (h, w, c) that continue from the
     column strip ``left`` (h, overlap, c) on their left to ``right`` (h, overlap, c) on their
     right: each block is matched to the columns it overlaps and cut along their seam.
@@ -345,11 +369,12 @@ def quilt_strip(source: np.ndarray, cost: np.ndarray, width: int, left: np.ndarr
     The strip closes a circle with the source: ``left`` is the source's right edge and
     ``right`` its left edge (the far band round from the painting's right edge to its left).
     ``cost`` (w,) adds, per source column, a weight for what should not be copied (near
-    objects). Content shown within ``spacing`` columns (default a sixth of the circle) of
+    objects). Content shown within ``spacing`` columns (default a twelfth of the circle) of
     another copy of it, the source itself included, costs ``reuse_penalty`` times the mean
     overlap error per block repeated (:func:`reuse_costs`), times the block's
     :func:`distinctness` (a house repeated is a stamp, a stretch of field is not), so copies
-    are spread round the circle. Returns (h, width, c): the blocks' span between the two
+    are spread round the circle; farther apart a copy still costs ``reuse_floor`` of that (a
+    tree group every sixth of the circle reads as a stamp too). Returns (h, width, c): the blocks' span between the two
     strips is a whole number of steps, resampled to ``width`` (at most half a step of stretch).
     """
     src = _check(source, block, overlap)
@@ -360,7 +385,7 @@ def quilt_strip(source: np.ndarray, cost: np.ndarray, width: int, left: np.ndarr
     n = max(1, int(round((width + overlap) / step)))
     total = n * step + overlap
     period = float(total - 2 * overlap + w)  # the source's columns, then the strip's, round the circle
-    gap = period / 6.0 if spacing is None else float(spacing)
+    gap = period / 12.0 if spacing is None else float(spacing)
     out = np.zeros((h, total + overlap, C), np.float32)
     out[:, :overlap] = left
     done = np.zeros((h, total + overlap), bool)
@@ -388,7 +413,7 @@ def quilt_strip(source: np.ndarray, cost: np.ndarray, width: int, left: np.ndarr
             costs = costs + scale * (csum[starts + block] - csum[starts]) / block
         shift = x0 - starts
         costs = costs + reuse_penalty * scale * distinct * reuse_costs(starts, shift, np.asarray(uses), block,
-                                                                      gap, period)
+                                                                      gap, period, reuse_floor)
         i = _choose(costs, rng, tolerance)
         uses.append((float(starts[i]), float(x0 - starts[i]), float(block)))
         patch = src[:, starts[i]:starts[i] + block]

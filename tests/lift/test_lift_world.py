@@ -13,7 +13,7 @@ from paint2vr.depth.base import DepthMap, ModelInfo
 from paint2vr.lift import LiftOptions, lift
 from paint2vr.lift.ground import row_runs, row_runs_slow, walk_zone, zone_meshes
 from paint2vr.errors import InputError
-from paint2vr.lift.panorama import (squeeze_hidden_rows, _dome_rows, _dome_source, match_edge_light, pano_sphere, painting_coords, pano_angles,
+from paint2vr.lift.panorama import (squeeze_hidden_rows, _dome_rows, _dome_source, dome_profile, zenith_colour, match_edge_light, pano_sphere, painting_coords, pano_angles,
                                     window_quad)
 from paint2vr.lift.synth import (distinctness, fit_block, min_cut, min_cut_slow, overlap_costs, overlap_costs_slow,
                                  quilt_strip, quilt_tile, reuse_costs, reuse_costs_slow, strip_costs, valid_starts)
@@ -242,6 +242,11 @@ def test_reuse_costs_match_reference():
     got = reuse_costs(np.zeros(4, int), np.array([10.0, 75.0, 0.0, 100.0]), one, 12, 50.0, 600.0)
     np.testing.assert_allclose(got, [1.0, 0.5, 0.0, 0.0])
     assert reuse_costs(starts, shift, np.zeros((0, 3)), 12, 50.0, 600.0).sum() == 0
+    # With a floor, a copy anywhere round the circle costs at least that share.
+    np.testing.assert_allclose(reuse_costs(np.zeros(4, int), np.array([10.0, 75.0, 0.0, 100.0]), one, 12, 50.0, 600.0, 0.5),
+                               [1.0, 0.75, 0.0, 0.5])
+    np.testing.assert_allclose(reuse_costs(starts, shift, uses, 12, 50.0, 600.0, 0.3),
+                               reuse_costs_slow(starts, shift, uses, 12, 50.0, 600.0, 0.3), atol=1e-9)
 
 
 def _stamp_source(h=24, w=120):
@@ -273,7 +278,7 @@ def test_quilt_strip_spreads_a_distinctive_block():
         xs = [56.0 - w] + _house_copies(out)
         d = [min(abs(a - b) % period, period - abs(a - b) % period) for i, a in enumerate(xs) for b in xs[i + 1:]]
         return min(d) if d else np.inf
-    old = quilt_strip(src, None, width, left, right, 16, 4, seed=0, reuse_penalty=0.5, spacing=1e-3)
+    old = quilt_strip(src, None, width, left, right, 16, 4, seed=0, reuse_penalty=0.5, spacing=1e-3, reuse_floor=0.0)
     new = quilt_strip(src, None, width, left, right, 16, 4, seed=0)
     assert nearest(old) < gap  # the old penalty (used columns within a block only) repeats it nearby
     assert nearest(new) >= gap  # never within a sixth of the circle of another copy or the source
@@ -332,3 +337,40 @@ def test_match_edge_light_carries_the_painting_light_out():
     assert out[32, 90, 0] > 125 and out[32, 60, 0] < out[32, 90, 0]  # beside the frame: near the painting's light
     assert abs(out[32, 5, 0] - 100) < 1e-3  # beyond the reach: untouched
     np.testing.assert_array_equal(match_edge_light(P, S, np.zeros((h, w), bool), 64.0), S)
+
+
+def test_dome_deepens_towards_the_zenith_in_the_paintings_own_colours():
+    # A sky pale at the horizon, deeper blue upwards, a band of dark branches across it: the
+    # zenith turns further along the sky's own trend (to its deepest large-scale blue), not
+    # to the branches' black; a sky without a trend stays at its top colour.
+    H, W = 120, 160
+    t = np.linspace(1.0, 0.0, H // 2)[:, None, None]  # 1 at the top
+    rgb = np.zeros((H, W, 3), np.uint8)
+    rgb[:H // 2] = np.clip(np.array([200, 210, 220]) * (1 - t) + np.array([60, 100, 200]) * t, 0, 255)
+    rgb[H // 2:] = [60, 90, 40]
+    sky = np.zeros((H, W), bool)
+    sky[:H // 2] = True
+    rgb[20:22, :, :] = 10  # thin branches drawn over the sky, inside its mask
+    cam = camera_for_image(W, H)
+    ex, valid, phis, prof = _dome_source(rgb, sky, cam, 0.5, 16)
+    z = zenith_colour(rgb, sky, phis, prof)
+    assert z[2] >= prof[-1][2] - 1 and z[0] <= prof[-1][0] + 1 and z.min() > 40
+    base = dome_profile(np.array([phis[0], phis[-1], math.pi / 2]), phis, prof, z)
+    np.testing.assert_allclose(base[:2], [prof[0], prof[-1]], atol=1e-3)
+    np.testing.assert_allclose(base[2], z, atol=1e-3)
+    flat = np.full_like(rgb, 128)
+    _, _, fphis, fprof = _dome_source(flat, sky, cam, 0.5, 16)
+    np.testing.assert_allclose(zenith_colour(flat, sky, fphis, fprof), fprof[-1], atol=1e-3)
+
+
+def test_tile_reuse_matches_reference_and_spreads_blocks():
+    from paint2vr.lift.synth import tile_reuse, tile_reuse_slow
+    rng = np.random.default_rng(2)
+    ys, xs = rng.integers(0, 40, 30), rng.integers(0, 40, 30)
+    taken = rng.integers(0, 40, (7, 2))
+    np.testing.assert_array_equal(tile_reuse(ys, xs, taken, 10), tile_reuse_slow(ys, xs, taken, 10))
+    # Within half a block both ways counts, farther does not.
+    np.testing.assert_array_equal(tile_reuse(np.array([0, 4, 5, 20]), np.zeros(4, int), np.array([[0, 0], [2, 1]]), 10),
+                                  [2, 2, 1, 0])
+    ex = (100 + rng.normal(0, 3, (40, 40, 3))).astype(np.float32)
+    np.testing.assert_array_equal(quilt_tile(ex, 3, 4, 10, 3, seed=5, reuse=2.0), quilt_tile(ex, 3, 4, 10, 3, seed=5, reuse=2.0))
