@@ -41,7 +41,7 @@ BAND_BLOCK = 48 / 2048
 DOME_REUSE = 2.0
 """Mean overlap errors a dome block costs more per block already taken from its neighbourhood
 (:func:`.synth.quilt_tile`'s ``reuse``): a small patch of sky is not laid as rows of one copy."""
-DOME_CANDIDATES = 32
+DOME_CANDIDATES = 24
 """Exemplar positions tried per dome block (a patch's neighbourhood holds few more)."""
 DOME_BLOCK = 64 / 2048
 """Side of the sky dome's blocks, as a share of the panorama's width."""
@@ -443,7 +443,7 @@ def _dome_detail(ex: np.ndarray, valid: np.ndarray | None, block: int, overlap: 
     strip = quilt_tile(ex, n_y, n_x, block, overlap, seed=seed + 1, valid=valid, forbid=forbid, weight=weight,
                        candidates=DOME_CANDIDATES, reuse=DOME_REUSE)
     r = (math.pi / 2 - DOME_CAP[0]) * (pw / (2 * math.pi))
-    n = max(2, int(math.ceil(2 * r / step)) + 1)
+    n = max(2, int(math.ceil(2 * r / step)))
     cap = quilt_tile(ex, n, n, block, overlap, seed=seed + 2, valid=valid, forbid=forbid, weight=weight,
                      candidates=DOME_CANDIDATES, reuse=DOME_REUSE)
     return strip, cap
