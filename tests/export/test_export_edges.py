@@ -72,3 +72,31 @@ def test_written_layer_edges_hold_their_neighbours_colours(tmp_path):
         checked += err.size
         assert err.size and err.max() <= 2, (i, np.percentile(err, [50, 99]), before is not None and before.max())
     assert checked > 100
+
+
+def test_layers_are_pushed_apart_along_the_eye_rays(tmp_path):
+    # layer k is scaled about the eye by 1 + k * step: no two layers share a depth, the start
+    # view keeps every point on its ray (Eevee drew depth ties between layers as holes)
+    from paint2vr.export.gltf import DEFAULT_GLTF_OPTIONS, GltfOptions, push_back, to_glb_bytes
+    from paint2vr.preview import read_scene
+    from paint2vr.render import render_scene
+    from paint2vr.scene import Layer, Node
+    from scene_factory import quad, small_scene
+    scene = small_scene(with_effect=False)
+    rgba = scene.layers[0].node.mesh.texture
+    scene.layers.insert(1, Layer("layer1", Node("layer1", quad("layer1", 4.0, 3.0, rgba[:, ::-1].copy(), alpha=True)),
+                                 (3.5, 4.5)))
+    eye = scene.camera.position
+    t, s = push_back(None, None, eye, 1.5)
+    p = np.array([0.3, -0.2, -4.0])
+    assert np.allclose(np.array(t) + np.array(s) * p - eye, 1.5 * (p - eye))
+    path = tmp_path / "tie.glb"
+    path.write_bytes(to_glb_bytes(scene))
+    nodes = {n.name: n for n in read_gltf(path).gltf.nodes}
+    step = DEFAULT_GLTF_OPTIONS.layer_depth_step
+    assert nodes["layer0"].scale is None and nodes["layer1"].scale == pytest.approx([1 + step] * 3)
+    assert nodes["sky"].scale is None
+    in_place = tmp_path / "in_place.glb"
+    in_place.write_bytes(to_glb_bytes(scene, GltfOptions(layer_depth_step=0.0)))
+    before, after = render_scene(read_scene(in_place), 64)[0], render_scene(read_scene(path), 64)[0]
+    assert np.abs(before.astype(np.int16) - after.astype(np.int16)).mean() < 0.5  # same start view
