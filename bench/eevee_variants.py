@@ -7,7 +7,9 @@ VARIANTS, comma-separated, applied in order (each keeps the earlier ones): ``t=0
 importer's alpha-clip threshold (its Math LESS_THAN node), ``i=Closest`` texture
 interpolation, ``m=BLENDED`` the materials' render method, ``nolp=1`` the unlit Light Path
 trick bypassed (emission straight into the alpha mix), ``solo=layer1+layer2`` only those
-layers (sky and world stay), ``w=353x251`` the render size, ``e=CYCLES`` another engine. Writes OUTDIR/ids_<variant>.png.
+layers (sky and world stay), ``w=353x251`` the render size, ``e=CYCLES`` another engine, ``push=layer2:1.01`` those
+objects scaled about the eye (same image, depths times k), ``pushk=0.001`` layer k's depths
+times 1 + k * 0.001. Writes OUTDIR/ids_<variant>.png.
 """
 import bpy, sys, os, json, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -61,6 +63,21 @@ for v in variants:
         if val == "CYCLES":
             scene.cycles.samples, scene.cycles.use_denoising, scene.cycles.pixel_filter_type = 1, False, "BOX"
             scene.cycles.filter_width = 0.01
+    elif kind == "push":  # scale objects about the eye: same image, depths times k (breaks ties)
+        import mathutils
+        names, k = val.split(":")
+        c = scene.camera.matrix_world.translation.copy()
+        M = mathutils.Matrix.Translation(c) @ mathutils.Matrix.Scale(float(k), 4) @ mathutils.Matrix.Translation(-c)
+        for n in names.split("+"):
+            o = bpy.data.objects[n]; o.matrix_world = M @ o.matrix_world
+    elif kind == "pushk":  # layer k's depths times (1 + k eps) about the eye
+        import mathutils
+        c = scene.camera.matrix_world.translation.copy()
+        for o in scene.objects:
+            if o.type == "MESH" and o.name.startswith("layer"):
+                k = 1 + int(o.name[5:]) * float(val)
+                M = mathutils.Matrix.Translation(c) @ mathutils.Matrix.Scale(k, 4) @ mathutils.Matrix.Translation(-c)
+                o.matrix_world = M @ o.matrix_world
     elif kind == "solo":
         for o in scene.objects:
             if o.type == "MESH" and o.name.startswith("layer"): o.hide_render = o.name not in val.split("+")
