@@ -38,7 +38,7 @@ from .synth import fit_block, quilt_strip, quilt_tile
 
 BAND_BLOCK = 48 / 2048
 """Width of the far band's blocks, as a share of the panorama's width (8.4 degrees)."""
-DOME_REUSE = 2.0
+DOME_REUSE = 1.0
 """Mean overlap errors a dome block costs more per block already taken from its neighbourhood
 (:func:`.synth.quilt_tile`'s ``reuse``): a small patch of sky is not laid as rows of one copy."""
 DOME_CANDIDATES = 24
@@ -51,11 +51,11 @@ HORIZON_FADE = 0.03
 """Radians below the horizon over which the far band gives way to the ground."""
 DOME_FADE = 0.05
 """Radians over which the band fades into the dome (and into the ground)."""
-DOME_SPLIT = 0.75
+DOME_SPLIT = 0.5
 """Blur (sigma, in dome blocks) splitting the dome's source into its colour profile and the
-detail that is quilted: at a block's width the detail keeps whole clouds' light and shade
-(at half a block it kept puffs only, an even carpet), while blocks from different heights
-still meet without bricks."""
+detail that is quilted. Wider keeps more of the clouds' large light and shade in the blocks,
+but blocks from different parts of a sky with strong large gradients then meet as bricks
+(Turner's Temeraire at 0.75); the patches and the strip give the larger structure instead."""
 DOME_ZOOM = 2.0
 """Most times the dome's clouds are shown larger than the painting's (never finer than its pixels)."""
 SKY_CHANNEL = 64.0
