@@ -499,7 +499,7 @@ def _layer(name: str, f: _Fill, rows: np.ndarray, cols: np.ndarray, zs: np.ndarr
     """A layer's textured mesh from its vertices on the working grid; its fill shows the
     painting's own colour where ``takeover`` (working grid) is set."""
     g, tg, k = wk.g, tx.grid, f.k
-    u, v = g.to_painting(cols.astype(np.float64), rows.astype(np.float64))
+    u, v = _to_frame_edges(g, cols, rows)
     pos = cam.unproject(u, v, zs.astype(np.float64))
     # Crop to the mesh's extent (plus a texel) to save texture memory; every per-layer
     # texture raster is built inside the crop only.
@@ -542,6 +542,18 @@ def _layer(name: str, f: _Fill, rows: np.ndarray, cols: np.ndarray, zs: np.ndarr
     zo = wk.dep[f.own]
     return Layer(name=name, node=Node(name=name, mesh=mesh), depth_range=(float(zo.min()), float(zo.max())),
                  kind="layer")
+
+
+def _to_frame_edges(g, cols: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Painting coordinates of mesh vertices at working pixel centres, those on the raster's
+    outermost rows and columns moved out half a working pixel to its edge: meshes ending at
+    the border pixels' centres leave a strip at the frame's edges (one pixel of the start
+    view at 480 px) where the backdrop showed instead of the painting."""
+    u, v = g.to_painting(cols.astype(np.float64), rows.astype(np.float64))
+    u0, v0, u1, v1 = g.rect
+    u = np.where(cols <= 0, u0, np.where(cols >= g.w - 1, u1, u))
+    v = np.where(rows <= 0, v0, np.where(rows >= g.h - 1, v1, v))
+    return u, v
 
 
 def _copy_fill(rgb: np.ndarray, shown: np.ndarray, offset: np.ndarray, tx: _Texture, corner: tuple[int, int],

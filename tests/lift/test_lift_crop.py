@@ -41,3 +41,23 @@ def test_coarsen_hidden_texels_matches_reference(shape):
     changed = (fast != tex).any(axis=2)
     assert changed.any()  # far texels were coarsened ...
     assert not changed[tex[..., 3] > 0].any()  # ... never an opaque one
+
+
+@pytest.mark.parametrize("margin", [0.0, 0.1])
+def test_border_vertices_reach_the_raster_edge(margin):
+    # Meshes end at the border pixels' centres unless moved out: the backdrop then showed in
+    # a strip along the frame's edges of the start view.
+    from paint2vr.lift.raster import frame_raster
+    from paint2vr.lift.stage import _to_frame_edges
+
+    g = frame_raster(200, 120, 0.25, margin)
+    rows, cols = np.meshgrid(np.arange(g.h), np.arange(g.w), indexing="ij")
+    u, v = _to_frame_edges(g, cols.ravel(), rows.ravel())
+    u0, v0, u1, v1 = g.rect
+    assert (u.min(), u.max(), v.min(), v.max()) == pytest.approx((u0, u1, v0, v1))
+    cu, cv = g.to_painting(cols.ravel().astype(float), rows.ravel().astype(float))
+    inner = (cols.ravel() > 0) & (cols.ravel() < g.w - 1) & (rows.ravel() > 0) & (rows.ravel() < g.h - 1)
+    np.testing.assert_array_equal(u[inner], cu[inner])
+    np.testing.assert_array_equal(v[inner], cv[inner])
+    if margin == 0.0:
+        assert (u0, v0, u1, v1) == pytest.approx((0.0, 0.0, 200.0, 120.0))
