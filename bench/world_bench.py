@@ -44,7 +44,8 @@ def summary(res: dict) -> dict:
             "detail_behind": min(r["detail"] for r in v if r["pitch"] == 0 and r["yaw"] == 180),
             "detail_down": min(r["detail"] for r in v if r["pitch"] < 0),
             "detail_up": min(r["detail"] for r in v if r["pitch"] > 0),
-            "palette_min": min(r["palette"] for r in v), "psnr_db": res["psnr_db"]}
+            "palette_min": min(r["palette"] for r in v), "psnr_db": res["psnr_db"],
+            "seam_ratio": res.get("seam", {}).get("ratio", float("nan"))}
 
 
 SIDE_STEPS = (-2.0, -1.0, 1.0, 2.0)
@@ -111,14 +112,15 @@ def main(argv: list[str] | None = None) -> int:
     paths = a.paintings or default_paintings()
     rows = []
     print(f"targets: {json.dumps(TARGETS)}")
-    print("| painting | holes | detail level min | behind | down | up | palette min | PSNR dB | convert s |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| painting | holes | detail level min | behind | down | up | palette min | PSNR dB | seam (edge/inside) | convert s |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for p in paths:
         res = one(p, a.out, a.max_side, a.side_steps)
         s = res["summary"]
         print(f"| {p.stem} | {s['holes']:.4f} | {s['detail_level_min']:.2f} | {s['detail_behind']:.2f} | "
-              f"{s['detail_down']:.2f} | {s['detail_up']:.2f} | {s['palette_min']:.2f} | {s['psnr_db']:.1f} | "
-              f"{res['convert_s']} |", flush=True)
+              f"{s['detail_down']:.2f} | {s['detail_up']:.2f} | {s['palette_min']:.2f} | {s['psnr_db']:.2f} | "
+              f"{s['seam_ratio']:.2f} ({res['seam']['step']:.1f}/{res['seam']['inside']:.1f}) | {res['convert_s']} |",
+              flush=True)
         if "side" in res:
             print(f"|   side views (detail; holes, palette min) | {json.dumps(res['side'])} |", flush=True)
         if a.views:

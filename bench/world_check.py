@@ -12,7 +12,9 @@ field of view (100 degrees across), each view gets:
   histograms, 16 x 16 bins;
 
 and from the start pose through the painting's own camera, the PSNR of the view against the
-painting. Targets (issue #17): no hole pixel, detail >= 0.40 in the 16 level views and >= 0.30
+painting; in the level view ahead from the start pose, the seam at the frame's side edges
+(:func:`frame_seam`: the colour step across them over the painting's own a quarter frame
+inside; not among the targets). Targets (issue #17): no hole pixel, detail >= 0.40 in the 16 level views and >= 0.30
 looking down, palette >= 0.6, PSNR >= 30 dB. Used by bench/world_bench.py and the tests; needs
 node, node_modules (three, playwright-core) and Chromium at /usr/bin/chromium (or $CHROMIUM).
 """
@@ -137,8 +139,44 @@ def _rgb_filled(rgba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return rgb, drawn
 
 
-def measure(views: list[View], painting_rgb: np.ndarray) -> dict:
-    """Per view: holes (share of pixels), detail, palette; and the painting view's PSNR."""
+SEAM_STRIP = 3
+"""Columns averaged on each side of a column boundary by :func:`frame_seam` (one column
+between the strips is skipped: the frame's edge falls inside it)."""
+
+
+def _column_step(img: np.ndarray, x: float, rows: slice) -> float:
+    """Mean over ``rows`` of the RGB distance between the SEAM_STRIP columns left and right
+    of column boundary ``x`` (px), one column skipped around it."""
+    c = int(round(x))
+    a = img[rows, c - 1 - SEAM_STRIP:c - 1].mean(axis=1)
+    b = img[rows, c + 1:c + 1 + SEAM_STRIP].mean(axis=1)
+    return float(np.sqrt(((a - b) ** 2).sum(axis=-1)).mean())
+
+
+def frame_seam(rgb: np.ndarray, frame: float) -> dict:
+    """How much the painting's side edges show in a level view straight ahead from the
+    start pose (``rgb`` (h, w, 3); ``frame``: the frame's half-size over the view's, the
+    same across and up): the colour step across each side edge (mean RGB distance of the
+    strips either side, per row of the frame, in levels; the horizon's and the ground's
+    steps count in it) against the same step a quarter of the frame's width inside the
+    painting, where it is the painting's own. ``ratio`` 1: the edge is as invisible as any
+    column of the painting; larger: it shows."""
+    h, w = rgb.shape[:2]
+    img = rgb.astype(np.float32)
+    half_w, half_h = frame * w / 2.0, frame * h / 2.0
+    rows = slice(int(math.ceil(h / 2.0 - half_h)) + 2, int(math.floor(h / 2.0 + half_h)) - 2)
+    xl, xr, q = w / 2.0 - half_w, w / 2.0 + half_w, half_w / 2.0
+    if rows.stop - rows.start < 4 or xl < SEAM_STRIP + 2 or q < 2 * SEAM_STRIP + 2:
+        return {"step": math.nan, "inside": math.nan, "ratio": math.nan}
+    edge = 0.5 * (_column_step(img, xl, rows) + _column_step(img, xr, rows))
+    inside = 0.5 * (_column_step(img, xl + q, rows) + _column_step(img, xr - q, rows))
+    return {"step": edge, "inside": inside, "ratio": edge / max(inside, 1e-6)}
+
+
+def measure(views: list[View], painting_rgb: np.ndarray, frame: float | None = None) -> dict:
+    """Per view: holes (share of pixels), detail, palette; and the painting view's PSNR;
+    with ``frame`` (the start camera's half field of view over the views', in tangents)
+    the seam at the frame's side edges in the level view ahead (:func:`frame_seam`)."""
     h, w = views[0].rgba.shape[:2]
     ref = cv2.resize(painting_rgb, (w, h), interpolation=cv2.INTER_AREA)
     ref_grad = max(grey_gradient(ref), 1e-6)
@@ -151,6 +189,8 @@ def measure(views: list[View], painting_rgb: np.ndarray) -> dict:
             result["psnr_db"] = psnr(rgb, ref)
             result["painting_holes"] = float(1.0 - drawn.mean())
             continue
+        if frame is not None and v.pose == "start" and v.yaw == 0 and v.pitch == 0:
+            result["seam"] = frame_seam(rgb, frame)
         rows.append({"view": v.name, "pose": v.pose, "yaw": v.yaw, "pitch": v.pitch,
                      "holes": float(1.0 - drawn.mean()), "hole_pixels": int((~drawn).sum()),
                      "detail": grey_gradient(rgb) / ref_grad,
@@ -179,8 +219,10 @@ def check_world(glb: Path, painting_rgb: np.ndarray, width: int = 480) -> tuple[
     """Render the checker's views of ``glb`` and measure them against the painting."""
     H, W = painting_rgb.shape[:2]
     height = max(2, int(round(width * H / W)))
-    _, views = render_views(Path(glb), width, height, view_list(width / height))
-    return measure(views, painting_rgb), views
+    vl = view_list(width / height)
+    info, views = render_views(Path(glb), width, height, vl)
+    frame = math.tan(math.radians(info["yfov"]) / 2) / math.tan(math.radians(vl[0]["yfov"]) / 2)
+    return measure(views, painting_rgb, frame), views
 
 
 def look_around_sheet(views: list[View], painting_rgb: np.ndarray, result: dict, path: Path,

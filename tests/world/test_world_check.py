@@ -13,8 +13,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "viewer"))
-from bench.world_check import (TARGETS, View, ab_histogram, check_world, failures, grey_gradient,  # noqa: E402
-                               look_around_sheet, measure, psnr, tools_missing, view_list)
+from bench.world_check import (TARGETS, View, ab_histogram, check_world, failures, frame_seam,  # noqa: E402
+                               grey_gradient, look_around_sheet, measure, psnr, tools_missing, view_list)
 
 SAMPLE = ROOT / "assets" / "sample_painting.png"
 
@@ -48,6 +48,20 @@ def test_measures_on_known_images():
     missed = failures(res)
     assert any(m.startswith("flat: detail") for m in missed) and any(m.startswith("holed: 100 hole") for m in missed)
     assert not any(m.startswith("same") for m in missed)
+
+
+def test_frame_seam_sees_a_step_at_the_frame_only():
+    # A view with a textured frame in its middle half, continued outside by the same texture
+    # (no seam) or by a flat colour with a level shift (a seam).
+    rng = np.random.default_rng(1)
+    tex = rng.integers(60, 200, (80, 160, 1)).repeat(3, axis=2).astype(np.uint8)
+    same = frame_seam(tex, 0.5)
+    assert 0.5 < same["ratio"] < 2.0
+    stepped = tex.copy()
+    stepped[:, :40] = 20
+    stepped[:, 120:] = 240
+    s = frame_seam(stepped, 0.5)
+    assert s["ratio"] > 2.0 and s["inside"] == pytest.approx(same["inside"])
 
 
 def test_palette_and_gradient_helpers():
