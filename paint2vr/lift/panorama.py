@@ -527,7 +527,8 @@ def world_panorama(rgb: np.ndarray, sky: np.ndarray, near: np.ndarray, gr: Groun
         upper = phi[r0:r1, 0] > 0
         cost = NEAR_WEIGHT * near_p[r0:r1][upper][:, c0:c1].mean(axis=0) if upper.any() else None
         width = pw - (c1 - c0)
-        band = quilt_strip(src, cost, width, src[:, -overlap:], src[:, :overlap], block, overlap, seed=seed)
+        band = quilt_strip(src, cost, width, src[:, -overlap:], src[:, :overlap], block, overlap, seed=seed,
+                           keep_ends=True)
         cols = (c1 + np.arange(width)) % pw
         land = band[..., :3]
         # Where the copied columns show sky of the sky's own colour the dome shows through (one

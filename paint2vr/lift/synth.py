@@ -361,7 +361,8 @@ def distinctness(source: np.ndarray, block: int) -> np.ndarray:
 
 def quilt_strip(source: np.ndarray, cost: np.ndarray, width: int, left: np.ndarray, right: np.ndarray,
                 block: int, overlap: int, seed: int = 0, tolerance: float = 0.15,
-                reuse_penalty: float = 4.0, spacing: float | None = None, reuse_floor: float = 0.5) -> np.ndarray:
+                reuse_penalty: float = 4.0, spacing: float | None = None, reuse_floor: float = 0.5,
+                keep_ends: bool = False) -> np.ndarray:
     """``width`` columns of full-height blocks of ``source`` (h, w, c) that continue from the
     column strip ``left`` (h, overlap, c) on their left to ``right`` (h, overlap, c) on their
     right: each block is matched to the columns it overlaps and cut along their seam.
@@ -420,7 +421,9 @@ def quilt_strip(source: np.ndarray, cost: np.ndarray, width: int, left: np.ndarr
         take = _seam_mask(patch, target, known)
         out[:, span] = np.where(take[..., None], patch, target)
         done[:, span] = True
-    mid = out[:, overlap:total - overlap]
+    # With keep_ends the strips at both ends come too, each joined to its block along their
+    # seam: laid just outside the source, the join with it is that cut, not a straight column.
+    mid = out[:, :total] if keep_ends else out[:, overlap:total - overlap]
     if mid.shape[1] == width:
         return mid
     return cv2.resize(mid, (width, h), interpolation=cv2.INTER_LINEAR).reshape(h, width, C)

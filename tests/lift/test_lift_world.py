@@ -94,6 +94,20 @@ def test_quilt_strip_joins_both_edges():
     assert (inner >= 30 * 3.0 - 16 * 3.0).mean() > 0.9
 
 
+def test_quilt_strip_keeps_its_end_strips_joined_along_the_seam():
+    # keep_ends: the end strips come with the blocks (the panorama lays them just outside the
+    # frame, so the join with the painting is the blocks' seam cut, not a straight column).
+    ex = _unique_colour_exemplar(20, 60)
+    left, right = ex[:, -4:], ex[:, :4]
+    kept = quilt_strip(ex, None, 300, left, right, 16, 4, seed=0, keep_ends=True)
+    plain = quilt_strip(ex, None, 300, left, right, 16, 4, seed=0)
+    assert kept.shape == plain.shape == (20, 300, 3)
+    def alike(a, b):  # share of texels of a equal to b's (the cut takes the blocks' side in places)
+        return float((np.abs(a - b).max(axis=-1) < 1.5).mean())
+    assert alike(kept[:, 0], left[:, 0]) > 0.6 and alike(kept[:, -1], right[:, -1]) > 0.6
+    assert alike(plain[:, 0], left[:, 0]) < 0.3
+
+
 def test_fit_block():
     assert fit_block((100, 100), 32, 8) == (32, 8)
     b, o = fit_block((10, 40), 32, 8)
