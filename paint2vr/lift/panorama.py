@@ -77,6 +77,33 @@ HIDDEN_SHRINK = 4
 """How many times coarser (rows) the panorama is stored where the ground hides it."""
 
 
+HORIZON_MIN_REACH = 10.0
+"""Least radius (metres) of the ground when it ends at a painted horizon below the eye."""
+
+
+def horizon_below(cam: Camera, horizon_row: float | None) -> tuple[float, float]:
+    """(elevation at the frame's centre column, at its side edges), radians, of the painted
+    horizon row when it lies below the eye (0, 0 when above it or unknown): the far band's
+    copied columns carry it there, so the band reaches down to it and the ground ends at it."""
+    if horizon_row is None or horizon_row <= cam.height / 2.0:
+        return 0.0, 0.0
+    t = (cam.height / 2.0 - float(horizon_row)) / cam.focal
+    th_e = math.atan(cam.width / 2.0 / cam.focal)
+    return math.atan(t), math.atan(t * math.cos(th_e))
+
+
+def horizon_reach(cam: Camera, ground_y: float, horizon_row: float | None, radius: float) -> float:
+    """Radius of the ground (at most ``radius``): where it meets the painted horizon at the
+    frame's side edges when that lies below the eye (a level plane's own horizon is at the
+    eye; ending nearer, the band's copied far land shows down to the painting's horizon),
+    at least HORIZON_MIN_REACH."""
+    _, edge = horizon_below(cam, horizon_row)
+    if edge >= 0.0:
+        return float(radius)
+    h = max(0.05, cam.position[1] - ground_y)
+    return float(min(radius, max(HORIZON_MIN_REACH, h / math.tan(-edge))))
+
+
 def pano_angles(pw: int, ph: int) -> tuple[np.ndarray, np.ndarray]:
     """(azimuth (1, pw), elevation (ph, 1)) of pixel centres, radians; azimuth 0 ahead,
     positive to the right; elevation positive up."""
@@ -474,8 +501,11 @@ def match_edge_light(P: np.ndarray, S: np.ndarray, inside: np.ndarray, reach: fl
 
 
 def world_panorama(rgb: np.ndarray, sky: np.ndarray, near: np.ndarray, gr: Ground, cam: Camera,
-                   pw: int, seed: int = 0) -> np.ndarray:
+                   pw: int, seed: int = 0, horizon: float = 0.0) -> np.ndarray:
     """The (pw / 2, pw, 3) uint8 equirectangular panorama around the start pose.
+
+    ``horizon`` (radians, at most 0): elevation down to which the far band reaches before it
+    gives way to the ground (the painted horizon's, :func:`horizon_below`).
 
     ``rgb`` is the painting, ``sky`` and ``near`` (any size, resized) its sky and near-object
     masks, ``gr`` the ground.
@@ -508,7 +538,8 @@ def world_panorama(rgb: np.ndarray, sky: np.ndarray, near: np.ndarray, gr: Groun
     # The far band: as high as the frame reaches at its side edges.
     th_e = math.atan(cam.width / 2.0 / cam.focal)
     ph_b = math.atan(cam.height / 2.0 / cam.focal * math.cos(th_e))
-    rows = np.flatnonzero((phi[:, 0] <= ph_b) & (phi[:, 0] >= -HORIZON_FADE))
+    horizon = min(0.0, float(horizon))
+    rows = np.flatnonzero((phi[:, 0] <= ph_b) & (phi[:, 0] >= horizon - HORIZON_FADE))
     r0, r1 = int(rows[0]), int(rows[-1]) + 1
     c0 = int(math.ceil((-th_e / math.pi + 1.0) / 2.0 * pw - 0.5)) + 1
     c1 = int(math.floor((th_e / math.pi + 1.0) / 2.0 * pw - 0.5))
@@ -524,7 +555,7 @@ def world_panorama(rgb: np.ndarray, sky: np.ndarray, near: np.ndarray, gr: Groun
     src = np.concatenate([P[r0:r1, c0:c1], SKY_CHANNEL * sky_p[r0:r1, c0:c1, None]], axis=2)
     block, overlap = fit_block((r1 - r0, src.shape[1]), block, overlap)
     if src.shape[1] >= block + 2 and r1 - r0 >= block:
-        upper = phi[r0:r1, 0] > 0
+        upper = phi[r0:r1, 0] > horizon  # near objects above the horizon are not copied
         cost = NEAR_WEIGHT * near_p[r0:r1][upper][:, c0:c1].mean(axis=0) if upper.any() else None
         width = pw - (c1 - c0)
         band = quilt_strip(src, cost, width, src[:, -overlap:], src[:, :overlap], block, overlap, seed=seed,
@@ -541,7 +572,7 @@ def world_panorama(rgb: np.ndarray, sky: np.ndarray, near: np.ndarray, gr: Groun
             wsky = (skyw * np.clip(2.0 - dist / SKY_ALIKE, 0, 1))[..., None]
             land[:ka] = land[:ka] * (1 - wsky) + dome[r0:r0 + ka, cols] * wsky
         # Below the horizon the band gives way to the ground.
-        wb = np.clip((phi[r0:r1] + HORIZON_FADE) / HORIZON_FADE, 0, 1)[..., None].astype(np.float32)
+        wb = np.clip((phi[r0:r1] - horizon + HORIZON_FADE) / HORIZON_FADE, 0, 1)[..., None].astype(np.float32)
         S[r0:r1, cols] = land * wb + S[r0:r1, cols] * (1 - wb)
         S[r0:r1, c0:c1] = src[..., :3]
     S[:k] = dome * wd + S[:k] * (1 - wd)
@@ -615,7 +646,8 @@ def window_quad(cam: Camera, distance: float, n: int = 8) -> tuple[np.ndarray, n
     return pos.astype(np.float32), faces.astype(np.uint32), uv.astype(np.float32)
 
 
-def backdrop_layers(pano: np.ndarray, window: np.ndarray, cam: Camera, distance: float) -> list[Layer]:
+def backdrop_layers(pano: np.ndarray, window: np.ndarray, cam: Camera, distance: float,
+                    horizon: float = 0.0) -> list[Layer]:
     """The window (the painting's sky at ``distance``) and the panorama sphere beyond it
     (far enough that the window's corners are inside it)."""
     corner = math.hypot(cam.width / 2.0, cam.height / 2.0) / cam.focal
@@ -623,7 +655,9 @@ def backdrop_layers(pano: np.ndarray, window: np.ndarray, cam: Camera, distance:
     pos, faces, uv = window_quad(cam, distance)
     win = Mesh(name="sky", positions=pos, faces=faces, uvs=uv, texture=window, alpha_mode="OPAQUE", unlit=True)
     pos, faces, uv = pano_sphere(cam, radius, n_lat=PANO_LAT)
-    pano, uv = squeeze_hidden_rows(pano, uv, PANO_LAT)
+    # The band shows down to ``horizon`` (the painted horizon below the eye): kept sharp there.
+    below = max(HIDDEN_BELOW, -min(0.0, horizon) + HORIZON_FADE + math.radians(1.0))
+    pano, uv = squeeze_hidden_rows(pano, uv, PANO_LAT, below=below)
     extras = {"mipmaps": False} if pano.shape[1] / 360.0 < MAGNIFIED_DENSITY else {}
     sph = Mesh(name="world", positions=pos, faces=faces, uvs=uv, texture=pano, alpha_mode="OPAQUE", unlit=True,
                extras=extras)

@@ -223,7 +223,7 @@ def _world(painting: Painting, depth: DepthMap, wk: "_Work", labels: np.ndarray,
     sky = depth.sky if painting.alpha is None else (depth.sky | ~painting.alpha)
     return build_world(painting.rgb, depth.depth, sky, window, wv, cam, o.sky_distance, o.world_texture,
                        o.ground_texture, o.ground_radius, o.walk_zone, o.world_seed,
-                       room=bool(depth.extras.get("box_room", False)))
+                       room=bool(depth.extras.get("box_room", False)), horizon_row=depth.camera_hints().horizon_row)
 
 
 def stage(inputs: LiftInput, options: LiftOptions = DEFAULT_LIFT_OPTIONS) -> Scene:

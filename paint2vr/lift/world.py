@@ -17,7 +17,7 @@ import numpy as np
 
 from ..scene import Camera, Layer
 from .ground import CELL, NAVMESH, ground_height, ground_layer, ground_tile, walk_zone, zone_meshes
-from .panorama import backdrop_layers, world_panorama
+from .panorama import backdrop_layers, horizon_below, horizon_reach, world_panorama
 from .room import fit_box, room_layer
 
 log = logging.getLogger(__name__)
@@ -52,13 +52,16 @@ def lifted_points(wv: WorkView, cam: Camera) -> np.ndarray:
 
 def build_world(rgb: np.ndarray, depth: np.ndarray, sky: np.ndarray, window: np.ndarray, wv: WorkView,
                 cam: Camera, distance: float, pano_width: int, ground_texture: int, ground_radius: float,
-                zone_radius: float, seed: int, room: bool = False) -> tuple[list[Layer], dict, dict]:
+                zone_radius: float, seed: int, room: bool = False,
+                horizon_row: float | None = None) -> tuple[list[Layer], dict, dict]:
     """(layers: ground, sky window, panorama, and with ``room`` the room's ceiling and walls
     (:mod:`.room`); walk_zone record; seconds per step).
 
     ``rgb``, ``depth``, ``sky`` are the painting's at full size, ``window`` the painting's
     sky texture for the window (the frame only); ``room``: the depth reads the painting as a
-    box room (an interior closed all round).
+    box room (an interior closed all round); ``horizon_row`` the painting's horizon row (the
+    depth's camera hint), below the eye: the ground ends where it meets it and the far band
+    shows down to it.
     """
     t = {}
     t0 = time.perf_counter()
@@ -69,7 +72,7 @@ def build_world(rgb: np.ndarray, depth: np.ndarray, sky: np.ndarray, window: np.
     y = ground_height(wv.dep, wv.land, wv.py, cam)
     gr = ground_tile(rgb, depth, sky, cam, y, ground_texture, seed)
     half_angle = math.atan(cam.width / 2.0 / cam.focal)
-    ground = ground_layer(gr, cam, ground_radius, half_angle)
+    ground = ground_layer(gr, cam, horizon_reach(cam, y, horizon_row, ground_radius), half_angle)
     t["ground"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     start = (float(cam.position[0]), float(cam.position[1]), float(cam.position[2]))
@@ -81,8 +84,9 @@ def build_world(rgb: np.ndarray, depth: np.ndarray, sky: np.ndarray, window: np.
         ground.node.children.append(col)
     t["walk_zone"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    pano = world_panorama(rgb, sky, wv.near, gr, cam, pano_width, seed)
-    layers = [ground, *backdrop_layers(pano, window, cam, distance)]
+    horizon, _ = horizon_below(cam, horizon_row)
+    pano = world_panorama(rgb, sky, wv.near, gr, cam, pano_width, seed, horizon=horizon)
+    layers = [ground, *backdrop_layers(pano, window, cam, distance, horizon=horizon)]
     t["panorama"] = time.perf_counter() - t0
     if room:
         t0 = time.perf_counter()

@@ -71,3 +71,21 @@ def test_painting_coords_float32_matches_reference():
     near = (np.abs(rx) < 2000) & (np.abs(ry) < 2000)
     np.testing.assert_allclose(px[near], rx[near], atol=2e-3)
     np.testing.assert_allclose(py[near], ry[near], atol=2e-3)
+
+
+def test_ground_ends_at_a_painted_horizon_below_the_eye():
+    # The far band's copied columns carry the painting's horizon: below the eye the ground
+    # ends where it meets it (not before HORIZON_MIN_REACH) and the band reaches down to it.
+    import pytest
+
+    from paint2vr.lift.panorama import HORIZON_MIN_REACH, horizon_below, horizon_reach
+    from paint2vr.scene import camera_for_image
+
+    cam = camera_for_image(200, 100, 55.0, 1.6)
+    assert horizon_below(cam, None) == (0.0, 0.0) and horizon_below(cam, 30.0) == (0.0, 0.0)
+    centre, edge = horizon_below(cam, 60.0)
+    assert centre == pytest.approx(math.atan(-10.0 / cam.focal)) and centre < edge < 0.0
+    assert horizon_reach(cam, 0.0, 30.0, 150.0) == 150.0
+    r = horizon_reach(cam, 0.0, 60.0, 150.0)
+    assert r == pytest.approx(1.6 / math.tan(-edge)) and HORIZON_MIN_REACH < r < 150.0
+    assert horizon_reach(cam, 0.0, 99.0, 150.0) == HORIZON_MIN_REACH
