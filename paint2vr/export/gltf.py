@@ -507,15 +507,15 @@ class _Builder:
                                       hint="give Node.weights one value per morph target, or None")
                 weights = [float(w) for w in node.weights]
             gn.mesh = self.mesh(mesh, weights)
-        extras = dict(node.extras)
-        if mesh is not None and node.extras.get("paint2vr_role") in WALK_ROLES:
-            # walk data: stored, not instanced (drawn by no client; the viewer finds it here)
-            extras[WALK_MESH_KEY], gn.mesh = gn.mesh, None
             # The mesh's default weights are its first node's; a node repeats them only when
             # it differs (else they are always overridden: the validator's UNUSED_MESH_WEIGHTS).
             # Not a pygltflib Node field: document_dict writes it.
             if weights is not None and weights != self.doc.meshes[gn.mesh].weights:
                 gn.weights = weights  # type: ignore[attr-defined]
+        extras = dict(node.extras)
+        if mesh is not None and node.extras.get("paint2vr_role") in WALK_ROLES:
+            # walk data: stored, not instanced (drawn by no client; the viewer finds it here)
+            extras[WALK_MESH_KEY], gn.mesh = gn.mesh, None
         if extras:
             gn.extras = json.loads(json.dumps(extras, sort_keys=True))
         self.doc.nodes.append(gn)

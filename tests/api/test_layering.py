@@ -15,8 +15,10 @@ LEVELS = {
 # Documented exceptions: Scene.save / Scene._repr_png_ import export and render lazily.
 ALLOWED_UP = {("scene", "export"), ("scene", "render")}
 # Within the stages, lift reads depth's DepthMap and samples writes its true depth with
-# depth.files; no stage imports another otherwise.
-ALLOWED_SIDEWAYS = {("lift", "depth"), ("samples", "depth")}
+# depth.files; within the output level, export's texture choice counts the start view's
+# pixels with render's rasteriser (render imports nothing of export); no stage imports
+# another otherwise.
+ALLOWED_SIDEWAYS = {("lift", "depth"), ("samples", "depth"), ("export", "render")}
 
 
 def _unit(path: Path) -> str:
