@@ -15,8 +15,8 @@ from paint2vr.lift.ground import row_runs, row_runs_slow, walk_zone, zone_meshes
 from paint2vr.errors import InputError
 from paint2vr.lift.panorama import (squeeze_hidden_rows, _dome_rows, _dome_source, dome_profile, zenith_colour, match_edge_light, pano_sphere, painting_coords, pano_angles,
                                     window_quad)
-from paint2vr.lift.synth import (distinctness, fit_block, min_cut, min_cut_slow, overlap_costs, overlap_costs_slow,
-                                 quilt_strip, quilt_tile, reuse_costs, reuse_costs_slow, strip_costs, valid_starts)
+from paint2vr.lift.synth import (distinctness, fit_block, min_cut, min_cut_lists, min_cut_slow, min_cuts, seam_mask_slow, overlap_costs, overlap_costs_slow,
+                                 quilt_strip, quilt_tile, _seam_mask, reuse_costs, reuse_costs_slow, strip_costs, valid_starts)
 from paint2vr.painting import Painting
 from paint2vr.samples import make_scene
 from paint2vr.scene import camera_for_image
@@ -31,6 +31,33 @@ def test_min_cut_matches_reference(shape):
         cost = lambda p: err[np.arange(shape[0]), p].sum()  # noqa: E731
         assert cost(fast) == pytest.approx(cost(slow))
         assert (np.abs(np.diff(fast)) <= 1).all()
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (6, 1), (9, 2), (20, 5), (40, 9)])
+def test_min_cut_takes_ties_as_the_list_loop(shape):
+    """The numpy cut is the list loop's cut exactly, ties (flat overlaps: many zeros) included:
+    the scenes' bytes depend on it."""
+    rng = np.random.default_rng(shape[0] * 7 + shape[1])
+    for _ in range(8):
+        err = rng.integers(0, 3, shape).astype(np.float32)
+        assert np.array_equal(min_cut(err), min_cut_lists(err))
+        err = rng.random(shape).astype(np.float32)
+        assert np.array_equal(min_cut(err), min_cut_lists(err))
+    errs = [rng.integers(0, 3, (shape[0], w)).astype(np.float32) for w in (1, 3, shape[1])]
+    assert all(np.array_equal(a, min_cut_lists(e)) for a, e in zip(min_cuts(errs), errs))
+
+
+@pytest.mark.parametrize("sides", ["l", "lt", "ltrb", "rb", "tb"])
+def test_seam_mask_matches_reference(sides):
+    """Cutting a block's sides together (one pass per height) is cutting each on its own."""
+    rng = np.random.default_rng(len(sides))
+    for shape in [(12, 12), (12, 9)]:
+        patch = rng.integers(0, 3, shape + (3,)).astype(np.float32)
+        target = rng.integers(0, 3, shape + (3,)).astype(np.float32)
+        known = np.zeros(shape, bool)
+        for s, cut in zip("ltrb", (np.s_[:, :4], np.s_[:3], np.s_[:, -5:], np.s_[-3:])):
+            known[cut] |= s in sides
+        assert np.array_equal(_seam_mask(patch, target, known), seam_mask_slow(patch, target, known))
 
 
 @pytest.mark.parametrize("stride", [1, 2])
