@@ -124,8 +124,11 @@ def overlap_costs(exemplar: np.ndarray, ys: np.ndarray, xs: np.ndarray, target: 
     iy, ix = iy * stride, ix * stride
     if len(iy) == 0:
         return np.zeros(len(ys))
-    # Only the overlap's pixels are gathered: (n, k, c) instead of whole blocks.
-    pix = exemplar[ys[:, None] + iy[None, :], xs[:, None] + ix[None, :]]
+    # Only the overlap's pixels are gathered: (n, k, c) instead of whole blocks, by one flat
+    # index (a single take is several times faster than a 2-d fancy index; the same values).
+    h, w = exemplar.shape[:2]
+    flat = (np.asarray(ys, np.int64) * w + xs)[:, None] + (iy * w + ix)[None, :]
+    pix = np.take(exemplar.reshape(h * w, -1), flat, axis=0)
     d = pix - target[iy, ix][None]
     return np.einsum("nkc,nkc->n", d, d)
 
@@ -179,7 +182,7 @@ def _choose(costs: np.ndarray, rng: np.random.Generator, tolerance: float) -> in
 
 
 def _check(exemplar: np.ndarray, block: int, overlap: int) -> np.ndarray:
-    ex = np.asarray(exemplar, np.float32)
+    ex = np.ascontiguousarray(exemplar, np.float32)  # overlap_costs' flat take is then a view
     if ex.ndim != 3 or ex.shape[2] < 1:
         raise InputError(f"exemplar must be (h, w, c), got shape {ex.shape}")
     if not 2 <= overlap < block:
@@ -275,10 +278,8 @@ def quilt_tile(exemplar: np.ndarray, n_y: int, n_x: int, block: int, overlap: in
     taken: list[tuple[int, int]] = []
     for by in range(n_y):
         for bx in range(n_x):
-            rows = (np.arange(block) + by * step) % H
-            cols = (np.arange(block) + bx * step) % W
-            target = out[np.ix_(rows, cols)]
-            known = done[np.ix_(rows, cols)]
+            at = _window(by * step, bx * step, block, H, W)
+            target, known = out[at], done[at]
             if prob is None:
                 pick = rng.integers(0, len(pool_y), candidates)
             else:
@@ -300,9 +301,22 @@ def quilt_tile(exemplar: np.ndarray, n_y: int, n_x: int, block: int, overlap: in
             taken.append((int(ys[n]), int(xs[n])))
             patch = ex[ys[n]:ys[n] + block, xs[n]:xs[n] + block]
             take = _seam_mask(patch, target, known)
-            out[np.ix_(rows, cols)] = np.where(take[..., None], patch, target)
-            done[np.ix_(rows, cols)] = True
+            out[at] = np.where(take[..., None], patch, target)
+            done[at] = True
     return out
+
+
+def _window(y: int, x: int, block: int, H: int, W: int) -> tuple:
+    """Index of the ``block`` x ``block`` window at (y, x) of an (H, W) periodic texture: plain
+    slices (a view, no gather) unless it wraps round an edge, then the wrapped rows/columns."""
+    def axis(start: int, n: int):
+        return slice(start, start + block) if start + block <= n else (np.arange(block) + start) % n
+    r, c = axis(y, H), axis(x, W)
+    if isinstance(r, slice) and isinstance(c, slice):
+        return r, c
+    r = np.arange(H)[r] if isinstance(r, slice) else r
+    c = np.arange(W)[c] if isinstance(c, slice) else c
+    return np.ix_(r, c)
 
 
 def tile_reuse(ys: np.ndarray, xs: np.ndarray, taken: np.ndarray, block: int) -> np.ndarray:
