@@ -49,6 +49,14 @@ NEAR_WEIGHT = 20.0
 """How much a source column's share of near objects costs, in mean overlap errors."""
 HORIZON_FADE = 0.03
 """Radians below the horizon over which the far band gives way to the ground."""
+BAND_SCALES = (0.7, 0.5)
+"""Sizes at which the far band's source is also offered to its quilting, shrunk towards the
+horizon: the same land seen farther off, new blocks for a narrow source (one of six blocks
+would otherwise come back six times round the visitor)."""
+SCALE_BAR = 1e4
+"""Cost (in mean overlap errors, per column) of the column between two scaled copies and of a
+scaled column whose top would be stretched from land (no block straddles either)."""
+"""Radians below the horizon over which the far band gives way to the ground."""
 DOME_FADE = 0.05
 """Radians over which the band fades into the dome (and into the ground)."""
 DOME_SPLIT = 0.5
@@ -500,6 +508,46 @@ def match_edge_light(P: np.ndarray, S: np.ndarray, inside: np.ndarray, reach: fl
     return S + corr
 
 
+def band_scales(src: np.ndarray, cost: np.ndarray, anchor: float, sky_rows: np.ndarray,
+                scales: tuple[float, ...] = BAND_SCALES) -> tuple[np.ndarray, np.ndarray]:
+    """The far band's source ``src`` (h, w, 4: colour and sky channel) followed by copies of it
+    shrunk by each of ``scales`` about row ``anchor`` (the horizon: farther land lies nearer
+    it), each after one barred column, and the per-column ``cost`` (w,) extended to match.
+
+    Rows a copy leaves above its top show ``sky_rows`` (h, 3), the dome's colour per row, as
+    sky (so the dome shows there, as over the painting's own sky); where the
+    copy's top is not sky (a tree reaching the band's top) the column is barred, so no block
+    shows a cut crown.
+    """
+    h, w, c = src.shape
+    parts, costs = [src], [np.asarray(cost, np.float64)]
+    for s in scales:
+        sw = int(round(w * s))
+        if sw < 2 or not 0 < s < 1:
+            continue
+        x = (np.arange(sw, dtype=np.float32) + 0.5) / s - 0.5
+        y = anchor + (np.arange(h, dtype=np.float32) - anchor) / s
+        mx, my = np.meshgrid(x, y)
+        sigma = 0.5 * math.sqrt(1.0 / (s * s) - 1.0)  # against aliasing: what the shrink drops
+        soft = cv2.GaussianBlur(np.ascontiguousarray(src), (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
+        small = cv2.remap(soft, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).reshape(h, sw, c)
+        k = np.interp(x, np.arange(w), costs[0])
+        # The copy's sky is the dome's colour (the dome then shows there): the painting's sky
+        # shrunk would bring its higher, darker rows down to the horizon.
+        fill = np.concatenate([sky_rows, np.full((h, 1), SKY_CHANNEL, np.float32)], axis=1)[:, None, :]
+        a = np.clip(small[..., 3:] / SKY_CHANNEL, 0, 1)
+        small = np.concatenate([small[..., :3] * (1 - a) + fill[..., :3] * a, small[..., 3:]], axis=2)
+        top = np.ones(sw)
+        gap = int(np.count_nonzero(my[:, 0] < 0))
+        if gap:  # above the shrunk land: sky too
+            top = np.clip(small[gap, :, 3] / SKY_CHANNEL, 0, 1)
+            f = np.clip((gap + 2.0 - np.arange(h)) / 4.0, 0, 1)[:, None, None].astype(np.float32)
+            small = fill * f + small * (1 - f)
+        parts += [src[:, :1], small]
+        costs += [np.array([SCALE_BAR]), k + SCALE_BAR * (top < 0.5)]
+    return np.concatenate(parts, axis=1), np.concatenate(costs)
+
+
 def world_panorama(rgb: np.ndarray, sky: np.ndarray, near: np.ndarray, gr: Ground, cam: Camera,
                    pw: int, seed: int = 0, horizon: float = 0.0) -> np.ndarray:
     """The (pw / 2, pw, 3) uint8 equirectangular panorama around the start pose.
@@ -556,10 +604,13 @@ def world_panorama(rgb: np.ndarray, sky: np.ndarray, near: np.ndarray, gr: Groun
     block, overlap = fit_block((r1 - r0, src.shape[1]), block, overlap)
     if src.shape[1] >= block + 2 and r1 - r0 >= block:
         upper = phi[r0:r1, 0] > horizon  # near objects above the horizon are not copied
-        cost = NEAR_WEIGHT * near_p[r0:r1][upper][:, c0:c1].mean(axis=0) if upper.any() else None
+        cost = NEAR_WEIGHT * near_p[r0:r1][upper][:, c0:c1].mean(axis=0) if upper.any() else np.zeros(src.shape[1])
         width = pw - (c1 - c0)
-        band = quilt_strip(src, cost, width, src[:, -overlap:], src[:, :overlap], block, overlap, seed=seed,
-                           keep_ends=True)
+        anchor = float(np.count_nonzero(upper))  # the horizon's row in the band (phi falls by row)
+        sky_rows = base[np.clip(np.arange(r0, r1), 0, k - 1)]
+        wide, wide_cost = band_scales(src, cost, anchor, sky_rows)
+        band = quilt_strip(wide, wide_cost, width, src[:, -overlap:], src[:, :overlap], block, overlap, seed=seed,
+                           keep_ends=True, own=src.shape[1])
         cols = (c1 + np.arange(width)) % pw
         land = band[..., :3]
         # Where the copied columns show sky of the sky's own colour the dome shows through (one

@@ -446,7 +446,7 @@ def distinctness(source: np.ndarray, block: int) -> np.ndarray:
 def quilt_strip(source: np.ndarray, cost: np.ndarray, width: int, left: np.ndarray, right: np.ndarray,
                 block: int, overlap: int, seed: int = 0, tolerance: float = 0.15,
                 reuse_penalty: float = 4.0, spacing: float | None = None, reuse_floor: float = 0.5,
-                keep_ends: bool = False) -> np.ndarray:
+                keep_ends: bool = False, own: int | None = None) -> np.ndarray:
     """``width`` columns of full-height blocks of ``source`` (h, w, c) that continue from the
     column strip ``left`` (h, overlap, c) on their left to ``right`` (h, overlap, c) on their
     right: each block is matched to the columns it overlaps and cut along their seam.
@@ -459,8 +459,11 @@ def quilt_strip(source: np.ndarray, cost: np.ndarray, width: int, left: np.ndarr
     overlap error per block repeated (:func:`reuse_costs`), times the block's
     :func:`distinctness` (a house repeated is a stamp, a stretch of field is not), so copies
     are spread round the circle; farther apart a copy still costs ``reuse_floor`` of that (a
-    tree group every sixth of the circle reads as a stamp too). Returns (h, width, c): the blocks' span between the two
-    strips is a whole number of steps, resampled to ``width`` (at most half a step of stretch).
+    tree group every sixth of the circle reads as a stamp too). ``own`` (default all): how many
+    of the source's first columns are what lies beside the strip on the circle; columns past
+    them are further candidates only (the same land at other scales). Returns (h, width, c):
+    the blocks' span between the two strips is a whole number of steps, resampled to
+    ``width`` (at most half a step of stretch).
     """
     src = _check(source, block, overlap)
     h, w, C = src.shape
@@ -469,7 +472,10 @@ def quilt_strip(source: np.ndarray, cost: np.ndarray, width: int, left: np.ndarr
     step = block - overlap
     n = max(1, int(round((width + overlap) / step)))
     total = n * step + overlap
-    period = float(total - 2 * overlap + w)  # the source's columns, then the strip's, round the circle
+    wo = w if own is None else int(own)
+    if not block <= wo <= w:
+        raise InputError(f"quilt_strip's own columns must be in [{block}, {w}], got {wo}")
+    period = float(total - 2 * overlap + wo)  # the source's columns, then the strip's, round the circle
     gap = period / 12.0 if spacing is None else float(spacing)
     out = np.zeros((h, total + overlap, C), np.float32)
     out[:, :overlap] = left
@@ -480,7 +486,7 @@ def quilt_strip(source: np.ndarray, cost: np.ndarray, width: int, left: np.ndarr
     distinct = distinctness(src, block)
     # Output column x of the strip is source column x - shift; the source itself sits just
     # left of the strip (its right edge meets the strip's first overlap): shift -(w - overlap).
-    uses = [(0.0, -(w - overlap), float(w))]
+    uses = [(0.0, -(wo - overlap), float(wo))]
     csum = None if cost is None else np.concatenate([[0.0], np.cumsum(np.asarray(cost, np.float64))])
     rng = np.random.default_rng(seed)
     for k in range(n):

@@ -13,7 +13,7 @@ from paint2vr.depth.base import DepthMap, ModelInfo
 from paint2vr.lift import LiftOptions, lift
 from paint2vr.lift.ground import row_runs, row_runs_slow, walk_zone, zone_meshes
 from paint2vr.errors import InputError
-from paint2vr.lift.panorama import (squeeze_hidden_rows, _dome_rows, _dome_source, dome_profile, zenith_colour, match_edge_light, pano_sphere, painting_coords, pano_angles,
+from paint2vr.lift.panorama import (SCALE_BAR, SKY_CHANNEL, band_scales, squeeze_hidden_rows, _dome_rows, _dome_source, dome_profile, zenith_colour, match_edge_light, pano_sphere, painting_coords, pano_angles,
                                     window_quad)
 from paint2vr.lift.synth import (distinctness, fit_block, min_cut, min_cut_lists, min_cut_slow, min_cuts, seam_mask_slow, overlap_costs, overlap_costs_slow,
                                  quilt_strip, quilt_tile, _seam_mask, reuse_costs, reuse_costs_slow, strip_costs, valid_starts)
@@ -326,6 +326,38 @@ def test_quilt_strip_spreads_a_distinctive_block():
     np.testing.assert_array_equal(new, quilt_strip(src, None, width, left, right, 16, 4, seed=0))
     with pytest.raises(InputError):
         quilt_strip(src, None, 0, left, right, 16, 4)
+
+
+def test_band_scales_shrink_the_land_towards_the_horizon():
+    # A band 40 rows high, land (sky channel 0) from row 20 to the horizon at row 30, a tree
+    # up to the top in columns 10-13; each copy's land then starts nearer the horizon.
+    h, w = 40, 60
+    src = np.zeros((h, w, 4), np.float32)
+    src[:20, :, :3], src[:20, :, 3] = 200.0, SKY_CHANNEL
+    src[:, 10:14, :3], src[:, 10:14, 3] = 50.0, 0.0
+    sky_rows = np.full((h, 3), 190.0, np.float32)
+    wide, cost = band_scales(src, np.zeros(w), 30.0, sky_rows, scales=(0.5,))
+    assert wide.shape == (h, w + 1 + 30, 4) and cost.shape == (w + 1 + 30,)
+    np.testing.assert_array_equal(wide[:, :w], src)
+    assert cost[w] == SCALE_BAR  # between the copies: no block straddles it
+    small, bar = wide[:, w + 1:], cost[w + 1:]
+    assert bar[6] == SCALE_BAR and bar[20] == 0.0  # the tree's crown would be cut off at the top
+    land = small[:, 20, 3] < SKY_CHANNEL / 2
+    assert int(np.argmax(land)) == 25  # 20 -> 30 - 10 / 2
+    assert np.allclose(small[:20, 20, :3], 190.0, atol=1.0)  # its sky is the dome's colour
+    np.testing.assert_array_equal(wide, band_scales(src, np.zeros(w), 30.0, sky_rows, scales=(0.5,))[0])
+
+
+def test_quilt_strip_draws_on_columns_past_its_own():
+    # Columns past ``own`` are candidates only: a strip whose own half is barred takes the rest.
+    ex = _unique_colour_exemplar(20, 60)
+    left, right = ex[:, 26:30], ex[:, :4]
+    cost = np.zeros(60)
+    cost[:30] = 1e6
+    out = quilt_strip(ex, cost, 100, left, right, 16, 4, seed=0, own=30)
+    assert (out[:, 8:-8, 1] >= 30 * 3.0 - 16 * 3.0).mean() > 0.9
+    with pytest.raises(InputError):
+        quilt_strip(ex, cost, 100, left, right, 16, 4, own=8)
 
 
 def test_distinctness():
