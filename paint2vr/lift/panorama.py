@@ -548,6 +548,21 @@ def band_scales(src: np.ndarray, cost: np.ndarray, anchor: float, sky_rows: np.n
     return np.concatenate(parts, axis=1), np.concatenate(costs)
 
 
+def _dome_through(band: np.ndarray, base: np.ndarray, dome: np.ndarray, r0: int, ka: int) -> np.ndarray:
+    """The band's colour (rows, cols, 3), with the dome shown through its top ``ka`` rows where
+    the copied columns show sky of the sky's own colour (one sky all round, no column stripes);
+    branches, birds and roofs drawn over the sky (or wrongly called sky) stay. ``base``: the
+    dome's colour profile by panorama row; ``dome``: the dome's rows ``r0`` to ``r0 + ka`` at the band's columns; ``r0``: the
+    band's first panorama row."""
+    land = band[..., :3]
+    if ka > 0:
+        skyw = np.clip(band[:ka, :, 3] / SKY_CHANNEL, 0, 1)
+        dist = np.sqrt(((land[:ka] - base[r0:r0 + ka, None, :]) ** 2).sum(axis=2))
+        wsky = (skyw * np.clip(2.0 - dist / SKY_ALIKE, 0, 1))[..., None]
+        land[:ka] = land[:ka] * (1 - wsky) + dome[:ka] * wsky
+    return land
+
+
 def world_panorama(rgb: np.ndarray, sky: np.ndarray, near: np.ndarray, gr: Ground, cam: Camera,
                    pw: int, seed: int = 0, horizon: float = 0.0) -> np.ndarray:
     """The (pw / 2, pw, 3) uint8 equirectangular panorama around the start pose.
@@ -612,16 +627,7 @@ def world_panorama(rgb: np.ndarray, sky: np.ndarray, near: np.ndarray, gr: Groun
         band = quilt_strip(wide, wide_cost, width, src[:, -overlap:], src[:, :overlap], block, overlap, seed=seed,
                            keep_ends=True, own=src.shape[1])
         cols = (c1 + np.arange(width)) % pw
-        land = band[..., :3]
-        # Where the copied columns show sky of the sky's own colour the dome shows through (one
-        # sky all round, no column stripes); branches, birds and roofs drawn over the sky (or
-        # wrongly called sky) stay.
-        ka = min(k, r1) - r0
-        if ka > 0:
-            skyw = np.clip(band[:ka, :, 3] / SKY_CHANNEL, 0, 1)
-            dist = np.sqrt(((land[:ka] - base[r0:r0 + ka, None, :]) ** 2).sum(axis=2))
-            wsky = (skyw * np.clip(2.0 - dist / SKY_ALIKE, 0, 1))[..., None]
-            land[:ka] = land[:ka] * (1 - wsky) + dome[r0:r0 + ka, cols] * wsky
+        land = _dome_through(band, base, dome[r0:min(k, r1)][:, cols], r0, min(k, r1) - r0)
         # Below the horizon the band gives way to the ground.
         wb = np.clip((phi[r0:r1] - horizon + HORIZON_FADE) / HORIZON_FADE, 0, 1)[..., None].astype(np.float32)
         S[r0:r1, cols] = land * wb + S[r0:r1, cols] * (1 - wb)
