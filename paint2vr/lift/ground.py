@@ -25,6 +25,7 @@ import numpy as np
 
 from ..color import linear_to_srgb, srgb_to_linear
 from ..scene import Camera, Layer, Mesh, Node
+from .rare import fill_rare
 from .synth import fit_block, quilt_tile
 
 NAVMESH = "paint2vr_navmesh"
@@ -316,6 +317,9 @@ def ground_tile(rgb: np.ndarray, depth: np.ndarray, sky: np.ndarray, cam: Camera
     """The periodic ground texture (``size`` px square) quilted from all the painted ground
     (:func:`ground_exemplar`), its blocks drawn by the exemplar's distance weights."""
     ex, valid, weight, res, near_z = ground_exemplar(rgb, depth, sky, cam, y)
+    # What lies on the ground once (a figure's feet, a dropped cloak) is not its material:
+    # copied into the tile it would be stamped all round the visitor.
+    ex = fill_rare(ex, valid, seed)
     # Blocks small enough for several to fit in the near ground's rows (the bottom rows'
     # blocks must be mostly ground to be drawn), at most TILE_BLOCKS + 4 a side (the quilting's
     # cost): a tile quilted smaller than ``size`` is resized up to it.

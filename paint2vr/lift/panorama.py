@@ -33,6 +33,7 @@ from ..color import linear_to_srgb, srgb_to_linear
 from ..scene import Camera, Layer, Mesh, Node
 from .fill import push_pull
 from .ground import Ground
+from .rare import fill_rare
 from .sky import wide_blur
 from .synth import fit_block, quilt_strip, quilt_tile
 
@@ -470,6 +471,10 @@ def _dome_detail(ex: np.ndarray, valid: np.ndarray | None, block: int, overlap: 
     in patches of neighbouring exemplar positions (quilt_tile's ``weight``): the painting's
     larger cloud shapes come whole, not as an even carpet of single puffs."""
     step = block - overlap
+    # What the sky shows once (a lone cloud, the moon, a branch or a tower's tip let in by the
+    # sky mask) would come back as stamps all over the dome; a cloudy sky's clouds are its
+    # material and stay.
+    ex = fill_rare(ex, valid, seed)
     forbid = _detail_outliers(ex, valid)
     weight = np.ones(ex.shape[:2], np.float32) if valid is None else valid.astype(np.float32)
     span = (math.pi / 2 - (math.pi / 2 - DOME_CAP[1])) * (pw / (2 * math.pi))  # rows from the cap's top to the horizon
