@@ -30,10 +30,11 @@ import cv2
 import numpy as np
 
 from ..color import linear_to_srgb, srgb_to_linear
+from ..errors import InputError
 from ..scene import Camera, Layer, Mesh, Node
 from .fill import push_pull
 from .ground import Ground
-from .rare import fill_rare
+from .rare import fill_rare, rare_texels
 from .sky import wide_blur
 from .synth import fit_block, quilt_strip, quilt_tile
 
@@ -47,6 +48,13 @@ DOME_CANDIDATES = 24
 DOME_BLOCK = 64 / 2048
 """Side of the sky dome's blocks, as a share of the panorama's width."""
 NEAR_WEIGHT = 20.0
+OBJECT_SHARE = 0.15
+"""Share of a band source column's rows above the horizon that, when something the band's
+land shows only once (:func:`band_object_share`), makes it an object column."""
+OBJECT_COST = 1e3
+"""Mean overlap errors an object column costs in the far band: shown once, in the painting,
+never copied round the horizon while any other column can be (a subject repeated round the
+visitor, the Mona Lisa's head eight times, is the worst stamp)."""
 """How much a source column's share of near objects costs, in mean overlap errors."""
 HORIZON_FADE = 0.03
 """Radians below the horizon over which the far band gives way to the ground."""
@@ -568,6 +576,24 @@ def _dome_through(band: np.ndarray, base: np.ndarray, dome: np.ndarray, r0: int,
     return land
 
 
+def band_object_share(src: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """(w,) per column of the far band's source ``src`` (h, w, 4: colour and sky channel), the
+    share of its rows above the horizon (``upper``, (h,) bool) that show land the rest of the
+    band's land does not look like (:func:`.rare.rare_texels`: a face, a figure; not the
+    trees or the buildings round a square, which come many times).
+
+    Raises InputError unless ``src`` is (h, w, 4) and ``upper`` (h,).
+    """
+    if src.ndim != 3 or src.shape[2] != 4 or np.shape(upper) != src.shape[:1]:
+        raise InputError(f"band_object_share needs an (h, w, 4) source and (h,) rows, got {src.shape} and "
+                         f"{np.shape(upper)}")
+    if not upper.any():
+        return np.zeros(src.shape[1])
+    top = src[upper]
+    land = top[..., 3] < 0.5 * SKY_CHANNEL
+    return (rare_texels(top[..., :3], land) & land).mean(axis=0)
+
+
 def world_panorama(rgb: np.ndarray, sky: np.ndarray, near: np.ndarray, gr: Ground, cam: Camera,
                    pw: int, seed: int = 0, horizon: float = 0.0) -> np.ndarray:
     """The (pw / 2, pw, 3) uint8 equirectangular panorama around the start pose.
@@ -625,6 +651,7 @@ def world_panorama(rgb: np.ndarray, sky: np.ndarray, near: np.ndarray, gr: Groun
     if src.shape[1] >= block + 2 and r1 - r0 >= block:
         upper = phi[r0:r1, 0] > horizon  # near objects above the horizon are not copied
         cost = NEAR_WEIGHT * near_p[r0:r1][upper][:, c0:c1].mean(axis=0) if upper.any() else np.zeros(src.shape[1])
+        cost = cost + OBJECT_COST * (band_object_share(src, upper) > OBJECT_SHARE)
         width = pw - (c1 - c0)
         anchor = float(np.count_nonzero(upper))  # the horizon's row in the band (phi falls by row)
         sky_rows = base[np.clip(np.arange(r0, r1), 0, k - 1)]
