@@ -23,6 +23,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from ..errors import BatchError, InputError
+from ..heap import tune_heap
 from .runner import (DEFAULT_BATCH_OPTIONS, BatchJob, BatchOptions, BatchReport, ProgressFn, _default_options,
                      depth_batch, get_batch_estimator)
 from .worker import ItemResult, SceneFn, Task, WorkerConfig, init_worker, run_item
@@ -64,6 +65,7 @@ class DepthActor:
 
 def convert_rows(batch: dict[str, np.ndarray], config: WorkerConfig) -> dict[str, np.ndarray]:
     """A Ray task: finish each task (lift, effects, export); results pass through unchanged."""
+    tune_heap()  # once per Ray worker process
     out = []
     for blob in batch["blob"]:
         obj = pickle.loads(blob)

@@ -22,6 +22,7 @@ from urllib.parse import unquote, urlsplit
 
 from ..config import options_to_dict
 from ..errors import InputError, Paint2VRError
+from ..heap import tune_heap
 from .layout import output_relpath
 from ..io.reading import open_regular, sha256_at_most
 from .manifest import ManifestItem, scheme_of
@@ -120,9 +121,11 @@ def remove_quietly(path: str | None) -> None:
 
 
 def init_worker(config: WorkerConfig) -> None:
-    """Install ``config`` in this process (ProcessPoolExecutor initializer)."""
+    """Install ``config`` in this process (ProcessPoolExecutor initializer) and tune its heap
+    for the conversions it runs (:func:`paint2vr.heap.tune_heap`: a worker owns its process)."""
     global _CONFIG
     _CONFIG = config
+    tune_heap()
     if config.scene_fn is None:
         import paint2vr.pipeline  # noqa: F401  - import once per worker, not per item
 

@@ -10,6 +10,7 @@ import sys
 from typing import Sequence
 
 from ..errors import Paint2VRError
+from ..heap import tune_heap
 
 COMMANDS = ("convert", "depth", "effects", "models", "inspect", "view", "viewer", "studio", "preview", "batch",
             "bench")
@@ -36,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    tune_heap()  # process-wide: the command line owns its process
     parser = build_parser()
     args = parser.parse_args(argv)
     level = logging.WARNING - 10 * min(args.verbose, 2)
