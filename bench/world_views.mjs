@@ -7,7 +7,8 @@
 // JSON line {start, startYaw, yfov, views}. The canvas is cleared to magenta with alpha 0:
 // a pixel with alpha 0 is one nothing was drawn on. Nodes whose extras say paint2vr_role
 // navmesh or collider are hidden (viewers do not draw them); animations stay at rest.
-// three.js comes from node_modules; files are served to the page by request interception.
+// three.js comes from node_modules and the loading from the viewer's own loading.js (the same
+// loaders and texture sampling as the viewer); files are served to the page by request interception.
 import { launchChromium } from '../scripts/chromium.mjs';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -23,18 +24,16 @@ const PAGE = `<!doctype html><html><head><meta charset="utf-8">
 "three/addons/": "/three/examples/jsm/"}}</script></head><body style="margin:0">
 <script type="module">
 import * as THREE from 'three';
-import { GLTFLoader } from 'three/addons/loaders/GLTFLoader.js';
-import { KTX2Loader } from 'three/addons/loaders/KTX2Loader.js';
-import { MeshoptDecoder } from 'three/addons/libs/meshopt_decoder.module.js';
+import { loadScene } from '/viewer/loading.js';
 window.setup = async (width, height) => {
   const renderer = new THREE.WebGLRenderer({ antialias: false, alpha: true, preserveDrawingBuffer: true });
   renderer.setPixelRatio(1);
   renderer.setSize(width, height);
   renderer.setClearColor(0xff00ff, 0);
   document.body.appendChild(renderer.domElement);
-  // As the viewer: KTX2 / Basis textures and meshopt-compressed buffers (the quest profile).
-  const ktx2 = new KTX2Loader().setTranscoderPath('/three/examples/jsm/libs/basis/').detectSupport(renderer);
-  const gltf = await new GLTFLoader().setKTX2Loader(ktx2).setMeshoptDecoder(MeshoptDecoder).loadAsync('/scene.glb');
+  // The viewer's own loading (paint2vr/viewer/web/loading.js): KTX2 / Basis textures,
+  // meshopt-compressed buffers, the walk meshes hidden, textures sampled anisotropically.
+  const gltf = await loadScene(renderer, '/scene.glb', () => {});
   const scene = new THREE.Scene();
   scene.add(gltf.scene);
   gltf.scene.traverse((o) => {
@@ -85,8 +84,11 @@ try {
     let file = null;
     if (url.pathname === '/') return route.fulfill({ body: PAGE, contentType: 'text/html' });
     if (url.pathname === '/scene.glb') file = path.resolve(glbPath);
-    else if (url.pathname.startsWith('/three/')) {
-      file = path.join(root, 'node_modules', 'three', path.normalize(url.pathname.slice('/three/'.length)));
+    else if (url.pathname.startsWith('/three/') || url.pathname.startsWith('/vendor/three/')) {
+      const rel = url.pathname.slice(url.pathname.indexOf('/three/') + '/three/'.length);
+      file = path.join(root, 'node_modules', 'three', path.normalize(rel));
+    } else if (url.pathname.startsWith('/viewer/')) {
+      file = path.join(root, 'paint2vr', 'viewer', 'web', path.normalize(url.pathname.slice('/viewer/'.length)));
     }
     if (!file || !fs.existsSync(file)) return route.fulfill({ status: 404, body: 'not found' });
     return route.fulfill({ body: fs.readFileSync(file), contentType: TYPES[path.extname(file)] || 'application/octet-stream' });

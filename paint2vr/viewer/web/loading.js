@@ -30,7 +30,27 @@ export function makeLoader(renderer, { mobileFormats = false } = {}) {
 export function loadScene(renderer, url, onProgress, options = {}) {
   const loader = makeLoader(renderer, options);
   return loader.loadAsync(url, (event) => onProgress(event.loaded, event.lengthComputable ? event.total : 0))
-    .then(attachWalkMeshes);
+    .then(attachWalkMeshes)
+    .then((gltf) => sharpenTextures(gltf, renderer));
+}
+
+// Most texels a texture is sampled with along its stretched axis (glTF has no sampler field
+// for it). Without it the ground seen towards the horizon, stretched 10-50x along the view,
+// takes the mip level of its longest side and shows as a flat band of its mean colour; 8 is
+// what a Quest's GPU does at little cost (16 on desktops changes little more).
+export const ANISOTROPY = 8;
+
+// Every mipmapped texture of the scene sampled anisotropically, up to what the GPU offers.
+export function sharpenTextures(gltf, renderer) {
+  const most = Math.min(ANISOTROPY, renderer.capabilities.getMaxAnisotropy());
+  gltf.scene.traverse((o) => {
+    const map = o.material && o.material.map;
+    if (map && map.anisotropy !== most) {
+      map.anisotropy = most;
+      map.needsUpdate = true;
+    }
+  });
+  return gltf;
 }
 
 // Walk nodes (extras paint2vr_role "navmesh" or "collider") name their mesh in extras
@@ -61,6 +81,7 @@ export function textureSummary(root) {
     seen.set(map.uuid, {
       compressed: Boolean(map.isCompressedTexture), format: map.format, width: image.width, height: image.height,
       mipmaps: (map.mipmaps || []).length, colorSpace: map.colorSpace, minFilter: map.minFilter,
+      anisotropy: map.anisotropy,
     });
   });
   return [...seen.values()];
