@@ -2,8 +2,11 @@
 
 Conventions: screen x to the right, y down, pixel (i, j) has its centre at (i + 0.5, j + 0.5);
 a pixel belongs to a triangle when its centre is inside or on an edge. Textures are sampled
-perspective-correct (glTF uv: origin at the texture's top-left, v down), bilinearly from the
-mip level that matches the triangle's texel-to-pixel ratio, with clamp-to-edge addressing.
+perspective-correct (glTF uv: origin at the texture's top-left, v down), with clamp-to-edge
+addressing, anisotropically as a GPU does (:func:`footprints`): each fragment's footprint in
+the texture (its uv Jacobian) gives up to :data:`ANISOTROPY` trilinear taps along its long axis
+at the mip level of its length over the taps, so the ground towards the horizon keeps its
+detail and does not alias (the viewer asks three.js for the same 8).
 
 Ties in depth go to the primitive with the smaller ``key`` (its draw order), so the fast
 rasteriser and the slow reference agree pixel for pixel.
@@ -21,6 +24,8 @@ NEAR = 0.01
 """Near plane in metres: triangles with a vertex nearer than this are not drawn."""
 MASK_CUTOFF = 0.5
 """glTF's default alpha cutoff for alpha_mode MASK."""
+ANISOTROPY = 8
+"""Most taps along a fragment's stretched footprint (the viewer's three.js anisotropy)."""
 _CHUNK = 2_000_000
 """Candidate pixels per vectorised batch (bounds memory)."""
 
@@ -149,29 +154,61 @@ class Prepared:
     """The texture tiles (glTF REPEAT: the ground): uvs wrap instead of clamping."""
 
 
-def _face_lod(p: Prepared, f: np.ndarray) -> np.ndarray:
-    """Fractional mip level per face from the ratio of texel area to screen area."""
-    if p.mips is None or p.uvs is None:
-        return np.zeros(len(f), dtype=np.float64)
+def footprints(p: Prepared, f: np.ndarray, lam: np.ndarray, depth: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per fragment of faces ``f`` (K, 3) with perspective weights ``lam`` (K, 3) at view depth
+    ``depth`` (K,): (uv (K, 2), tap step (K, 2) in uv, taps (K,) int, mip level (K,)).
+
+    The uv Jacobian of the perspective-correct interpolation, uv = sum(b_i uv_i / z_i) /
+    sum(b_i / z_i) with screen barycentrics b, is d uv / dx = sum(db_i/dx / z_i (uv_i - uv)) *
+    depth; the longer of its two columns (in texels) is the footprint's major axis, the shorter
+    its minor. As a GPU: n = min(ceil(major / minor), ANISOTROPY) taps spread along the major
+    axis, each at the mip level of major / n (at least the minor's)."""
+    uvf = p.uvs[f].astype(np.float64)
+    uv = np.einsum("kj,kjc->kc", lam, uvf)
+    x, y, z = p.sx[f], p.sy[f], p.z[f]
+    area = (x[:, 1] - x[:, 0]) * (y[:, 2] - y[:, 0]) - (x[:, 2] - x[:, 0]) * (y[:, 1] - y[:, 0])
+    dbdx = -np.stack([y[:, 2] - y[:, 1], y[:, 0] - y[:, 2], y[:, 1] - y[:, 0]], 1) / area[:, None]
+    dbdy = np.stack([x[:, 2] - x[:, 1], x[:, 0] - x[:, 2], x[:, 1] - x[:, 0]], 1) / area[:, None]
+    rel = uvf - uv[:, None, :]
+    jx = np.einsum("kj,kjc->kc", dbdx / z, rel) * depth[:, None]
+    jy = np.einsum("kj,kjc->kc", dbdy / z, rel) * depth[:, None]
     h, w = p.mips[0].shape[:2]
-    uv = p.uvs[f].astype(np.float64)
-    tex_area = np.abs((uv[:, 1, 0] - uv[:, 0, 0]) * (uv[:, 2, 1] - uv[:, 0, 1])
-                      - (uv[:, 2, 0] - uv[:, 0, 0]) * (uv[:, 1, 1] - uv[:, 0, 1])) * w * h
-    x, y = p.sx[f], p.sy[f]
-    scr_area = np.abs((x[:, 1] - x[:, 0]) * (y[:, 2] - y[:, 0]) - (x[:, 2] - x[:, 0]) * (y[:, 1] - y[:, 0]))
+    texel = np.array([w, h], np.float64)
+    lx, ly = np.hypot(*(jx * texel).T), np.hypot(*(jy * texel).T)
+    major = np.where((lx >= ly)[:, None], jx, jy)
+    big, small = np.maximum(lx, ly), np.minimum(lx, ly)
     with np.errstate(divide="ignore", invalid="ignore"):
-        lod = 0.5 * np.log2(tex_area / np.maximum(scr_area, 1e-12))
+        # Rounding slack: a 1:1 footprint computes as 1 + 1e-15, which is one tap, level 0.
+        n = np.nan_to_num(np.ceil(big / np.maximum(small, 1e-12) - 1e-6), nan=1.0, posinf=ANISOTROPY)
+        n = np.clip(n, 1, ANISOTROPY).astype(np.int64)
+        lod = np.log2(np.maximum(big / n, small))
     lod = np.nan_to_num(lod, nan=0.0, posinf=len(p.mips) - 1, neginf=0.0)
-    return np.clip(lod, 0, len(p.mips) - 1)
+    lod = np.clip(np.where(lod < 1e-6, 0.0, lod), 0, len(p.mips) - 1)
+    step = np.nan_to_num(major / n[:, None])
+    return uv, step, n, lod
 
 
-def _shade(p: Prepared, f: np.ndarray, lam: np.ndarray, lod: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Fragments of faces ``f`` (K, 3) with perspective weights ``lam`` (K, 3) -> (rgba, keep)."""
+def sample_anisotropic(p: Prepared, uv: np.ndarray, step: np.ndarray, taps: np.ndarray,
+                       lod: np.ndarray) -> np.ndarray:
+    """(K, 4): per fragment the mean of its ``taps`` (K,) trilinear lookups at ``uv`` (K, 2) +
+    (t + 0.5 - taps / 2) * ``step`` (K, 2), t < taps (one lookup at ``uv`` where taps is 1)."""
+    out = np.zeros((len(uv), 4), np.float32)
+    for t in range(int(taps.max()) if len(taps) else 0):
+        m = np.nonzero(taps > t)[0]
+        at = uv[m] + (t + 0.5 - taps[m] / 2.0)[:, None] * step[m]
+        out[m] += sample_mips(p.mips, at[:, 0], at[:, 1], lod[m], p.repeat)
+    return out / np.maximum(taps, 1)[:, None].astype(np.float32)
+
+
+def _shade(p: Prepared, f: np.ndarray, lam: np.ndarray, depth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Fragments of faces ``f`` (K, 3) with perspective weights ``lam`` (K, 3) at view depth
+    ``depth`` (K,) -> (rgba, keep)."""
     k = lam.shape[0]
     base = np.asarray(p.base_color, dtype=np.float32)
     if p.mips is not None and p.uvs is not None:
-        uv = np.einsum("kj,kjc->kc", lam, p.uvs[f].astype(np.float64))
-        rgba = sample_mips(p.mips, uv[:, 0], uv[:, 1], lod, p.repeat)
+        uv, step, taps, lod = footprints(p, f, lam, depth)
+        rgba = sample_anisotropic(p, uv, step, taps, lod)
     else:
         rgba = np.ones((k, 4), dtype=np.float32)
     if p.colors is not None or not np.all(base[:3] == 1.0):
@@ -245,7 +282,6 @@ def raster_triangles(p: Prepared, target: Target) -> None:
     idx, box = _visible_faces(p, target.width, target.height)
     if idx.size == 0:
         return
-    lod_all = _face_lod(p, p.faces[idx])
     bw = box[:, 2] - box[:, 0] + 1
     bh = box[:, 3] - box[:, 1] + 1
     # Power-of-two size classes keep the wasted candidates per face under 4x.
@@ -271,7 +307,7 @@ def raster_triangles(p: Prepared, target: Target) -> None:
             px, py = px[valid].astype(np.float64), py[valid].astype(np.float64)
             inside, lam, depth = _fragments(p, idx[t], px, py)
             t, px, py, lam, depth = t[inside], px[inside], py[inside], lam[inside], depth[inside]
-            rgba, keep = _shade(p, p.faces[idx[t]], lam, lod_all[t])
+            rgba, keep = _shade(p, p.faces[idx[t]], lam, depth)
             pix = (py[keep].astype(np.int64) * target.width + px[keep].astype(np.int64))
             target.merge(pix, depth[keep], p.key_offset + idx[t[keep]], rgba[keep])
 
@@ -281,7 +317,6 @@ def raster_triangles_reference(p: Prepared, target: Target) -> None:
     if p.faces is None or len(p.faces) == 0:
         return
     idx, box = _visible_faces(p, target.width, target.height)
-    lod_all = _face_lod(p, p.faces[idx])
     for n, fi in enumerate(idx):
         x0, y0, x1, y1 = box[n]
         gx, gy = np.meshgrid(np.arange(x0, x1 + 1), np.arange(y0, y1 + 1))
@@ -290,7 +325,7 @@ def raster_triangles_reference(p: Prepared, target: Target) -> None:
         if not inside.any():
             continue
         px, py, lam, depth = px[inside], py[inside], lam[inside], depth[inside]
-        rgba, keep = _shade(p, p.faces[np.full(px.size, fi)], lam, np.full(px.size, lod_all[n]))
+        rgba, keep = _shade(p, p.faces[np.full(px.size, fi)], lam, depth)
         for j in np.nonzero(keep)[0]:
             pix = int(py[j]) * target.width + int(px[j])
             key = p.key_offset + int(fi)
