@@ -48,6 +48,12 @@ DOME_CANDIDATES = 24
 DOME_BLOCK = 64 / 2048
 """Side of the sky dome's blocks, as a share of the panorama's width."""
 NEAR_WEIGHT = 20.0
+STRAIGHT_LENGTH = 0.03
+"""Least length (share of the width) of a straight edge that marks something built (or a trunk)."""
+STRAIGHT_WINDOW = 0.06
+"""Side (share of the width) of the window over which straight edges are counted."""
+STRAIGHT_DENSITY = 0.015
+"""Share of a window's pixels on long straight edges over which its sky is not sky."""
 OBJECT_SHARE = 0.15
 """Share of a band source column's rows above the horizon that, when something the band's
 land shows only once (:func:`band_object_share`), makes it an object column."""
@@ -576,6 +582,36 @@ def _dome_through(band: np.ndarray, base: np.ndarray, dome: np.ndarray, r0: int,
     return land
 
 
+def straight_edged(rgb: np.ndarray, sky: np.ndarray, side: int = 1024) -> np.ndarray:
+    """(h, w) bool: what the ``sky`` mask (h, w) holds among long straight edges: walls and
+    their quoins, a tower, masts, trunks (clouds have none). Long is over STRAIGHT_LENGTH of the
+    width (OpenCV's line segment detector on the painting reduced to ``side`` px); held means
+    they are over STRAIGHT_DENSITY of a window STRAIGHT_WINDOW of the width wide (the stones
+    between a wall's joints too). The dome is quilted from the sky without them: a white wall
+    called sky came back as rows of stone blocks overhead."""
+    H, W = sky.shape
+    s = min(1.0, side / max(H, W))
+    small = cv2.resize(rgb, (max(8, round(W * s)), max(8, round(H * s))), interpolation=cv2.INTER_AREA)
+    grey = cv2.cvtColor(np.ascontiguousarray(small[..., :3]), cv2.COLOR_RGB2GRAY)
+    found = cv2.createLineSegmentDetector().detect(grey)[0]
+    lines = np.zeros((0, 4)) if found is None else found.reshape(-1, 4)
+    long = lines[np.hypot(lines[:, 2] - lines[:, 0], lines[:, 3] - lines[:, 1]) > STRAIGHT_LENGTH * grey.shape[1]]
+    drawn = np.zeros(grey.shape, np.uint8)
+    for x0, y0, x1, y1 in long:
+        cv2.line(drawn, (int(round(x0)), int(round(y0))), (int(round(x1)), int(round(y1))), 1, 1)
+    k = max(3, int(STRAIGHT_WINDOW * grey.shape[1]))
+    dense = (cv2.blur(drawn.astype(np.float32), (k, k)) > STRAIGHT_DENSITY).astype(np.uint8)
+    return (cv2.resize(dense, (W, H), interpolation=cv2.INTER_NEAREST) > 0) & sky
+
+
+def _dome_sky(rgb: np.ndarray, sky: np.ndarray) -> np.ndarray:
+    """The sky the dome is made of: ``sky`` less its :func:`straight_edged` part, unless that
+    leaves too little to be a sky (:func:`_dome_rows`): the dome of an interior with a patch of
+    sky stays that sky's colour, not its vaults and arches quilted into a jumble overhead."""
+    kept = sky & ~straight_edged(rgb, sky)
+    return kept if _dome_rows(kept)[1] is not None or _dome_rows(sky)[1] is None else sky
+
+
 def band_object_share(src: np.ndarray, upper: np.ndarray) -> np.ndarray:
     """(w,) per column of the far band's source ``src`` (h, w, 4: colour and sky channel), the
     share of its rows above the horizon (``upper``, (h,) bool) that show land the rest of the
@@ -623,7 +659,7 @@ def world_panorama(rgb: np.ndarray, sky: np.ndarray, near: np.ndarray, gr: Groun
     pano_scale = pw / (2 * math.pi) / cam.focal
     zoom = max(1.0, min(DOME_ZOOM, 1.0 / pano_scale))
     dome_block = max(8, int(round(DOME_BLOCK * pw * zoom)))
-    ex, valid, phis, prof = _dome_source(rgb, sky_full, cam, pano_scale * zoom, dome_block)
+    ex, valid, phis, prof = _dome_source(rgb, _dome_sky(rgb, sky_full), cam, pano_scale * zoom, dome_block)
     dome_block = _sky_block(valid, dome_block)
     dome_block, dome_overlap = fit_block(ex.shape, dome_block, max(2, dome_block // 5))
     strip, cap = _dome_detail(ex, valid, dome_block, dome_overlap, pw, seed)

@@ -74,3 +74,41 @@ def test_band_object_share_bad_input(bad):
     from paint2vr.errors import InputError
     with pytest.raises(InputError):
         band_object_share(bad, np.ones(4, bool))
+
+
+def _sky_with_wall(wall: bool = True):
+    """A blue sky with soft clouds over the top half; with ``wall`` a block wall (quoins) at
+    the right, which a sky mask can take for sky: pale, flat, no texture."""
+    import cv2
+    rng = np.random.default_rng(1)
+    h, w = 240, 400
+    rgb = np.zeros((h, w, 3), np.float32)
+    rgb[:] = (120, 160, 220)
+    clouds = cv2.GaussianBlur(rng.random((h, w)).astype(np.float32), (0, 0), 12)
+    rgb += ((clouds - clouds.mean()) * 1200)[..., None]
+    if wall:
+        rgb[:, 300:] = (215, 210, 200)
+        for y in range(0, h, 24):  # the joints of a block wall
+            rgb[y:y + 2, 300:] = (120, 110, 100)
+            x = 300 + (y // 24 % 2) * 30
+            rgb[y:y + 24, x:x + 2] = (120, 110, 100)
+        rgb[:, 298:300] = (90, 80, 70)
+    sky = np.ones((h, w), bool)
+    sky[h // 2:] = False
+    return np.clip(rgb, 0, 255).astype(np.uint8), sky
+
+
+def test_straight_edged_finds_a_wall_called_sky():
+    from paint2vr.lift.panorama import straight_edged
+    rgb, sky = _sky_with_wall()
+    got = straight_edged(rgb, sky)
+    assert got.shape == sky.shape and got.dtype == bool
+    assert got[: 120, 310:390].mean() > 0.8  # the wall, stones between the joints included
+    assert got[: 120, :250].mean() < 0.02  # the clouds have no long straight edges
+    assert not got[~sky].any()  # only ever a part of the sky
+
+
+def test_straight_edged_leaves_a_cloudy_sky():
+    from paint2vr.lift.panorama import straight_edged
+    rgb, sky = _sky_with_wall(wall=False)
+    assert straight_edged(rgb, sky).mean() < 0.01
