@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from ..errors import InputError
+from .inpaint import fill_offsets
 
 RARE_SHARE = 0.06
 """A cell is common when at least this share of the source's cells look like it."""
@@ -107,8 +108,8 @@ def rare_texels(ex: np.ndarray, valid: np.ndarray | None = None, cell: int = 8,
     """(h, w) bool: the texels of ``ex`` (h, w, c) in cells that fewer than ``share`` of the
     source's valid cells look like (their ``k``-th look-alike is over ``factor`` times the
     median's distance off), with the cells beside them that are over ``factor / RIM_EASE``
-(an object's rim). Only cells at
-    least half ``valid`` take part; none is rare when fewer than 16 do.
+    (an object's rim). Only cells at least half ``valid`` take part; none is rare when fewer
+    than 16 do.
 
     Raises InputError for a bad exemplar or mask.
     """
@@ -136,7 +137,8 @@ def rare_texels(ex: np.ndarray, valid: np.ndarray | None = None, cell: int = 8,
     core = (score > factor).astype(np.uint8)
     # Hysteresis: an object's soft rim (cells beside its core, out of the ordinary though
     # less so) goes with it; ordinary cells beside it stay.
-    grid = (core | ((score > factor / RIM_EASE) & (cv2.dilate(core, np.ones((3, 3), np.uint8)) > 0))).astype(np.uint8)
+    beside = cv2.dilate(core, np.ones((3, 3), np.uint8)) > 0
+    grid = (core.astype(bool) | ((score > factor / RIM_EASE) & beside)).astype(np.uint8)
     full = cv2.resize(grid, (nx * cell, ny * cell), interpolation=cv2.INTER_NEAREST) > 0
     out[:ny * cell, :nx * cell] = full
     return out
@@ -147,8 +149,6 @@ def fill_rare(ex: np.ndarray, valid: np.ndarray | None = None, seed: int = 0) ->
     its valid texels by exemplar inpainting (:func:`.inpaint.fill_offsets`): the source keeps
     every block position for the quilting (forbidding them would leave a few blocks to be
     laid over and over) and loses only what it shows once."""
-    from .inpaint import fill_offsets
-
     ok = np.ones(ex.shape[:2], bool) if valid is None else valid
     rare = rare_texels(ex, valid) & ok
     own = ok & ~rare
