@@ -5,8 +5,8 @@ up to 32 MiB) straight to the kernel and back, and trims its heap after every la
 each of a conversion's thousands of 1-30 MB temporaries then comes as fresh zeroed pages, one
 page fault each. On the 12 MP aqueduct (desktop profile, one core) that was 350,000 page faults
 and 2.6-3.9 s of system CPU out of 10.4-11.7 s; with the threshold at its ceiling and the heap
-kept (no trim, 256 MiB padding) 53,000 faults, 1.3 s and 9.3 s (BENCHMARKS.md, session 9),
-for 5 % more peak memory.
+kept (no trim, 256 MiB padding) 62,000 faults, 1.3-2.2 s and 9.3-10.3 s (BENCHMARKS.md,
+session 9), for 7 % more peak memory.
 
 This is process-wide, so only the edges call :func:`tune_heap`: the command line at start
 and each batch worker process. Elsewhere than glibc (macOS, Windows, musl) it does nothing.

@@ -48,6 +48,7 @@ DOME_CANDIDATES = 24
 DOME_BLOCK = 64 / 2048
 """Side of the sky dome's blocks, as a share of the panorama's width."""
 NEAR_WEIGHT = 20.0
+"""How much a source column's share of near objects costs, in mean overlap errors."""
 STRAIGHT_LENGTH = 0.03
 """Least length (share of the width) of a straight edge that marks something built (or a trunk)."""
 STRAIGHT_WINDOW = 0.06
@@ -61,7 +62,6 @@ OBJECT_COST = 1e3
 """Mean overlap errors an object column costs in the far band: shown once, in the painting,
 never copied round the horizon while any other column can be (a subject repeated round the
 visitor, the Mona Lisa's head eight times, is the worst stamp)."""
-"""How much a source column's share of near objects costs, in mean overlap errors."""
 HORIZON_FADE = 0.03
 """Radians below the horizon over which the far band gives way to the ground."""
 BAND_SCALES = (0.7, 0.5)
