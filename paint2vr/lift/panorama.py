@@ -534,16 +534,18 @@ def match_edge_light(P: np.ndarray, S: np.ndarray, inside: np.ndarray, reach: fl
 
 FRAME_REACH = 24 / 360
 """Share of the panorama's width over which :func:`meet_frame` fades its correction out."""
-FRAME_SMOOTH = 3.0
-"""Gaussian sigma (panorama pixels) of the frame's residual along the frame: the painting's
-edge texels are not carried out one by one (they would draw streaks across the frame)."""
+FRAME_SMOOTH = 0.01
+"""Gaussian sigma of the frame's residual along the frame, as a share of the panorama's
+width: only the edge's light is carried out (its texels one by one, a tree's crown or a dark
+cloud at the top edge, drew streaks across the sky)."""
 
 
 def meet_frame(P: np.ndarray, out: np.ndarray, inside: np.ndarray, reach: float,
-               sky: np.ndarray | None = None) -> np.ndarray:
+               sky: np.ndarray | None = None, smooth: float = 3.0) -> np.ndarray:
     """``out`` (h, w, 3) float32 made equal to the painting ``P`` at the frame ``inside``
     (h, w) bool where the frame's edge is ``sky`` (h, w) float in [0, 1] (None: everywhere),
-    with the difference fading to nothing ``reach`` pixels outside it.
+    with the difference fading to nothing ``reach`` pixels outside it; ``smooth``: the
+    residual's Gaussian sigma along the frame, pixels.
 
     The multiband blend joins the two halfway at the frame; the viewer draws the painting's
     sky (the window) over the frame's inside, so only the outer half of the blend is ever
@@ -556,7 +558,7 @@ def meet_frame(P: np.ndarray, out: np.ndarray, inside: np.ndarray, reach: float,
         return out
     rs, cs = np.flatnonzero(inside.any(axis=1)), np.flatnonzero(inside.any(axis=0))
     h, w = inside.shape
-    r = int(math.ceil(reach)) + 2
+    r = int(math.ceil(reach + 3 * smooth)) + 2
     y0, y1 = max(0, int(rs[0]) - r), min(h, int(rs[-1]) + 1 + r)
     x0, x1 = max(0, int(cs[0]) - r), min(w, int(cs[-1]) + 1 + r)
     box = inside[y0:y1, x0:x1].astype(np.uint8)
@@ -564,11 +566,12 @@ def meet_frame(P: np.ndarray, out: np.ndarray, inside: np.ndarray, reach: float,
     if not ring.any():
         return out
     wt = ring.astype(np.float32)
-    res = (np.asarray(P[y0:y1, x0:x1], np.float32) - out[y0:y1, x0:x1]) * wt[..., None]
-    res = cv2.GaussianBlur(res, (0, 0), FRAME_SMOOTH) / np.maximum(
-        cv2.GaussianBlur(wt, (0, 0), FRAME_SMOOTH), 1e-6)[..., None]
-    if sky is not None:
-        res *= np.clip(np.asarray(sky[y0:y1, x0:x1], np.float32), 0.0, 1.0)[..., None]
+    # Land texels of the ring count as no residual (sky 0), smoothed like the rest: the
+    # correction fades out along the frame where its edge turns from sky to a crown of trees.
+    share = wt if sky is None else wt * np.clip(np.asarray(sky[y0:y1, x0:x1], np.float32), 0.0, 1.0)
+    res = (np.asarray(P[y0:y1, x0:x1], np.float32) - out[y0:y1, x0:x1]) * share[..., None]
+    res = cv2.GaussianBlur(res, (0, 0), smooth) / np.maximum(
+        cv2.GaussianBlur(wt, (0, 0), smooth), 1e-6)[..., None]
     # Distance to, and label of, the nearest ring pixel (ring pixels are the zeros).
     _, lab = cv2.distanceTransformWithLabels((~ring).astype(np.uint8), cv2.DIST_L2, 5,
                                              labelType=cv2.DIST_LABEL_PIXEL)
@@ -588,18 +591,17 @@ def meet_frame(P: np.ndarray, out: np.ndarray, inside: np.ndarray, reach: float,
 
 
 def meet_frame_reference(P: np.ndarray, out: np.ndarray, inside: np.ndarray, reach: float,
-                         sky: np.ndarray | None = None) -> np.ndarray:
+                         sky: np.ndarray | None = None, smooth: float = 3.0) -> np.ndarray:
     """:func:`meet_frame` by a brute-force nearest-ring search per pixel (slow; tests)."""
     if not inside.any() or inside.all():
         return out
     box = inside.astype(np.uint8)
     ring = (box > 0) & (cv2.erode(box, np.ones((3, 3), np.uint8), borderValue=1) == 0)
     wt = ring.astype(np.float32)
-    res = (np.asarray(P, np.float32) - out) * wt[..., None]
-    res = cv2.GaussianBlur(res, (0, 0), FRAME_SMOOTH) / np.maximum(
-        cv2.GaussianBlur(wt, (0, 0), FRAME_SMOOTH), 1e-6)[..., None]
-    if sky is not None:
-        res *= np.clip(np.asarray(sky, np.float32), 0.0, 1.0)[..., None]
+    share = wt if sky is None else wt * np.clip(np.asarray(sky, np.float32), 0.0, 1.0)
+    res = (np.asarray(P, np.float32) - out) * share[..., None]
+    res = cv2.GaussianBlur(res, (0, 0), smooth) / np.maximum(
+        cv2.GaussianBlur(wt, (0, 0), smooth), 1e-6)[..., None]
     ry, rx = np.nonzero(ring)
     fixed = out.copy()
     for y, x in zip(*np.nonzero(~inside)):
@@ -785,7 +787,8 @@ def world_panorama(rgb: np.ndarray, sky: np.ndarray, near: np.ndarray, gr: Groun
         S[r0:r1, c0:c1] = src[..., :3]
     S[:k] = dome * wd + S[:k] * (1 - wd)
     S = match_edge_light(P, S, inside, EDGE_REACH * pw)
-    out = meet_frame(P, multiband_blend(P, S, inside), inside, FRAME_REACH * pw, sky=sky_p)
+    out = meet_frame(P, multiband_blend(P, S, inside), inside, FRAME_REACH * pw, sky=sky_p,
+                     smooth=FRAME_SMOOTH * pw)
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
 
