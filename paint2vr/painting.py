@@ -25,6 +25,7 @@ from typing import Any, BinaryIO, Iterator
 
 import numpy as np
 
+from .border import cut_border, find_border
 from .config import opt
 from .errors import ImageLoadError, InputError, PaintingNotFoundError
 from .io.reading import open_regular, sha256_at_most
@@ -44,6 +45,8 @@ class LoadOptions:
     """Refuse files larger than this many bytes."""
     max_decode_bytes: int = 1_000_000_000
     """Refuse images whose decoding would need more memory than this many bytes, estimated from the header before decoding (frame size x bytes per pixel, plus the full-size copies conversion makes; JPEG after reduced-scale decoding)."""
+    trim_border: bool = True
+    """Cut off a photograph's uniform border (a black or white mat, scanner padding: :func:`paint2vr.border.find_border`) after downscaling; ``Painting.border`` and the record say how much. Off: the painting exactly as the file holds it."""
 
 
 DEFAULT_LOAD_OPTIONS = LoadOptions()
@@ -88,6 +91,8 @@ class Painting:
         sha256: hex digest of the source file's bytes ('' for in-memory images).
         alpha: optional (H, W) bool mask, True where the painting is opaque.
         original_size: (width, height) of the file before any downscaling.
+        border: (top, bottom, left, right) lines of photographic border cut off at loading,
+            at the loaded size (``LoadOptions.trim_border``).
     """
 
     rgb: np.ndarray
@@ -95,6 +100,7 @@ class Painting:
     sha256: str = ""
     alpha: np.ndarray | None = None
     original_size: tuple[int, int] | None = None
+    border: tuple[int, int, int, int] = (0, 0, 0, 0)
 
     def __post_init__(self) -> None:
         rgb = self.rgb
@@ -177,6 +183,8 @@ def _check_options(options: LoadOptions) -> None:
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise InputError(f"LoadOptions.{name} must be a positive integer, got {value!r}",
                              hint=f"for example {getattr(DEFAULT_LOAD_OPTIONS, name)}")
+    if not isinstance(options.trim_border, bool):
+        raise InputError(f"LoadOptions.trim_border must be True or False, got {options.trim_border!r}")
 
 
 def _open_regular_file(p: Path, options: LoadOptions) -> BinaryIO:
@@ -441,6 +449,9 @@ def load_painting(path: str | os.PathLike[str], info: PaintingInfo | None = None
     * Alpha: ``Painting.alpha`` is the bool mask alpha >= 128 (None when fully opaque), and
       ``rgb`` is composited over white, so what lies under transparent pixels (often black
       or junk) never leaks into depth estimation or textures.
+    * Border: with ``options.trim_border`` (the default) a photograph's uniform border (a
+      mat, scanner padding; :func:`paint2vr.border.find_border`) is cut off after
+      downscaling, and ``Painting.border`` says how many lines on each side.
 
     Raises:
         InputError: ``options`` or ``info`` has the wrong type or a non-positive limit.
@@ -487,12 +498,22 @@ def load_painting(path: str | os.PathLike[str], info: PaintingInfo | None = None
         rgb, alpha = _to_array(img, icc, p)
     except Exception as exc:
         raise _fail(p, f"cannot convert {img.mode} pixels to sRGB ({_one_line(exc)})", _FORMAT_HINT) from exc
+    rgb, alpha, border = _trimmed(rgb, alpha, p, options)
     base = info or PaintingInfo()
     if not base.id:
         base = dataclasses.replace(base, id=p.stem)
     if not base.source:
         base = dataclasses.replace(base, source=str(p))
-    return Painting(rgb=rgb, info=base, sha256=digest, alpha=alpha, original_size=original)
+    return Painting(rgb=rgb, info=base, sha256=digest, alpha=alpha, original_size=original, border=border)
+
+
+def _trimmed(rgb: np.ndarray, alpha: np.ndarray | None, p: Path, options: LoadOptions):
+    """(rgb, alpha, border): without the photograph's border when ``options.trim_border``."""
+    border = find_border(rgb) if options.trim_border else (0, 0, 0, 0)
+    if not any(border):
+        return rgb, alpha, (0, 0, 0, 0)
+    log.info("%s: cut off a photograph's border of %s px (top, bottom, left, right)", p.name, border)
+    return (*cut_border(rgb, alpha, border), border)
 
 
 NAME = "load"

@@ -239,6 +239,8 @@ def _lift(run: _Run, o: ConvertOptions) -> None:
     run.scene = lift_stage.stage(lift_stage.LiftInput(run.painting, run.depth), o.lift)
     prov = run.scene.provenance
     prov["sha256"] = run.painting.sha256
+    if any(run.painting.border):  # what loading cut off, at the loaded size
+        prov["border_cut_px"] = dict(zip(("top", "bottom", "left", "right"), run.painting.border))
     prov["depth_model"] = options_to_dict(run.depth.model)
     prov["depth_source"] = "file" if o.depth.file else "estimate"
     if "scale" in run.depth.extras:  # how a learned model's metres were fixed

@@ -6,7 +6,7 @@ from pathlib import Path
 PKG = Path(__file__).resolve().parents[2] / "paint2vr"
 
 LEVELS = {
-    "errors": 0, "heap": 0, "io": 0, "config": 0, "color": 0, "painting": 0, "scene": 0, "texture": 0, "codecs": 0,
+    "errors": 0, "heap": 0, "io": 0, "config": 0, "color": 0, "border": 0, "painting": 0, "scene": 0, "texture": 0, "codecs": 0,
     "depth": 1, "lift": 1, "effects": 1, "samples": 1,
     "export": 2, "render": 2,
     "pipeline": 3, "edit": 3, "preview": 3, "__init__": 3, "__main__": 4,

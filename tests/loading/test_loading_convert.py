@@ -329,4 +329,5 @@ def test_single_frame_gives_no_warning(tmp_path, caplog):
 def test_defaults_are_documented():
     assert DEFAULT_LOAD_OPTIONS == LoadOptions()
     from paint2vr.config import field_docs
-    assert set(field_docs(LoadOptions)) == {"max_pixels", "max_side", "max_file_bytes", "max_decode_bytes"}
+    assert set(field_docs(LoadOptions)) == {"max_pixels", "max_side", "max_file_bytes", "max_decode_bytes",
+                                             "trim_border"}
