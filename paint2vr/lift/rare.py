@@ -144,18 +144,87 @@ def rare_texels(ex: np.ndarray, valid: np.ndarray | None = None, cell: int = 8,
     return out
 
 
+RING = 4
+"""Texels round a rare patch whose match places its replacement (:func:`transplant`)."""
+FEATHER = 1.2
+"""Gaussian sigma (texels) over which a transplanted patch fades into the texels round it."""
+
+
+def _placements(own: np.ndarray, bh: int, bw: int) -> np.ndarray:
+    """(h - bh + 1, w - bw + 1) bool: the top-left corners at which a ``bh`` x ``bw`` box lies
+    wholly on ``own``."""
+    ii = cv2.integral((~own).astype(np.uint8))
+    return (ii[bh:, bw:] - ii[:-bh, bw:] - ii[bh:, :-bw] + ii[:-bh, :-bw]) == 0
+
+
+def transplant(ex: np.ndarray, own: np.ndarray, comp: np.ndarray, box: tuple[int, int, int, int]):
+    """The source for the rare patch ``comp`` (bh, bw) bool inside ``box`` (y0, x0, y1, x1) of
+    ``ex``: (sy, sx), the top-left corner of the box-sized window wholly on ``own`` whose
+    texels best match (least squared difference) the ``own`` texels in a RING-wide band round
+    the patch, or None when no window fits. One coherent copy keeps the material's own
+    strokes; filled texel by texel (or cell by cell) the patch came out as a mosaic of steps."""
+    y0, x0, y1, x1 = box
+    bh, bw = y1 - y0, x1 - x0
+    h, w = own.shape
+    if bh >= h or bw >= w:
+        return None
+    ring = (cv2.dilate(comp.astype(np.uint8), np.ones((2 * RING + 1, 2 * RING + 1), np.uint8)) > 0) & ~comp
+    ring &= own[y0:y1, x0:x1]
+    allowed = _placements(own, bh, bw)
+    if not allowed.any():
+        return None
+    img = np.ascontiguousarray(ex, np.float32)
+    tmpl = np.ascontiguousarray(img[y0:y1, x0:x1])
+    if ring.any():
+        m = np.repeat(ring.astype(np.float32)[..., None], img.shape[2], axis=2)
+        cost = cv2.matchTemplate(img, tmpl, cv2.TM_SQDIFF, mask=m)
+    else:
+        cost = np.zeros(allowed.shape, np.float32)
+    # The patch's own place and its overlaps are not sources (their band matches itself).
+    cost = np.where(allowed, cost, np.inf)
+    cost[max(0, y0 - bh + 1):y0 + bh, max(0, x0 - bw + 1):x0 + bw] = np.inf
+    k = int(np.argmin(cost))
+    if not np.isfinite(cost.flat[k]):
+        return None
+    return divmod(k, cost.shape[1])
+
+
 def fill_rare(ex: np.ndarray, valid: np.ndarray | None = None, seed: int = 0) -> np.ndarray:
     """``ex`` (h, w, c) with its :func:`rare_texels` (within ``valid``) filled from the rest of
-    its valid texels by exemplar inpainting (:func:`.inpaint.fill_offsets`): the source keeps
-    every block position for the quilting (forbidding them would leave a few blocks to be
-    laid over and over) and loses only what it shows once."""
+    its valid texels: each rare patch (a connected piece, with a RING of own texels round it)
+    takes one coherent copy of the best-matching own window (:func:`transplant`), patches no
+    window fits by exemplar inpainting (:func:`.inpaint.fill_offsets`). The source keeps every
+    block position for the quilting (forbidding them would leave a few blocks to be laid over
+    and over) and loses only what it shows once; only rare texels and the few round them (the
+    feathered edge, within RING) change."""
     ok = np.ones(ex.shape[:2], bool) if valid is None else valid
     rare = rare_texels(ex, valid) & ok
     own = ok & ~rare
     if not rare.any() or not own.any():
         return ex
-    off = fill_offsets(ex, own, rare, seed=seed)
-    yy, xx = np.nonzero(rare)
     out = np.array(ex, copy=True)
-    out[yy, xx] = ex[yy + off[yy, xx, 0], xx + off[yy, xx, 1]]
+    h, w = rare.shape
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(rare.astype(np.uint8), connectivity=8)
+    left = np.zeros_like(rare)
+    for i in range(1, n):
+        x, y, bw, bh = (int(v) for v in stats[i, :4])
+        box = (max(0, y - RING), max(0, x - RING), min(h, y + bh + RING), min(w, x + bw + RING))
+        comp = lab[box[0]:box[2], box[1]:box[3]] == i
+        at = transplant(ex, own, comp, box)
+        if at is None:
+            left[box[0]:box[2], box[1]:box[3]] |= comp
+            continue
+        sy, sx = at
+        src = np.asarray(ex[sy:sy + box[2] - box[0], sx:sx + box[3] - box[1]], np.float32)
+        # Feathered: the copy covers the patch and fades out over its RING (along the cells'
+        # steps a hard edge between two pieces of sky showed).
+        # A 7-tap kernel after a 1-texel dilation: the fade ends RING texels out.
+        a = cv2.GaussianBlur(cv2.dilate(comp.astype(np.float32), np.ones((3, 3), np.float32)), (7, 7), FEATHER)
+        a = np.maximum(a, comp)[..., None] * ok[box[0]:box[2], box[1]:box[3], None]
+        dst = out[box[0]:box[2], box[1]:box[3]]
+        dst[...] = (dst * (1.0 - a) + src * a).astype(out.dtype)
+    if left.any():
+        off = fill_offsets(ex, own, left, seed=seed)
+        yy, xx = np.nonzero(left)
+        out[yy, xx] = ex[yy + off[yy, xx, 0], xx + off[yy, xx, 1]]
     return out
