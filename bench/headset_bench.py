@@ -96,7 +96,8 @@ def load(path: Path, megapixels: float | None, tmp: Path) -> Path:
 
 def one(path: Path, tmp: Path, render: bool = True) -> dict:
     scene = paint2vr.convert(str(path))
-    painting = Image.open(path).convert("RGB")
+    # The painting as loaded (a photograph's border cut off, paint2vr.border): what the scene shows.
+    painting = Image.fromarray(paint2vr.load_painting(path).rgb)
     native = min(painting.width, NATIVE_MAX)
     rows: dict[str, dict] = {}
     for name, opts in (("desktop", ExportOptions(profile="desktop")),
