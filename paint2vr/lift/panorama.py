@@ -407,9 +407,12 @@ def _detail_outliers(ex: np.ndarray, valid: np.ndarray | None) -> np.ndarray:
     return cv2.dilate((mag > thr).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
 
 
-DOME_CAP = (1.05, 1.30)
-"""Elevations (radians, 60 and 75 degrees) between which the dome's strip, laid along the
-horizon, gives way to its cap, laid round the zenith."""
+DOME_CAP = (0.6, 0.85)
+"""Elevations (radians, 34 and 49 degrees) between which the dome's strip, laid along the
+horizon, gives way to its cap, laid round the zenith. The strip's blocks narrow with the
+cosine of the elevation: from 60 degrees up (the first setting) they met overhead as radial
+wedges and the cross-fade showed as a ring; the cap's polar layout stretches its texels by
+at most 18 % (angle / sine) down to 34 degrees."""
 ZENITH_SHARE = 0.1
 """Share of the painting's sky colours, farthest along its gradient from the horizon upwards,
 whose mean is the colour the dome turns to at the zenith."""
