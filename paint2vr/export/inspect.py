@@ -113,6 +113,10 @@ class FileReport:
         lines.append(f"  licence:     {src.get('license', '') or '-'}")
         lines.append(f"  copyright:   {self.copyright or '-'}")
         lines.append(f"  source:      {src.get('id', '') or '-'}  sha256 {src.get('sha256', '') or '-'}")
+        cut = self.provenance.get("border_cut_px")
+        if isinstance(cut, dict):  # what loading cut off the photograph
+            lines.append("  border cut:  " + ", ".join(f"{k} {cut.get(k, 0)}" for k in ("top", "bottom", "left", "right"))
+                         + " px (a photograph's uniform border)")
         lines.append(f"  depth model: {depth or '-'}")
         if "seed" in self.provenance:
             lines.append(f"  seed:        {self.provenance['seed']}")

@@ -100,3 +100,12 @@ def test_convert_records_the_cut_border(tmp_path):
     scene = convert(path, ConvertOptions())
     assert scene.provenance["border_cut_px"] == {"top": 5, "bottom": 5, "left": 5, "right": 5}
     json.dumps(scene.provenance["border_cut_px"])
+    # The file's record carries it, and inspect says it to the operator.
+    from paint2vr.export import ExportOptions, save_scene
+    from paint2vr.export.inspect import inspect_file
+
+    glb = tmp_path / "framed.glb"
+    save_scene(scene, glb, ExportOptions(profile="desktop"))
+    report = inspect_file(glb)
+    assert report.provenance["border_cut_px"] == {"top": 5, "bottom": 5, "left": 5, "right": 5}
+    assert "border cut:  top 5, bottom 5, left 5, right 5 px" in report.format_report()
