@@ -25,6 +25,7 @@ painting); the sphere lies beyond it.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -718,9 +719,130 @@ def band_object_share(src: np.ndarray, upper: np.ndarray) -> np.ndarray:
     return (rare_texels(top[..., :3], land) & land).mean(axis=0)
 
 
+def _far_band(P: np.ndarray, sky_p: np.ndarray, near_p: np.ndarray, S: np.ndarray, dome: np.ndarray,
+              base: np.ndarray, phi: np.ndarray, pw: int, frame: tuple[int, int], horizon: float,
+              seed: int) -> np.ndarray:
+    """The far band laid into ``S`` (rows, pw, 3) float32, the ground's view in the band's
+    panorama rows, and returned: the frame's columns ``frame`` (c0, c1) of the painting ``P``
+    (rows, pw, 3) with its sky ``sky_p`` and near objects ``near_p`` (rows, pw) carried round
+    the circle by :func:`.synth.quilt_strip`, the ``dome`` (ka, pw, 3) shown through the copied
+    sky of its first ka rows (``base`` (>= 1, 3): the dome's colour by row from the band's
+    first), giving way to the ground below the horizon. ``phi`` (rows, 1): the rows' elevations."""
+    c0, c1 = frame
+    r = phi.shape[0]
+    block = max(8, int(round(BAND_BLOCK * pw)))
+    overlap = max(2, block // 4)
+    src = np.concatenate([P[:, c0:c1], SKY_CHANNEL * sky_p[:, c0:c1, None]], axis=2)
+    block, overlap = fit_block((r, src.shape[1]), block, overlap)
+    if src.shape[1] < block + 2 or r < block:
+        return S
+    upper = phi[:, 0] > horizon  # near objects above the horizon are not copied
+    cost = NEAR_WEIGHT * near_p[upper][:, c0:c1].mean(axis=0) if upper.any() else np.zeros(src.shape[1])
+    cost = cost + OBJECT_COST * (band_object_share(src, upper) > OBJECT_SHARE)
+    width = pw - (c1 - c0)
+    anchor = float(np.count_nonzero(upper))  # the horizon's row in the band (phi falls by row)
+    sky_rows = base[np.clip(np.arange(r), 0, len(base) - 1)]
+    wide, wide_cost = band_scales(src, cost, anchor, sky_rows)
+    band = quilt_strip(wide, wide_cost, width, src[:, -overlap:], src[:, :overlap], block, overlap, seed=seed,
+                       keep_ends=True, own=src.shape[1])
+    cols = (c1 + np.arange(width)) % pw
+    if 0 < dome.shape[0] < r:
+        # Sky the copies show below eye level (the painted horizon lies lower) is the dome's
+        # lowest rows mirrored: left as the copies' flat fill it read as grey slabs by the
+        # trees, the lowest row repeated as streaks.
+        ka = dome.shape[0]
+        dome = np.concatenate([dome, dome[ka - 1 - np.arange(r - ka) % ka]])
+    land = _dome_through(band, sky_rows, dome[:, cols], 0, dome.shape[0])
+    # Below the horizon the band gives way to the ground.
+    wb = np.clip((phi - horizon + HORIZON_FADE) / HORIZON_FADE, 0, 1)[..., None].astype(np.float32)
+    S[:, cols] = land * wb + S[:, cols] * (1 - wb)
+    S[:, c0:c1] = src[..., :3]
+    return S
+
+
+@dataclass(frozen=True)
+class Band:
+    """The far band at a finer scale than the panorama's, for its own mesh in front of it."""
+
+    texture: np.ndarray
+    """(rows, columns, 3) uint8: the band all round, columns as the panorama's (azimuth -pi to pi)."""
+    top: float
+    """Elevation of its first row's top edge, radians."""
+    bottom: float
+    """Elevation of its last row's bottom edge, radians."""
+
+
+@dataclass(frozen=True)
+class BandInput:
+    """What :func:`_fine_band` makes the band from (as :func:`world_panorama` has them)."""
+
+    rgb: np.ndarray
+    sky: np.ndarray
+    near: np.ndarray
+    ground: Ground
+    cam: Camera
+    phis: np.ndarray
+    prof: np.ndarray
+    zenith: np.ndarray
+    dome: np.ndarray
+    """(ka, pw, 3) float32: the dome over the band's rows above the horizon, at the panorama's scale."""
+    seed: int
+
+
+BAND_TAPER = 0.15
+"""Share of the band's rows at its top and bottom over which its finer detail fades in: the
+dome above and the ground below are the panorama's, at its coarser scale."""
+
+
+def _fine_band(b: BandInput, pw: int, ph: int, rows: tuple[int, int], horizon: float, f: int) -> np.ndarray:
+    """(rows * f, pw * f, 3) float32: the far band's panorama rows ``rows`` (r0, r1) made at
+    ``f`` times the panorama's scale (:func:`_far_band`, from the painting's finer pixels)."""
+    r0, r1 = rows
+    cam = b.cam
+    pw2 = pw * f
+    theta, phi = pano_angles(pw2, ph * f)
+    phi = phi[r0 * f:r1 * f]
+    px, py, _ = painting_coords(theta, phi, cam)
+    H, W = b.rgb.shape[:2]
+    P = cv2.remap(*_at_most(b.rgb, 2.0 * pw2 / (2 * math.pi) / cam.focal, px, py), cv2.INTER_LINEAR,
+                  borderMode=cv2.BORDER_REPLICATE)
+    nh, nw = b.near.shape
+    near = cv2.remap(b.near.astype(np.uint8), (px + 0.5) * (nw / W) - 0.5, (py + 0.5) * (nh / H) - 0.5,
+                     cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE) > 0
+    sky = cv2.remap(b.sky.astype(np.float32), px, py, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    S = _ground_view(theta, phi, b.ground, cam.position[1])
+    ka = b.dome.shape[0] * f
+    dome = cv2.resize(b.dome, (pw2, ka), interpolation=cv2.INTER_LINEAR) if ka else np.zeros((0, pw2, 3), np.float32)
+    base = dome_profile(phi[:max(1, ka), 0], b.phis, b.prof, b.zenith)
+    th_e = math.atan(cam.width / 2.0 / cam.focal)
+    c0 = int(math.ceil((-th_e / math.pi + 1.0) / 2.0 * pw2 - 0.5)) + 1
+    c1 = int(math.floor((th_e / math.pi + 1.0) / 2.0 * pw2 - 0.5))
+    return _far_band(P, sky, near, S, dome, base, phi, pw2, (c0, c1), horizon, b.seed)
+
+
+def _band_texture(out: np.ndarray, fine: np.ndarray, rows: tuple[int, int], f: int) -> Band:
+    """The finished panorama ``out`` (ph, pw, 3) float32 over the band's rows (r0, r1),
+    enlarged ``f`` times, with the detail of the ``fine`` band (itself less its reduction to
+    the panorama's scale, which is what the panorama holds there) laid over it, fading in over
+    BAND_TAPER of the rows at the top and bottom: the panorama's blends, edge light and frame
+    correction stay exactly as they are."""
+    r0, r1 = rows
+    ph, pw = out.shape[:2]
+    n = r1 - r0
+    size = (pw * f, n * f)
+    coarse = cv2.resize(cv2.resize(fine, (pw, n), interpolation=cv2.INTER_AREA), size, interpolation=cv2.INTER_LINEAR)
+    t = (np.arange(n * f) + 0.5) / (n * f)
+    taper = np.clip(np.minimum(t, 1.0 - t) / BAND_TAPER, 0.0, 1.0)[:, None, None].astype(np.float32)
+    hi = cv2.resize(np.ascontiguousarray(out[r0:r1]), size, interpolation=cv2.INTER_LINEAR) + (fine - coarse) * taper
+    return Band(texture=np.clip(hi + 0.5, 0, 255).astype(np.uint8),
+                top=math.pi / 2 - r0 * math.pi / ph, bottom=math.pi / 2 - r1 * math.pi / ph)
+
+
 def world_panorama(rgb: np.ndarray, sky: np.ndarray, near: np.ndarray, gr: Ground, cam: Camera,
-                   pw: int, seed: int = 0, horizon: float = 0.0) -> np.ndarray:
-    """The (pw / 2, pw, 3) uint8 equirectangular panorama around the start pose.
+                   pw: int, seed: int = 0, horizon: float = 0.0,
+                   band_scale: int = 1) -> tuple[np.ndarray, "Band | None"]:
+    """(the (pw / 2, pw, 3) uint8 equirectangular panorama around the start pose, the far band
+    at ``band_scale`` times its resolution or None when that is 1: :func:`_fine_band`).
 
     ``horizon`` (radians, at most 0): elevation down to which the far band reaches before it
     gives way to the ground (the painted horizon's, :func:`horizon_below`).
@@ -761,8 +883,6 @@ def world_panorama(rgb: np.ndarray, sky: np.ndarray, near: np.ndarray, gr: Groun
     r0, r1 = int(rows[0]), int(rows[-1]) + 1
     c0 = int(math.ceil((-th_e / math.pi + 1.0) / 2.0 * pw - 0.5)) + 1
     c1 = int(math.floor((th_e / math.pi + 1.0) / 2.0 * pw - 0.5))
-    block = max(8, int(round(BAND_BLOCK * pw)))
-    overlap = max(2, block // 4)
     S = _ground_view(theta, phi, gr, cam.position[1])
     # Only the rows the dome reaches (above the horizon) are made: the band's sky is the dome
     # too, so one sky comes down to the skyline all round.
@@ -770,29 +890,21 @@ def world_panorama(rgb: np.ndarray, sky: np.ndarray, near: np.ndarray, gr: Groun
     base = dome_profile(phi[:k, 0], phis, prof, zenith)
     dome = _dome(strip, cap, theta, phi[:k], base, pw)
     wd = np.clip((phi[:k] - (ph_b - DOME_FADE)) / DOME_FADE, 0, 1)[..., None].astype(np.float32)
-    src = np.concatenate([P[r0:r1, c0:c1], SKY_CHANNEL * sky_p[r0:r1, c0:c1, None]], axis=2)
-    block, overlap = fit_block((r1 - r0, src.shape[1]), block, overlap)
-    if src.shape[1] >= block + 2 and r1 - r0 >= block:
-        upper = phi[r0:r1, 0] > horizon  # near objects above the horizon are not copied
-        cost = NEAR_WEIGHT * near_p[r0:r1][upper][:, c0:c1].mean(axis=0) if upper.any() else np.zeros(src.shape[1])
-        cost = cost + OBJECT_COST * (band_object_share(src, upper) > OBJECT_SHARE)
-        width = pw - (c1 - c0)
-        anchor = float(np.count_nonzero(upper))  # the horizon's row in the band (phi falls by row)
-        sky_rows = base[np.clip(np.arange(r0, r1), 0, k - 1)]
-        wide, wide_cost = band_scales(src, cost, anchor, sky_rows)
-        band = quilt_strip(wide, wide_cost, width, src[:, -overlap:], src[:, :overlap], block, overlap, seed=seed,
-                           keep_ends=True, own=src.shape[1])
-        cols = (c1 + np.arange(width)) % pw
-        land = _dome_through(band, base, dome[r0:min(k, r1)][:, cols], r0, min(k, r1) - r0)
-        # Below the horizon the band gives way to the ground.
-        wb = np.clip((phi[r0:r1] - horizon + HORIZON_FADE) / HORIZON_FADE, 0, 1)[..., None].astype(np.float32)
-        S[r0:r1, cols] = land * wb + S[r0:r1, cols] * (1 - wb)
-        S[r0:r1, c0:c1] = src[..., :3]
+    top = min(k, r1)
+    fine = None
+    if band_scale > 1:  # made finer, the panorama holds it reduced
+        fine = _fine_band(BandInput(rgb, sky_full, near, gr, cam, phis, prof, zenith, dome[r0:top], seed),
+                          pw, ph, (r0, r1), horizon, band_scale)
+        S[r0:r1] = cv2.resize(fine, (pw, r1 - r0), interpolation=cv2.INTER_AREA)
+    else:
+        S[r0:r1] = _far_band(P[r0:r1], sky_p[r0:r1], near_p[r0:r1], S[r0:r1], dome[r0:top], base[r0:k],
+                             phi[r0:r1], pw, (c0, c1), horizon, seed)
     S[:k] = dome * wd + S[:k] * (1 - wd)
     S = match_edge_light(P, S, inside, EDGE_REACH * pw)
     out = meet_frame(P, multiband_blend(P, S, inside), inside, FRAME_REACH * pw, sky=sky_p,
                      smooth=FRAME_SMOOTH * pw)
-    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+    band = None if fine is None else _band_texture(out, fine, (r0, r1), band_scale)
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8), band
 
 
 MAGNIFIED_DENSITY = 12.0
@@ -860,10 +972,56 @@ def window_quad(cam: Camera, distance: float, n: int = 8) -> tuple[np.ndarray, n
     return pos.astype(np.float32), faces.astype(np.uint32), uv.astype(np.float32)
 
 
+BAND_INSET = 0.99
+"""The far band's mesh radius over the panorama sphere's: just in front of it."""
+BAND_SEGMENTS = (32, 4)
+"""(azimuth, elevation) segments of each half of the far band's mesh."""
+
+
+def band_zone(cam: Camera, radius: float, band: Band, half: int,
+              segments: tuple[int, int] = BAND_SEGMENTS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(positions, faces, uvs) of one half of the far band's sphere zone around the start
+    camera: ``half`` 0 from behind on the left (azimuth -pi) to straight ahead, 1 from ahead
+    to behind on the right; elevations ``band.bottom`` to ``band.top``. Its texture is that
+    half of the band's columns (one per half: a headset's 2048 px texture limit)."""
+    n_lon, n_lat = segments
+    u = np.linspace(0.0, 1.0, n_lon + 1)
+    v = np.linspace(0.0, 1.0, n_lat + 1)
+    U, V = np.meshgrid(u, v)
+    theta = (U + half - 1.0) * math.pi
+    phi = band.top + (band.bottom - band.top) * V
+    x = radius * np.cos(phi) * np.sin(theta)
+    y = radius * np.sin(phi)
+    z = -radius * np.cos(phi) * np.cos(theta)
+    pos = np.stack([x, y, z], -1).reshape(-1, 3) + np.asarray(cam.position)[None, :]
+    vid = np.arange((n_lat + 1) * (n_lon + 1)).reshape(n_lat + 1, n_lon + 1)
+    a, b, c, d = vid[:-1, :-1], vid[:-1, 1:], vid[1:, :-1], vid[1:, 1:]
+    faces = np.concatenate([np.stack([a, c, d], -1).reshape(-1, 3), np.stack([a, d, b], -1).reshape(-1, 3)])
+    uv = np.stack([U, V], -1).reshape(-1, 2)
+    return pos.astype(np.float32), faces.astype(np.uint32), uv.astype(np.float32)
+
+
+def band_layers(band: Band, cam: Camera, radius: float) -> list[Layer]:
+    """The far band's two layers, ``band_left`` and ``band_right``: opaque unlit halves
+    (:func:`band_zone`) just inside the panorama sphere of ``radius``."""
+    w = band.texture.shape[1]
+    r = radius * BAND_INSET
+    layers = []
+    for half, name in ((0, "band_left"), (1, "band_right")):
+        tex = np.ascontiguousarray(band.texture[:, half * (w // 2):(half + 1) * (w // 2)])
+        pos, faces, uv = band_zone(cam, r, band, half)
+        extras = {"mipmaps": False} if w / 360.0 < MAGNIFIED_DENSITY else {}
+        mesh = Mesh(name=name, positions=pos, faces=faces, uvs=uv, texture=tex, alpha_mode="OPAQUE", unlit=True,
+                    extras=extras)
+        layers.append(Layer(name=name, node=Node(name=name, mesh=mesh), depth_range=(r, r), kind="sky"))
+    return layers
+
+
 def backdrop_layers(pano: np.ndarray, window: np.ndarray, cam: Camera, distance: float,
-                    horizon: float = 0.0) -> list[Layer]:
-    """The window (the painting's sky at ``distance``) and the panorama sphere beyond it
-    (far enough that the window's corners are inside it)."""
+                    horizon: float = 0.0, band: Band | None = None) -> list[Layer]:
+    """The window (the painting's sky at ``distance``), the far band's finer texture when
+    given (:func:`band_layers`) and the panorama sphere beyond them (far enough that the
+    window's corners are inside it)."""
     corner = math.hypot(cam.width / 2.0, cam.height / 2.0) / cam.focal
     radius = distance * math.sqrt(1.0 + corner * corner) * 1.05
     pos, faces, uv = window_quad(cam, distance)
@@ -875,6 +1033,8 @@ def backdrop_layers(pano: np.ndarray, window: np.ndarray, cam: Camera, distance:
     extras = {"mipmaps": False} if pano.shape[1] / 360.0 < MAGNIFIED_DENSITY else {}
     sph = Mesh(name="world", positions=pos, faces=faces, uvs=uv, texture=pano, alpha_mode="OPAQUE", unlit=True,
                extras=extras)
-    return [Layer(name="sky", node=Node(name="sky", mesh=win), depth_range=(distance, distance * math.sqrt(1 + corner ** 2)),
-                  kind="sky"),
-            Layer(name="world", node=Node(name="world", mesh=sph), depth_range=(radius, radius), kind="sky")]
+    layers = [Layer(name="sky", node=Node(name="sky", mesh=win),
+                    depth_range=(distance, distance * math.sqrt(1 + corner ** 2)), kind="sky")]
+    if band is not None:
+        layers += band_layers(band, cam, radius)
+    return layers + [Layer(name="world", node=Node(name="world", mesh=sph), depth_range=(radius, radius), kind="sky")]

@@ -96,6 +96,10 @@ class LiftOptions:
     :mod:`.world`); False keeps only the sky box behind the painting."""
     world_texture: int = opt(2048, ge=64, le=16384)
     """Width of the surroundings' equirectangular panorama, in pixels (its height is half)."""
+    band_scale: int = opt(2, ge=1, le=4)
+    """Resolution of the far band (the surroundings round the horizon, where a visitor looks
+    most) over the panorama's: 2 doubles it, as its own layer in front of the panorama (a
+    2048 px panorama shows 5.7 texels a degree, a headset 20-25 pixels); 1: the panorama only."""
     ground_texture: int = opt(512, ge=32, le=8192)
     """Side of the ground's periodic texture tile, in pixels."""
     ground_radius: float = opt(150.0, ge=1.0)
@@ -223,7 +227,8 @@ def _world(painting: Painting, depth: DepthMap, wk: "_Work", labels: np.ndarray,
     sky = depth.sky if painting.alpha is None else (depth.sky | ~painting.alpha)
     return build_world(painting.rgb, depth.depth, sky, window, wv, cam, o.sky_distance, o.world_texture,
                        o.ground_texture, o.ground_radius, o.walk_zone, o.world_seed,
-                       room=bool(depth.extras.get("box_room", False)), horizon_row=depth.camera_hints().horizon_row)
+                       room=bool(depth.extras.get("box_room", False)), horizon_row=depth.camera_hints().horizon_row,
+                       band_scale=o.band_scale)
 
 
 def stage(inputs: LiftInput, options: LiftOptions = DEFAULT_LIFT_OPTIONS) -> Scene:

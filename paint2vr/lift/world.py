@@ -53,7 +53,7 @@ def lifted_points(wv: WorkView, cam: Camera) -> np.ndarray:
 def build_world(rgb: np.ndarray, depth: np.ndarray, sky: np.ndarray, window: np.ndarray, wv: WorkView,
                 cam: Camera, distance: float, pano_width: int, ground_texture: int, ground_radius: float,
                 zone_radius: float, seed: int, room: bool = False,
-                horizon_row: float | None = None) -> tuple[list[Layer], dict, dict]:
+                horizon_row: float | None = None, band_scale: int = 1) -> tuple[list[Layer], dict, dict]:
     """(layers: ground, sky window, panorama, and with ``room`` the room's ceiling and walls
     (:mod:`.room`); walk_zone record; seconds per step).
 
@@ -61,7 +61,8 @@ def build_world(rgb: np.ndarray, depth: np.ndarray, sky: np.ndarray, window: np.
     sky texture for the window (the frame only); ``room``: the depth reads the painting as a
     box room (an interior closed all round); ``horizon_row`` the painting's horizon row (the
     depth's camera hint), below the eye: the ground ends where it meets it and the far band
-    shows down to it.
+    shows down to it; ``band_scale`` > 1: the far band also at that many times the panorama's
+    resolution, as its own layer in front of it.
     """
     t = {}
     t0 = time.perf_counter()
@@ -85,8 +86,8 @@ def build_world(rgb: np.ndarray, depth: np.ndarray, sky: np.ndarray, window: np.
     t["walk_zone"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     horizon, _ = horizon_below(cam, horizon_row)
-    pano = world_panorama(rgb, sky, wv.near, gr, cam, pano_width, seed, horizon=horizon)
-    layers = [ground, *backdrop_layers(pano, window, cam, distance, horizon=horizon)]
+    pano, band = world_panorama(rgb, sky, wv.near, gr, cam, pano_width, seed, horizon=horizon, band_scale=band_scale)
+    layers = [ground, *backdrop_layers(pano, window, cam, distance, horizon=horizon, band=band)]
     t["panorama"] = time.perf_counter() - t0
     if room:
         t0 = time.perf_counter()

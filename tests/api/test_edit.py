@@ -71,11 +71,11 @@ def test_drop_move_merge_layers(lifted, tmp_path, gltf_validator):
     painting, dm = lifted
     scene = paint2vr.lift(painting, dm, paint2vr.LiftOptions(n_layers=3))
     names = [l.name for l in scene.layers]
-    assert names[:3] == ["layer0", "layer1", "layer2"] and names[-3:] == ["ground", "sky", "world"]
+    assert names[:3] == ["layer0", "layer1", "layer2"] and names[-5:] == ["ground", "sky", "band_left", "band_right", "world"]
     before, _ = render_scene(scene, width=160)
     tris = scene.triangle_count
     paint2vr.merge_layers(scene, ["layer1", "layer2"])
-    assert [l.name for l in scene.layers] == ["layer0", "layer1", "ground", "sky", "world"]
+    assert [l.name for l in scene.layers] == ["layer0", "layer1", "ground", "sky", "band_left", "band_right", "world"]
     assert scene.triangle_count == tris
     after, _ = render_scene(scene, width=160)
     # The merged layer shows the same picture from the start camera (atlas UVs are exact
@@ -84,7 +84,7 @@ def test_drop_move_merge_layers(lifted, tmp_path, gltf_validator):
     paint2vr.move_layer(scene, "layer0", (0.0, 0.0, 0.5))
     assert scene.layer("layer0").node.translation == (0.0, 0.0, 0.5)
     paint2vr.drop_layer(scene, "layer0")
-    assert [l.name for l in scene.layers] == ["layer1", "ground", "sky", "world"]
+    assert [l.name for l in scene.layers] == ["layer1", "ground", "sky", "band_left", "band_right", "world"]
     gltf_validator(scene.save(str(tmp_path / "edited.glb")))
     with pytest.raises(paint2vr.InputError, match="no layer named"):
         paint2vr.drop_layer(scene, "layer9")

@@ -59,9 +59,14 @@ def test_structure(landscape):
     layers = [l for l in scene.layers if l.kind == "layer"]
     assert len(layers) >= 2
     assert [l.name for l in layers] == [f"layer{i}" for i in range(len(layers))]
-    # After the painting's layers: the ground around the visitor, the sky window, the world.
+    # After the painting's layers: the ground around the visitor, the sky window, the far
+    # band at twice the panorama's resolution (two halves), the world.
     assert [(l.name, l.kind) for l in scene.layers if l.kind != "layer"] == [
-        ("ground", "ground"), ("sky", "sky"), ("world", "sky")]
+        ("ground", "ground"), ("sky", "sky"), ("band_left", "sky"), ("band_right", "sky"), ("world", "sky")]
+    halves = [l for l in scene.layers if l.name.startswith("band_")]
+    world = next(l for l in scene.layers if l.name == "world")
+    assert all(h.node.mesh.texture.shape[1] == world.node.mesh.texture.shape[1] for h in halves)  # 2x, in two
+    assert all(h.depth_range[0] < world.depth_range[0] for h in halves)  # in front of the sphere
     near = [l.depth_range[0] for l in layers]
     assert near == sorted(near)
     for l in layers:
@@ -166,7 +171,7 @@ def test_all_sky_gives_backdrop_only():
     d = DepthMap(depth=np.full((24, 32), 100.0, np.float32), sky=np.ones((24, 32), bool),
                  metric=False, model=ModelInfo("x"))
     scene = lift(p, d)
-    assert [l.kind for l in scene.layers] == ["ground", "sky", "sky"]
+    assert [l.kind for l in scene.layers] == ["ground", "sky", "sky", "sky", "sky"]  # window, band halves, world
     assert render_scene(scene, width=32)[1].all()
     bare = lift(p, d, LiftOptions(world=False))
     assert [l.kind for l in bare.layers] == ["sky"]

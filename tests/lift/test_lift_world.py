@@ -253,8 +253,14 @@ def world_scene():
 
 def test_world_layers_and_walk_zone(world_scene):
     p, scene, _ = world_scene
-    ground, window, world = scene.layers[-3:]
+    ground, window, left, right, world = scene.layers[-5:]
     assert ground.kind == "ground" and window.kind == "sky" and world.kind == "sky"
+    assert (left.name, right.name) == ("band_left", "band_right") and left.kind == right.kind == "sky"
+    # The far band's halves at twice the panorama's resolution, and their seam behind the
+    # visitor joins as the panorama's does.
+    lt, rt = left.node.mesh.texture.astype(np.float64), right.node.mesh.texture.astype(np.float64)
+    assert lt.shape[1] == rt.shape[1] == world.node.mesh.texture.shape[1]
+    assert np.abs(lt[:, 0] - rt[:, -1]).mean() < 3 * np.abs(np.diff(lt, axis=1)).mean() + 1.0
     names = [c.name for c in ground.node.children]
     assert names[0] == "paint2vr_navmesh"
     wz = scene.provenance["walk_zone"]
