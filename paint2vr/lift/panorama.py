@@ -37,7 +37,7 @@ from .fill import push_pull
 from .ground import Ground
 from .rare import fill_rare, rare_texels
 from .sky import wide_blur
-from .synth import fit_block, quilt_strip, quilt_tile
+from .synth import fit_block, quilt_strip, quilt_tile, window_sums
 
 BAND_BLOCK = 48 / 2048
 """Width of the far band's blocks, as a share of the panorama's width (8.4 degrees)."""
@@ -380,7 +380,7 @@ def _sky_block(valid: np.ndarray | None, block: int) -> int:
     b = block
     while b > 12:
         if min(valid.shape) > b:
-            share = (ii[b:, b:] - ii[:-b, b:] - ii[b:, :-b] + ii[:-b, :-b]) / b ** 2
+            share = window_sums(ii, b, b) / b ** 2
             if int((share >= 0.9).sum()) >= MIN_SKY_BLOCKS:
                 return b
         b = int(b * 0.8)
@@ -719,6 +719,29 @@ def band_object_share(src: np.ndarray, upper: np.ndarray) -> np.ndarray:
     return (rare_texels(top[..., :3], land) & land).mean(axis=0)
 
 
+def _frame_columns(cam: Camera, pw: int) -> tuple[int, int]:
+    """(c0, c1): the panorama columns (of ``pw``) wholly inside the frame's side edges."""
+    th_e = math.atan(cam.width / 2.0 / cam.focal)
+    return (int(math.ceil((-th_e / math.pi + 1.0) / 2.0 * pw - 0.5)) + 1,
+            int(math.floor((th_e / math.pi + 1.0) / 2.0 * pw - 0.5)))
+
+
+def _painting_view(rgb: np.ndarray, sky: np.ndarray, near: np.ndarray, cam: Camera, theta: np.ndarray,
+                   phi: np.ndarray, pw: int):
+    """The painting seen in the panorama directions ``theta`` (1, n) x ``phi`` (m, 1) of a
+    ``pw`` wide panorama: (colour (m, n, 3) float32, sky share (m, n) float32 of ``sky`` (H, W)
+    bool, near objects (m, n) bool of ``near`` (any size), inside the frame (m, n) bool)."""
+    H, W = rgb.shape[:2]
+    px, py, inside = painting_coords(theta, phi, cam)
+    P = cv2.remap(*_at_most(rgb, 2.0 * pw / (2 * math.pi) / cam.focal, px, py), cv2.INTER_LINEAR,
+                  borderMode=cv2.BORDER_REPLICATE)
+    nh, nw = near.shape
+    near_p = cv2.remap(near.astype(np.uint8), (px + 0.5) * (nw / W) - 0.5, (py + 0.5) * (nh / H) - 0.5,
+                       cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE) > 0
+    sky_p = cv2.remap(sky.astype(np.float32), px, py, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return P, sky_p, near_p, inside
+
+
 def _far_band(P: np.ndarray, sky_p: np.ndarray, near_p: np.ndarray, S: np.ndarray, dome: np.ndarray,
               base: np.ndarray, phi: np.ndarray, pw: int, frame: tuple[int, int], horizon: float,
               seed: int) -> np.ndarray:
@@ -802,36 +825,26 @@ def _fine_band(b: BandInput, pw: int, ph: int, rows: tuple[int, int], horizon: f
     pw2 = pw * f
     theta, phi = pano_angles(pw2, ph * f)
     phi = phi[r0 * f:r1 * f]
-    px, py, _ = painting_coords(theta, phi, cam)
-    H, W = b.rgb.shape[:2]
-    P = cv2.remap(*_at_most(b.rgb, 2.0 * pw2 / (2 * math.pi) / cam.focal, px, py), cv2.INTER_LINEAR,
-                  borderMode=cv2.BORDER_REPLICATE)
-    nh, nw = b.near.shape
-    near = cv2.remap(b.near.astype(np.uint8), (px + 0.5) * (nw / W) - 0.5, (py + 0.5) * (nh / H) - 0.5,
-                     cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE) > 0
-    sky = cv2.remap(b.sky.astype(np.float32), px, py, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    P, sky, near, _ = _painting_view(b.rgb, b.sky, b.near, cam, theta, phi, pw2)
     S = _ground_view(theta, phi, b.ground, cam.position[1])
     ka = b.dome.shape[0] * f
     dome = cv2.resize(b.dome, (pw2, ka), interpolation=cv2.INTER_LINEAR) if ka else np.zeros((0, pw2, 3), np.float32)
     base = dome_profile(phi[:max(1, ka), 0], b.phis, b.prof, b.zenith)
-    th_e = math.atan(cam.width / 2.0 / cam.focal)
-    c0 = int(math.ceil((-th_e / math.pi + 1.0) / 2.0 * pw2 - 0.5)) + 1
-    c1 = int(math.floor((th_e / math.pi + 1.0) / 2.0 * pw2 - 0.5))
-    return _far_band(P, sky, near, S, dome, base, phi, pw2, (c0, c1), horizon, b.seed)
+    return _far_band(P, sky, near, S, dome, base, phi, pw2, _frame_columns(cam, pw2), horizon, b.seed)
 
 
-def _band_texture(out: np.ndarray, fine: np.ndarray, rows: tuple[int, int], f: int) -> Band:
-    """The finished panorama ``out`` (ph, pw, 3) float32 over the band's rows (r0, r1),
-    enlarged ``f`` times, with the detail of the ``fine`` band (itself less its reduction to
-    the panorama's scale, which is what the panorama holds there) laid over it, fading in over
-    BAND_TAPER of the rows at the top and bottom: the panorama's blends, edge light and frame
-    correction stay exactly as they are."""
-    r0, r1 = rows
-    ph, pw = out.shape[:2]
-    n = r1 - r0
-    size = (pw * f, n * f)
-    coarse = cv2.resize(cv2.resize(fine, (pw, n), interpolation=cv2.INTER_AREA), size, interpolation=cv2.INTER_LINEAR)
-    t = (np.arange(n * f) + 0.5) / (n * f)
+def _band_texture(out: np.ndarray, fine: np.ndarray, reduced: np.ndarray, r0: int) -> Band:
+    """The finished panorama ``out`` (ph, pw, 3) float32 over the band's rows (from ``r0``,
+    as many as ``reduced`` has), enlarged to the ``fine`` band's size, with the fine band's
+    detail (itself less ``reduced``, its reduction to the panorama's scale, which is what the
+    panorama holds there) laid over it, fading in over BAND_TAPER of the rows at the top and
+    bottom: the panorama's blends, edge light and frame correction stay exactly as they are."""
+    ph = out.shape[0]
+    n = reduced.shape[0]
+    r1 = r0 + n
+    size = (fine.shape[1], fine.shape[0])
+    coarse = cv2.resize(reduced, size, interpolation=cv2.INTER_LINEAR)
+    t = (np.arange(size[1]) + 0.5) / size[1]
     taper = np.clip(np.minimum(t, 1.0 - t) / BAND_TAPER, 0.0, 1.0)[:, None, None].astype(np.float32)
     hi = cv2.resize(np.ascontiguousarray(out[r0:r1]), size, interpolation=cv2.INTER_LINEAR) + (fine - coarse) * taper
     return Band(texture=np.clip(hi + 0.5, 0, 255).astype(np.uint8),
@@ -853,14 +866,8 @@ def world_panorama(rgb: np.ndarray, sky: np.ndarray, near: np.ndarray, gr: Groun
     ph = pw // 2
     H, W = rgb.shape[:2]
     theta, phi = pano_angles(pw, ph)
-    px, py, inside = painting_coords(theta, phi, cam)
-    P = cv2.remap(*_at_most(rgb, 2.0 * pw / (2 * math.pi) / cam.focal, px, py), cv2.INTER_LINEAR,
-                  borderMode=cv2.BORDER_REPLICATE)
-    nh, nw = near.shape
-    near_p = cv2.remap(near.astype(np.uint8), (px + 0.5) * (nw / W) - 0.5, (py + 0.5) * (nh / H) - 0.5,
-                       cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE) > 0
     sky_full = sky if sky.shape == (H, W) else cv2.resize(sky.astype(np.uint8), (W, H), interpolation=cv2.INTER_NEAREST) > 0
-    sky_p = cv2.remap(sky_full.astype(np.float32), px, py, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    P, sky_p, near_p, inside = _painting_view(rgb, sky_full, near, cam, theta, phi, pw)
 
     # The sky dome: detail quilted from the painting's sky (see _dome_source) over its colour profile.
     # The exemplar is taken at up to DOME_ZOOM times the panorama's scale and laid texel for
@@ -881,8 +888,7 @@ def world_panorama(rgb: np.ndarray, sky: np.ndarray, near: np.ndarray, gr: Groun
     horizon = min(0.0, float(horizon))
     rows = np.flatnonzero((phi[:, 0] <= ph_b) & (phi[:, 0] >= horizon - HORIZON_FADE))
     r0, r1 = int(rows[0]), int(rows[-1]) + 1
-    c0 = int(math.ceil((-th_e / math.pi + 1.0) / 2.0 * pw - 0.5)) + 1
-    c1 = int(math.floor((th_e / math.pi + 1.0) / 2.0 * pw - 0.5))
+    c0, c1 = _frame_columns(cam, pw)
     S = _ground_view(theta, phi, gr, cam.position[1])
     # Only the rows the dome reaches (above the horizon) are made: the band's sky is the dome
     # too, so one sky comes down to the skyline all round.
@@ -895,7 +901,8 @@ def world_panorama(rgb: np.ndarray, sky: np.ndarray, near: np.ndarray, gr: Groun
     if band_scale > 1:  # made finer, the panorama holds it reduced
         fine = _fine_band(BandInput(rgb, sky_full, near, gr, cam, phis, prof, zenith, dome[r0:top], seed),
                           pw, ph, (r0, r1), horizon, band_scale)
-        S[r0:r1] = cv2.resize(fine, (pw, r1 - r0), interpolation=cv2.INTER_AREA)
+        reduced = cv2.resize(fine, (pw, r1 - r0), interpolation=cv2.INTER_AREA)
+        S[r0:r1] = reduced
     else:
         S[r0:r1] = _far_band(P[r0:r1], sky_p[r0:r1], near_p[r0:r1], S[r0:r1], dome[r0:top], base[r0:k],
                              phi[r0:r1], pw, (c0, c1), horizon, seed)
@@ -903,7 +910,7 @@ def world_panorama(rgb: np.ndarray, sky: np.ndarray, near: np.ndarray, gr: Groun
     S = match_edge_light(P, S, inside, EDGE_REACH * pw)
     out = meet_frame(P, multiband_blend(P, S, inside), inside, FRAME_REACH * pw, sky=sky_p,
                      smooth=FRAME_SMOOTH * pw)
-    band = None if fine is None else _band_texture(out, fine, (r0, r1), band_scale)
+    band = None if fine is None else _band_texture(out, fine, reduced, r0)
     return np.clip(out + 0.5, 0, 255).astype(np.uint8), band
 
 
@@ -915,25 +922,40 @@ PANO_LAT = 32
 """Vertex rows of the panorama sphere (5.6 degrees apart)."""
 
 
-def pano_sphere(cam: Camera, radius: float, n_lon: int = 64, n_lat: int = 32) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(positions, faces, uvs) of a sphere around the start camera whose texture is the
-    equirectangular panorama: the seam straight behind has its column twice (u = 0, u = 1),
-    the poles one vertex per sector (no degenerate triangles)."""
+def _sphere_grid(cam: Camera, radius: float, theta: tuple[float, float], phi: tuple[float, float],
+                 n_lon: int, n_lat: int):
+    """(positions (k, 3) float32, uvs (k, 2) float32, the two triangles of each cell
+    (n_lat, n_lon, 3) each): a latitude-longitude grid on the sphere of ``radius`` round the
+    start camera, azimuths ``theta`` (from, to) along u, elevations ``phi`` (from, to) along v."""
     u = np.linspace(0.0, 1.0, n_lon + 1)
     v = np.linspace(0.0, 1.0, n_lat + 1)
     U, V = np.meshgrid(u, v)
-    theta = (U * 2.0 - 1.0) * math.pi
-    phi = (0.5 - V) * math.pi
-    x = radius * np.cos(phi) * np.sin(theta)
-    y = radius * np.sin(phi)
-    z = -radius * np.cos(phi) * np.cos(theta)
+    th = theta[0] + (theta[1] - theta[0]) * U
+    ph = phi[0] + (phi[1] - phi[0]) * V
+    x = radius * np.cos(ph) * np.sin(th)
+    y = radius * np.sin(ph)
+    z = -radius * np.cos(ph) * np.cos(th)
     pos = np.stack([x, y, z], -1).reshape(-1, 3) + np.asarray(cam.position)[None, :]
     uv = np.stack([U, V], -1).reshape(-1, 2)
     vid = np.arange((n_lat + 1) * (n_lon + 1)).reshape(n_lat + 1, n_lon + 1)
     a, b, c, d = vid[:-1, :-1], vid[:-1, 1:], vid[1:, :-1], vid[1:, 1:]
+    return pos.astype(np.float32), uv.astype(np.float32), np.stack([a, c, d], -1), np.stack([a, d, b], -1)
+
+
+def _magnified(width: int) -> dict:
+    """A texture's ``Mesh.extras`` when ``width`` texels span the full circle: no mipmaps
+    below MAGNIFIED_DENSITY texels a degree."""
+    return {"mipmaps": False} if width / 360.0 < MAGNIFIED_DENSITY else {}
+
+
+def pano_sphere(cam: Camera, radius: float, n_lon: int = 64, n_lat: int = 32) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(positions, faces, uvs) of a sphere around the start camera whose texture is the
+    equirectangular panorama: the seam straight behind has its column twice (u = 0, u = 1),
+    the poles one vertex per sector (no degenerate triangles)."""
+    pos, uv, acd, adb = _sphere_grid(cam, radius, (-math.pi, math.pi), (math.pi / 2, -math.pi / 2), n_lon, n_lat)
     # Each quad's two triangles, but in the pole rows only the one not joining two pole vertices.
-    faces = np.concatenate([np.stack([a, c, d], -1)[:-1].reshape(-1, 3), np.stack([a, d, b], -1)[1:].reshape(-1, 3)])
-    return pos.astype(np.float32), faces.astype(np.uint32), uv.astype(np.float32)
+    faces = np.concatenate([acd[:-1].reshape(-1, 3), adb[1:].reshape(-1, 3)])
+    return pos, faces.astype(np.uint32), uv
 
 
 def squeeze_hidden_rows(pano: np.ndarray, uv: np.ndarray, n_lat: int,
@@ -984,21 +1006,10 @@ def band_zone(cam: Camera, radius: float, band: Band, half: int,
     camera: ``half`` 0 from behind on the left (azimuth -pi) to straight ahead, 1 from ahead
     to behind on the right; elevations ``band.bottom`` to ``band.top``. Its texture is that
     half of the band's columns (one per half: a headset's 2048 px texture limit)."""
-    n_lon, n_lat = segments
-    u = np.linspace(0.0, 1.0, n_lon + 1)
-    v = np.linspace(0.0, 1.0, n_lat + 1)
-    U, V = np.meshgrid(u, v)
-    theta = (U + half - 1.0) * math.pi
-    phi = band.top + (band.bottom - band.top) * V
-    x = radius * np.cos(phi) * np.sin(theta)
-    y = radius * np.sin(phi)
-    z = -radius * np.cos(phi) * np.cos(theta)
-    pos = np.stack([x, y, z], -1).reshape(-1, 3) + np.asarray(cam.position)[None, :]
-    vid = np.arange((n_lat + 1) * (n_lon + 1)).reshape(n_lat + 1, n_lon + 1)
-    a, b, c, d = vid[:-1, :-1], vid[:-1, 1:], vid[1:, :-1], vid[1:, 1:]
-    faces = np.concatenate([np.stack([a, c, d], -1).reshape(-1, 3), np.stack([a, d, b], -1).reshape(-1, 3)])
-    uv = np.stack([U, V], -1).reshape(-1, 2)
-    return pos.astype(np.float32), faces.astype(np.uint32), uv.astype(np.float32)
+    pos, uv, acd, adb = _sphere_grid(cam, radius, ((half - 1.0) * math.pi, half * math.pi),
+                                     (band.top, band.bottom), *segments)
+    faces = np.concatenate([acd.reshape(-1, 3), adb.reshape(-1, 3)])
+    return pos, faces.astype(np.uint32), uv
 
 
 def band_layers(band: Band, cam: Camera, radius: float) -> list[Layer]:
@@ -1010,9 +1021,8 @@ def band_layers(band: Band, cam: Camera, radius: float) -> list[Layer]:
     for half, name in ((0, "band_left"), (1, "band_right")):
         tex = np.ascontiguousarray(band.texture[:, half * (w // 2):(half + 1) * (w // 2)])
         pos, faces, uv = band_zone(cam, r, band, half)
-        extras = {"mipmaps": False} if w / 360.0 < MAGNIFIED_DENSITY else {}
         mesh = Mesh(name=name, positions=pos, faces=faces, uvs=uv, texture=tex, alpha_mode="OPAQUE", unlit=True,
-                    extras=extras)
+                    extras=_magnified(w))
         layers.append(Layer(name=name, node=Node(name=name, mesh=mesh), depth_range=(r, r), kind="sky"))
     return layers
 
@@ -1030,9 +1040,8 @@ def backdrop_layers(pano: np.ndarray, window: np.ndarray, cam: Camera, distance:
     # The band shows down to ``horizon`` (the painted horizon below the eye): kept sharp there.
     below = max(HIDDEN_BELOW, -min(0.0, horizon) + HORIZON_FADE + math.radians(1.0))
     pano, uv = squeeze_hidden_rows(pano, uv, PANO_LAT, below=below)
-    extras = {"mipmaps": False} if pano.shape[1] / 360.0 < MAGNIFIED_DENSITY else {}
     sph = Mesh(name="world", positions=pos, faces=faces, uvs=uv, texture=pano, alpha_mode="OPAQUE", unlit=True,
-               extras=extras)
+               extras=_magnified(pano.shape[1]))
     layers = [Layer(name="sky", node=Node(name="sky", mesh=win),
                     depth_range=(distance, distance * math.sqrt(1 + corner ** 2)), kind="sky")]
     if band is not None:

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..errors import InputError
 from .inpaint import fill_offsets
+from .synth import window_sums
 
 RARE_SHARE = 0.06
 """A cell is common when at least this share of the source's cells look like it."""
@@ -153,8 +154,7 @@ FEATHER = 1.2
 def _placements(own: np.ndarray, bh: int, bw: int) -> np.ndarray:
     """(h - bh + 1, w - bw + 1) bool: the top-left corners at which a ``bh`` x ``bw`` box lies
     wholly on ``own``."""
-    ii = cv2.integral((~own).astype(np.uint8))
-    return (ii[bh:, bw:] - ii[:-bh, bw:] - ii[bh:, :-bw] + ii[:-bh, :-bw]) == 0
+    return window_sums(cv2.integral((~own).astype(np.uint8)), bh, bw) == 0
 
 
 def transplant(ex: np.ndarray, own: np.ndarray, comp: np.ndarray, box: tuple[int, int, int, int]):

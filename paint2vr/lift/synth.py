@@ -202,6 +202,13 @@ def fit_block(shape: tuple[int, ...], block: int, overlap: int) -> tuple[int, in
     return b, o
 
 
+def window_sums(integral: np.ndarray, bh: int, bw: int) -> np.ndarray:
+    """(h - bh + 1, w - bw + 1): the sum over every ``bh`` x ``bw`` window of the (h, w)
+    image whose ``cv2.integral`` is ``integral`` (h + 1, w + 1)."""
+    ii = integral
+    return ii[bh:, bw:] - ii[:-bh, bw:] - ii[bh:, :-bw] + ii[:-bh, :-bw]
+
+
 def valid_starts(valid: np.ndarray | None, shape: tuple[int, int], block: int,
                  min_share: float = 0.9, forbid: np.ndarray | None = None,
                  min_pool: int = 24) -> tuple[np.ndarray, np.ndarray]:
@@ -213,8 +220,7 @@ def valid_starts(valid: np.ndarray | None, shape: tuple[int, int], block: int,
     ys, xs = np.mgrid[0:h - block + 1, 0:w - block + 1]
 
     def box_sum(m: np.ndarray) -> np.ndarray:
-        ii = cv2.integral(m.astype(np.uint8))
-        return ii[block:, block:] - ii[:-block, block:] - ii[block:, :-block] + ii[:-block, :-block]
+        return window_sums(cv2.integral(m.astype(np.uint8)), block, block)
     ok = np.ones(ys.shape, bool)
     if valid is not None:
         share = box_sum(valid) / block ** 2
