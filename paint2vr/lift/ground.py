@@ -6,7 +6,8 @@ land along the painting's bottom rows, lifted into the world), extended ``radius
 every direction; inside the start camera's view beyond the painting's bottom edge it is
 left out (the lifted layers show the painted ground there, so the start view stays the
 painting). Its texture is a periodic tile quilted (:mod:`.synth`) from the painted ground
-seen from above: the painting's bottom rows rectified onto the plane.
+resampled in the picture (:func:`ground_exemplar`), of the near ground's material only
+(:mod:`.material`).
 
 The walkable zone is that plane within ``walk_zone`` metres of the start, minus what stands
 on it: every lifted pixel between knee and head height within reach, widened by a body's
@@ -24,9 +25,11 @@ import cv2
 import numpy as np
 
 from ..color import linear_to_srgb, srgb_to_linear
+from ..errors import InputError
 from ..scene import Camera, Layer, Mesh, Node
+from .material import near_material
 from .rare import fill_rare
-from .synth import fit_block, quilt_tile
+from .synth import fit_block, fitting_block, quilt_tile
 
 NAVMESH = "paint2vr_navmesh"
 COLLIDER = "paint2vr_collider"
@@ -182,19 +185,13 @@ def ground_mask(depth: np.ndarray, sky: np.ndarray, cam: Camera, lift_h: float,
     return out
 
 
-def ground_exemplar(rgb: np.ndarray, depth: np.ndarray, sky: np.ndarray, cam: Camera, y: float,
-                    max_side: int = 512) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float]:
-    """All the painting's ground below the horizon row, resampled in the picture: (rgb (h, w,
-    3) float32, valid (h, w) bool, weight (h, w) float32, metres per texel at the bottom
-    edge, near_z).
-
-    Texels are as wide as :func:`rectified_ground`'s at the bottom edge (the same number of
-    painting pixels on every row) and as tall as they are wide in the picture, so each part
-    of the ground keeps its painted touch, from the bottom edge up to the farthest ground
-    (rectified onto the plane, the foreshortened strokes would be stretched along the view
-    into streaks). ``valid`` is the ground of :func:`ground_mask`; ``weight`` of a valid
-    texel is OCTAVE_SHARE to the power of its doublings of distance beyond the bottom edge."""
-    H, W = rgb.shape[:2]
+def exemplar_grid(shape: tuple[int, ...], cam: Camera, y: float, mask: np.ndarray,
+                  max_side: int = 512) -> tuple[np.ndarray, float, float, float]:
+    """Where :func:`ground_exemplar` samples a painting of ``shape`` (H, W, ...) whose ground
+    is ``mask`` (:func:`ground_mask`): (rows (n,) float32, the painting row at each texel
+    row's centre, far rows first; painting pixels per texel; metres per texel at the bottom
+    edge; near_z)."""
+    H, W = shape[:2]
     f = cam.focal
     lift_h = max(cam.position[1] - y, 1e-3)
     near_z = lift_h * f / max(1.0, H / 2.0)
@@ -202,8 +199,7 @@ def ground_exemplar(rgb: np.ndarray, depth: np.ndarray, sky: np.ndarray, cam: Ca
     sx = max(res * f / near_z, W / max_side)  # painting pixels per texel across
     nx = max(16, int(round(W / sx)))
     sx = W / nx
-    mask = ground_mask(depth, sky, cam, lift_h)
-    mh, mw = mask.shape
+    mh = mask.shape[0]
     has = np.flatnonzero(mask.any(axis=1))
     # A level plane below the eye lies below the picture's centre row, whatever the mask says.
     top = max((has[0] + 0.5) * H / mh if len(has) else H / 2.0, H / 2.0 + 1.0)
@@ -213,9 +209,33 @@ def ground_exemplar(rgb: np.ndarray, depth: np.ndarray, sky: np.ndarray, cam: Ca
     # reads as streaks radiating from the visitor.
     n_rows = int(min(max_side, max(0.0, (H - top) / sx)))
     if n_rows < 16:  # little or no ground: the bottom sixteenth of the painting
-        vy = np.linspace(H * 15.0 / 16.0, H - 0.5, 16).astype(np.float32)
+        rows = np.linspace(H * 15.0 / 16.0, H - 0.5, 16).astype(np.float32)
     else:
-        vy = (H - (np.arange(n_rows)[::-1] + 0.5) * sx).astype(np.float32)  # far rows first
+        rows = (H - (np.arange(n_rows)[::-1] + 0.5) * sx).astype(np.float32)  # far rows first
+    return rows, float(sx), float(res), float(near_z)
+
+
+def ground_exemplar(rgb: np.ndarray, depth: np.ndarray, sky: np.ndarray, cam: Camera, y: float,
+                    max_side: int = 512, mask: np.ndarray | None = None
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float]:
+    """All the painting's ground below the horizon row, resampled in the picture: (rgb (h, w,
+    3) float32, valid (h, w) bool, weight (h, w) float32, metres per texel at the bottom
+    edge, near_z).
+
+    Texels are as wide as :func:`rectified_ground`'s at the bottom edge (the same number of
+    painting pixels on every row) and as tall as they are wide in the picture, so each part
+    of the ground keeps its painted touch, from the bottom edge up to the farthest ground
+    (:func:`exemplar_grid`; rectified onto the plane, the foreshortened strokes would be
+    stretched along the view into streaks). ``valid`` is the ground of ``mask`` (default
+    :func:`ground_mask`); ``weight`` of a valid texel is OCTAVE_SHARE to the power of its
+    doublings of distance beyond the bottom edge."""
+    H, W = rgb.shape[:2]
+    lift_h = max(cam.position[1] - y, 1e-3)
+    if mask is None:
+        mask = ground_mask(depth, sky, cam, lift_h)
+    vy, sx, res, near_z = exemplar_grid(rgb.shape, cam, y, mask, max_side)
+    nx = int(round(W / sx))
+    mh, mw = mask.shape
     narrow = cv2.resize(rgb, (nx, H), interpolation=cv2.INTER_AREA).astype(np.float32)
     map_x = np.broadcast_to(np.arange(nx, dtype=np.float32)[None, :], (len(vy), nx))
     map_y = np.broadcast_to(vy[:, None] - 0.5, (len(vy), nx))
@@ -232,12 +252,28 @@ def ground_exemplar(rgb: np.ndarray, depth: np.ndarray, sky: np.ndarray, cam: Ca
     return ex, valid, weight.astype(np.float32), float(res), float(near_z)
 
 
+def on_painting(texels: np.ndarray, shape: tuple[int, ...], rows: np.ndarray, step: float) -> np.ndarray:
+    """(H, W) bool: ``texels`` (n, w) bool of an exemplar sampled at painting ``rows`` (n,)
+    and every ``step`` painting pixels across (:func:`exemplar_grid`), laid back on the
+    painting (nearest texel); pixels above or below the sampled rows are False."""
+    H, W = shape[:2]
+    n, w = texels.shape
+    if len(rows) != n:
+        raise InputError(f"on_painting needs a painting row per texel row: {n} rows of texels, {len(rows)} rows given")
+    r = np.arange(H, dtype=np.float64) + 0.5
+    i = np.clip(np.searchsorted(rows, r), 0, n - 1)  # rows increase down the picture
+    j = i - 1
+    nearest = np.where((j >= 0) & (np.abs(r - rows[np.maximum(j, 0)]) < np.abs(r - rows[i])), j, i)
+    inside = (r >= rows[0] - step / 2.0) & (r <= rows[-1] + step / 2.0)
+    cols = np.clip((np.arange(W) / step).astype(np.int64), 0, w - 1)
+    return texels[nearest][:, cols] & inside[:, None]
+
 
 _SRGB_TO_LINEAR = srgb_to_linear(np.arange(256, dtype=np.float32) / np.float32(255.0)).reshape(1, 256)
 
 
 def ground_profile_reference(rgb: np.ndarray, depth: np.ndarray, sky: np.ndarray, cam: Camera, y: float,
-                             tile_mean: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                             tile_mean: np.ndarray, keep: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """:func:`ground_profile` by direct conversion and masked sums (slow; tests)."""
     H = rgb.shape[0]
     lift_h = cam.position[1] - y
@@ -246,7 +282,7 @@ def ground_profile_reference(rgb: np.ndarray, depth: np.ndarray, sky: np.ndarray
         return np.zeros(0), np.zeros((0, 3))
     d_row = lift_h * cam.focal / (rows + 0.5 - H / 2.0)
     lin = srgb_to_linear(rgb[rows].astype(np.float32) / 255.0)
-    land = ~sky[rows]
+    land = ~sky[rows] if keep is None else ~sky[rows] & keep[rows]
     on = land & (np.abs(depth[rows] - d_row[:, None]) < 0.25 * d_row[:, None])
     use = np.where(on.sum(axis=1, keepdims=True) > 8, on, land)
     cnt = use.sum(axis=1)
@@ -293,10 +329,12 @@ def edge_profiles(rgb: np.ndarray, sky: np.ndarray, cam: Camera, y: float, tile_
 
 
 def ground_profile(rgb: np.ndarray, depth: np.ndarray, sky: np.ndarray, cam: Camera, y: float,
-                   tile_mean: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                   tile_mean: np.ndarray, keep: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(distances, linear gains): per painting row below the horizon, the distance at which
     the row meets the plane and the mean colour of its land pixels lying near the plane
-    (else of all its land), over the tile's mean; rows are grouped 32 to a sample and smoothed."""
+    (else of all its land), over the tile's mean; rows are grouped 32 to a sample and smoothed.
+    ``keep`` (H, W) bool: only those pixels count as land (the ground's material, not what
+    stands on it); a row with none is left out."""
     H = rgb.shape[0]
     lift_h = cam.position[1] - y
     rows = np.arange(int(H / 2.0) + 2, H)
@@ -305,7 +343,7 @@ def ground_profile(rgb: np.ndarray, depth: np.ndarray, sky: np.ndarray, cam: Cam
     d_row = lift_h * cam.focal / (rows + 0.5 - H / 2.0)
     d32 = d_row.astype(np.float32)[:, None]
     lin = cv2.LUT(rgb[rows], _SRGB_TO_LINEAR)  # float32 (n, W, 3), as srgb_to_linear(rgb / 255)
-    land = ~sky[rows]
+    land = ~sky[rows] if keep is None else ~sky[rows] & keep[rows]
     on = np.abs(depth[rows].astype(np.float32, copy=False) - d32) < np.float32(0.25) * d32  # float32, not 64
     on &= land
     use = np.where(on.sum(axis=1, keepdims=True) > 8, on, land)
@@ -341,16 +379,26 @@ def flatten_light(ex: np.ndarray, valid: np.ndarray, block: int, keep: float) ->
 
 def ground_tile(rgb: np.ndarray, depth: np.ndarray, sky: np.ndarray, cam: Camera, y: float, size: int,
                 seed: int) -> Ground:
-    """The periodic ground texture (``size`` px square) quilted from all the painted ground
-    (:func:`ground_exemplar`), its blocks drawn by the exemplar's distance weights."""
-    ex, valid, weight, res, near_z = ground_exemplar(rgb, depth, sky, cam, y)
+    """The periodic ground texture (``size`` px square) quilted from the painted ground
+    (:func:`ground_exemplar`) that is of the near ground's material
+    (:func:`.material.near_material`), its blocks drawn by the exemplar's distance weights;
+    the far ground's colours come from the vertex colours (:func:`ground_profile`)."""
+    mask = ground_mask(depth, sky, cam, max(cam.position[1] - y, 1e-3))
+    ex, ground, weight, res, near_z = ground_exemplar(rgb, depth, sky, cam, y, mask=mask)
+    # What the depth calls ground takes in whatever fills the lower picture (a crowd, a robe,
+    # a boat); the visitor stands on what the painting's nearest ground is made of, and the
+    # ground's colour at each distance is that material's, not the robe's beside it.
+    valid = near_material(ex, ground)
+    weight = np.where(valid, weight, 0.0).astype(np.float32)
+    rows, step, _, _ = exemplar_grid(rgb.shape, cam, y, mask)
+    keep = ~on_painting(ground & ~valid, rgb.shape, rows, step)
     # What lies on the ground once (a figure's feet, a dropped cloak) is not its material:
     # copied into the tile it would be stamped all round the visitor.
     ex = fill_rare(ex, valid, seed)
-    # Blocks small enough for several to fit in the near ground's rows (the bottom rows'
-    # blocks must be mostly ground to be drawn), at most TILE_BLOCKS + 4 a side (the quilting's
-    # cost): a tile quilted smaller than ``size`` is resized up to it.
-    block = max(8, min(size // TILE_BLOCKS, ex.shape[0] // 3))
+    # Blocks small enough for several to fit in the near ground's rows and between what stands
+    # on it (blocks must be mostly ground to be drawn), at most TILE_BLOCKS + 4 a side (the
+    # quilting's cost): a tile quilted smaller than ``size`` is resized up to it.
+    block = fitting_block(valid, max(8, min(size // TILE_BLOCKS, ex.shape[0] // 3)))
     overlap = max(2, block // 5)
     block, overlap = fit_block(ex.shape, block, overlap)
     ex = flatten_light(ex, valid, block, TILE_LIGHT)
@@ -361,7 +409,7 @@ def ground_tile(rgb: np.ndarray, depth: np.ndarray, sky: np.ndarray, cam: Camera
     tile_m = tile.shape[0] * res
     tile = cv2.resize(tile, (size, size), interpolation=cv2.INTER_AREA)
     tile8 = np.clip(tile + 0.5, 0, 255).astype(np.uint8)
-    pd, pg = ground_profile(rgb, depth, sky, cam, y, tile8.reshape(-1, 3).mean(axis=0))
+    pd, pg = ground_profile(rgb, depth, sky, cam, y, tile8.reshape(-1, 3).mean(axis=0), keep)
     eg = edge_profiles(rgb, sky, cam, y, tile8.reshape(-1, 3).mean(axis=0), pd)
     if len(pg) and max(pg.max(), 0.0 if eg is None else eg.max()) > 1.0:
         # Vertex colours cannot exceed 1: brighten the tile by the largest gain instead.

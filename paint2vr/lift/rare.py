@@ -72,35 +72,41 @@ def _check(ex: np.ndarray, valid: np.ndarray | None) -> None:
         raise InputError(f"rare_texels' valid mask must be {ex.shape[:2]}, got {valid.shape}")
 
 
-def _cell_size(shape: tuple[int, int], valid: np.ndarray | None, cell: int) -> int:
+def cell_size(shape: tuple[int, int], valid: np.ndarray | None, cell: int) -> int:
     """``cell``, grown until at most MAX_CELLS cells are valid."""
     share = 1.0 if valid is None else max(float(valid.mean()), 1e-3)
     need = math.sqrt(shape[0] * shape[1] * share / MAX_CELLS)
     return max(2, cell, int(math.ceil(need)))
 
 
-def kth_lookalike(feat: np.ndarray, iy: np.ndarray, ix: np.ndarray, k: int, reach: int = 1) -> np.ndarray:
+def kth_lookalike(feat: np.ndarray, iy: np.ndarray, ix: np.ndarray, k: int, reach: int = 1,
+                  ref: np.ndarray | None = None) -> np.ndarray:
     """(n,) distance from each of the ``n`` cells' features ``feat`` (n, f) to its ``k``-th
     nearest among the cells more than ``reach`` cells away from it (``iy``, ``ix``: grid
     positions): a thing's own cells do not vouch for it (inf when fewer than ``k`` are that
-    far). Vectorised; see :func:`kth_lookalike_slow`."""
-    sq = (feat * feat).sum(axis=1)
-    d2 = np.maximum(sq[:, None] + sq[None, :] - 2.0 * (feat @ feat.T), 0.0)
-    near = (np.abs(iy[:, None] - iy[None, :]) <= reach) & (np.abs(ix[:, None] - ix[None, :]) <= reach)
+    far). With ``ref`` (m,) indices, only those cells are looked at. Vectorised; see
+    :func:`kth_lookalike_slow`."""
+    cand = np.arange(len(feat)) if ref is None else np.asarray(ref, np.int64)
+    fr = feat[cand]
+    d2 = np.maximum((feat * feat).sum(axis=1)[:, None] + (fr * fr).sum(axis=1)[None, :] - 2.0 * (feat @ fr.T), 0.0)
+    near = (np.abs(iy[:, None] - iy[cand][None, :]) <= reach) & (np.abs(ix[:, None] - ix[cand][None, :]) <= reach)
     d2[near] = np.inf
-    k = min(k, len(feat) - 1)
+    k = min(k, len(feat) - 1 if ref is None else len(cand))
     return np.sqrt(np.partition(d2, k - 1, axis=1)[:, k - 1])
 
 
-def kth_lookalike_slow(feat: np.ndarray, iy: np.ndarray, ix: np.ndarray, k: int, reach: int = 1) -> np.ndarray:
+def kth_lookalike_slow(feat: np.ndarray, iy: np.ndarray, ix: np.ndarray, k: int, reach: int = 1,
+                       ref: np.ndarray | None = None) -> np.ndarray:
     """:func:`kth_lookalike` by a loop over the cells (tests)."""
+    cand = list(range(len(feat))) if ref is None else [int(j) for j in ref]
+    top = len(feat) - 1 if ref is None else len(cand)
     out = np.empty(len(feat))
     for i in range(len(feat)):
-        d = [float(np.sqrt(((feat[i] - feat[j]) ** 2).sum())) for j in range(len(feat))
+        d = [float(np.sqrt(((feat[i] - feat[j]) ** 2).sum())) for j in cand
              if abs(int(iy[i]) - int(iy[j])) > reach or abs(int(ix[i]) - int(ix[j])) > reach]
         d.sort()
         d += [math.inf] * max(0, k - len(d))
-        out[i] = d[min(k, len(feat) - 1) - 1]
+        out[i] = d[min(k, top) - 1]
     return out
 
 
@@ -116,7 +122,7 @@ def rare_texels(ex: np.ndarray, valid: np.ndarray | None = None, cell: int = 8,
     """
     _check(ex, valid)
     h, w = ex.shape[:2]
-    cell = _cell_size((h, w), valid, cell)
+    cell = cell_size((h, w), valid, cell)
     out = np.zeros((h, w), bool)
     ny, nx = h // cell, w // cell
     if ny < 4 or nx < 4:

@@ -236,6 +236,28 @@ def valid_starts(valid: np.ndarray | None, shape: tuple[int, int], block: int,
     return ys[ok], xs[ok]
 
 
+MIN_POOL = 64
+"""Fewest block positions :func:`fitting_block` asks of a block size."""
+
+
+def fitting_block(valid: np.ndarray, block: int, min_share: float = 0.9, min_pool: int = MIN_POOL,
+                  least: int = 8) -> int:
+    """The largest block side, from ``block`` down by fifths to ``least``, at which at least
+    ``min_pool`` positions of ``valid`` (h, w) bool are ``min_share`` valid (what
+    :func:`valid_starts` draws from); ``least`` when none is. A source of thin strips (the
+    ground between a crowd's feet) takes smaller blocks rather than blocks half of what
+    lies beside it."""
+    if valid.ndim != 2:
+        raise InputError(f"fitting_block needs an (h, w) mask, got shape {valid.shape}")
+    ii = cv2.integral(valid.astype(np.uint8))
+    b = int(block)
+    while b > least:
+        if b <= min(valid.shape) and (window_sums(ii, b, b) >= min_share * b * b).sum() >= min_pool:
+            return b
+        b = max(least, int(b * 0.8))
+    return int(least)
+
+
 def quilt_tile(exemplar: np.ndarray, n_y: int, n_x: int, block: int, overlap: int, seed: int = 0,
                candidates: int = 64, tolerance: float = 0.1, valid: np.ndarray | None = None,
                forbid: np.ndarray | None = None, weight: np.ndarray | None = None,

@@ -7,7 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from paint2vr.lift.ground import (GROUND_SLOPE, NEAR_FADE, Ground, flatten_light, ground_exemplar, ground_mask, ground_tile)
+from paint2vr.errors import InputError
+from paint2vr.lift.ground import (GROUND_SLOPE, NEAR_FADE, Ground, exemplar_grid, flatten_light, ground_exemplar, ground_mask,
+                                  ground_profile, ground_profile_reference, ground_tile, on_painting)
 from paint2vr.lift.synth import quilt_tile
 from paint2vr.scene import camera_for_image
 
@@ -70,16 +72,29 @@ def test_ground_exemplar_reaches_the_meadow_and_weights_the_near_octave_most():
     assert weight[-k:].sum() > weight[:k].sum() > 0
 
 
-def test_ground_tile_draws_on_both_materials():
-    """The bottom strip is red; the tile (quilted from all the ground) is not only red."""
+def test_ground_tile_is_the_near_material_and_the_far_colour_comes_from_the_profile():
+    """The bottom strip (the nearest ground) is red earth, the meadow beyond green: the tile is
+    the earth the visitor stands on, and the vertex gains turn it green in the distance."""
     rgb, depth, sky, cam = _two_material_scene()
     gr = ground_tile(rgb, depth, sky, cam, 0.0, 128, seed=0)
     assert gr.tile.shape == (128, 128, 3) and gr.tile.dtype == np.uint8
     # The stored tile may be brightened (own_gain undoes it); compare in shown colours.
     from paint2vr.color import linear_to_srgb, srgb_to_linear
-    shown = linear_to_srgb(srgb_to_linear(gr.tile / 255.0) * gr.own_gain) * 255.0
+    lin = srgb_to_linear(gr.tile / 255.0)
+    shown = linear_to_srgb(lin * gr.own_gain) * 255.0
     red, green = _share(shown, RED), _share(shown, GREEN)
-    assert red > 0.15 and green > 0.15, (red, green)
+    assert red > 0.8 and green < 0.05, (red, green)
+    far = linear_to_srgb(lin.reshape(-1, 3).mean(axis=0) * gr.gain(gr.profile_d[-1])) * 255.0
+    assert far[1] > far[0], far  # the meadow's green at the far end of the painted ground
+
+
+def test_ground_tile_leaves_out_an_upright_card_and_a_robe_on_the_near_ground():
+    rgb, depth, sky, cam = _two_material_scene(card=True)
+    rgb[int(H * 0.9):, 140:190] = (20, 20, 200)  # a blue robe lying on the earth
+    gr = ground_tile(rgb, depth, sky, cam, 0.0, 128, seed=0)
+    from paint2vr.color import linear_to_srgb, srgb_to_linear
+    shown = linear_to_srgb(srgb_to_linear(gr.tile / 255.0) * gr.own_gain) * 255.0
+    assert _share(shown, (20, 20, 200)) < 0.02
 
 
 def test_ground_tile_bad_input_all_sky_and_no_ground():
@@ -186,3 +201,56 @@ def test_flatten_light_keeps_detail_hue_and_a_share_of_the_light():
     assert abs(out[40, 8, 0] / out[40, 9, 0] - ex[40, 8, 0] / ex[40, 9, 0]) < 0.02
     with_sky = flatten_light(ex, np.ones((h, w), bool), block, 0.4)
     assert not np.allclose(with_sky[32:], out[32:])  # the invalid sky was left out of the mean
+
+
+def test_exemplar_grid_rows_step_down_the_ground_far_first():
+    rgb, depth, sky, cam = _two_material_scene()
+    mask = ground_mask(depth, sky, cam, EYE)
+    rows, step, res, near_z = exemplar_grid(rgb.shape, cam, 0.0, mask)
+    assert rows.dtype == np.float32 and (np.diff(rows) > 0).all()  # far (upper) rows first
+    assert np.allclose(np.diff(rows), step) and rows[-1] == pytest.approx(H - step / 2.0)
+    assert rows[0] > H / 2.0 and step == pytest.approx(W / round(W / step))
+    ex, valid, weight, res2, near_z2 = ground_exemplar(rgb, depth, sky, cam, 0.0, mask=mask)
+    assert ex.shape[:2] == (len(rows), round(W / step)) and (res2, near_z2) == (res, near_z)
+    none = exemplar_grid(rgb.shape, cam, 0.0, np.zeros_like(mask))  # no ground: below the centre row
+    assert none[0][0] > H / 2.0 and none[1] == step
+    coarse = exemplar_grid(rgb.shape, cam, 0.0, mask, max_side=20)  # under 16 rows: the bottom sixteenth
+    assert len(coarse[0]) == 16 and coarse[0][0] >= H * 15 / 16
+
+
+def test_on_painting_lays_texels_back_where_they_were_sampled():
+    rows = np.array([100.5, 110.5, 120.5], np.float32)
+    tex = np.zeros((3, 8), bool)
+    tex[1, 2] = True
+    out = on_painting(tex, (130, 80), rows, 10.0)
+    assert out.shape == (130, 80) and out.dtype == bool
+    ys, xs = np.nonzero(out)
+    assert (ys.min(), ys.max(), xs.min(), xs.max()) == (105, 114, 20, 29)  # a tie goes to the lower row
+    assert not on_painting(np.ones((3, 8), bool), (130, 80), rows, 10.0)[:95].any()  # above the rows
+    with pytest.raises(InputError, match="row per texel row"):
+        on_painting(tex, (130, 80), rows[:2], 10.0)
+    # Round trip: the exemplar's own sampling of a painting-sized mask comes back.
+    rgb, depth, sky, cam = _two_material_scene(card=True)
+    mask = ground_mask(depth, sky, cam, EYE)
+    r, step, _, _ = exemplar_grid(rgb.shape, cam, 0.0, mask)
+    _, valid, _, _, _ = ground_exemplar(rgb, depth, sky, cam, 0.0, mask=mask)
+    back = on_painting(valid, rgb.shape, r, step)
+    rs = np.clip(r.astype(int), 0, H - 1)
+    cs = np.clip(((np.arange(valid.shape[1]) + 0.5) * step).astype(int), 0, W - 1)
+    assert (back[rs][:, cs] == valid).all()
+
+
+def test_ground_profile_keep_leaves_out_what_stands_on_the_ground():
+    rgb, depth, sky, cam = _two_material_scene()
+    robe = np.zeros((H, W), bool)
+    robe[int(H * 0.85):, : W // 2] = True
+    rgb = rgb.copy()
+    rgb[robe] = (20, 20, 200)
+    mean = np.array([170.0, 60.0, 40.0])
+    d0, g0 = ground_profile(rgb, depth, sky, cam, 0.0, mean)
+    d1, g1 = ground_profile(rgb, depth, sky, cam, 0.0, mean, ~robe)
+    rd, rg = ground_profile_reference(rgb, depth, sky, cam, 0.0, mean, ~robe)
+    np.testing.assert_allclose(d1, rd, rtol=1e-12)
+    np.testing.assert_allclose(g1, rg, rtol=1e-4, atol=1e-6)
+    near = np.argmin(d1)
+    assert g0[np.argmin(d0), 2] > 1.5 and abs(g1[near, 2] - 1.0) < 0.3  # no robe blue in the near ground

@@ -15,7 +15,7 @@ from paint2vr.lift.ground import row_runs, row_runs_slow, walk_zone, zone_meshes
 from paint2vr.errors import InputError
 from paint2vr.lift.panorama import (SCALE_BAR, SKY_CHANNEL, band_scales, squeeze_hidden_rows, _dome_rows, _dome_source, dome_profile, zenith_colour, match_edge_light, meet_frame, meet_frame_reference, pano_sphere, painting_coords, pano_angles,
                                     window_quad)
-from paint2vr.lift.synth import (distinctness, fit_block, min_cut, min_cut_lists, min_cut_slow, min_cuts, seam_mask_slow, overlap_costs, overlap_costs_slow,
+from paint2vr.lift.synth import (distinctness, fit_block, fitting_block, min_cut, min_cut_lists, min_cut_slow, min_cuts, seam_mask_slow, overlap_costs, overlap_costs_slow,
                                  quilt_strip, quilt_tile, _seam_mask, reuse_costs, reuse_costs_slow, strip_costs, valid_starts)
 from paint2vr.painting import Painting
 from paint2vr.samples import make_scene
@@ -183,6 +183,33 @@ def test_fit_block():
     assert fit_block((100, 100), 32, 8) == (32, 8)
     b, o = fit_block((10, 40), 32, 8)
     assert b <= 10 and 2 <= o < b
+
+
+def _fitting_block_slow(valid, block, min_share=0.9, min_pool=64, least=8):
+    """fitting_block by counting every window's valid texels."""
+    b = block
+    while b > least:
+        if b <= min(valid.shape):
+            n = sum(valid[y:y + b, x:x + b].sum() >= min_share * b * b
+                    for y in range(valid.shape[0] - b + 1) for x in range(valid.shape[1] - b + 1))
+            if n >= min_pool:
+                return b
+        b = max(least, int(b * 0.8))
+    return least
+
+
+def test_fitting_block_shrinks_to_the_strips_between_objects():
+    valid = np.zeros((60, 200), bool)
+    valid[40:58] = True  # an 18-texel strip of ground
+    assert fitting_block(valid, 40) == _fitting_block_slow(valid, 40) == 20  # 40, 32, 25, 20: 18 of 20 rows
+    assert fitting_block(np.ones((60, 200), bool), 40) == 40  # room enough: unchanged
+    assert fitting_block(np.zeros((60, 200), bool), 40) == 8  # nothing fits: the least
+    rng = np.random.default_rng(2)
+    m = rng.random((40, 50)) > 0.15
+    for b in (30, 20, 12):
+        assert fitting_block(m, b, min_pool=5) == _fitting_block_slow(m, b, min_pool=5)
+    with pytest.raises(InputError, match="mask"):
+        fitting_block(np.ones((4, 4, 3), bool), 8)
 
 
 def test_row_runs_match_reference():
