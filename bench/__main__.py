@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     if "profiles" not in skip:
         result["profiles"] = profile_section(args.smoke, tuple(filter(None, args.effects.split(","))))
     if "batch" not in skip:
-        result["batch"] = batch_numbers(6 if args.smoke else 40, (96, 64) if args.smoke else (320, 240))
+        result["batch"] = batch_numbers(3 if args.smoke else 40, (96, 64) if args.smoke else (320, 240))
         print("\n## Batch\n")
         print(json.dumps(result["batch"], indent=1))
     if "gpu" not in skip:
