@@ -229,11 +229,16 @@ def ground_exemplar(rgb: np.ndarray, depth: np.ndarray, sky: np.ndarray, cam: Ca
     stretched along the view into streaks). ``valid`` is the ground of ``mask`` (default
     :func:`ground_mask`); ``weight`` of a valid texel is OCTAVE_SHARE to the power of its
     doublings of distance beyond the bottom edge."""
-    H, W = rgb.shape[:2]
-    lift_h = max(cam.position[1] - y, 1e-3)
     if mask is None:
-        mask = ground_mask(depth, sky, cam, lift_h)
-    vy, sx, res, near_z = exemplar_grid(rgb.shape, cam, y, mask, max_side)
+        mask = ground_mask(depth, sky, cam, max(cam.position[1] - y, 1e-3))
+    return _sample_exemplar(rgb, depth, mask, exemplar_grid(rgb.shape, cam, y, mask, max_side))
+
+
+def _sample_exemplar(rgb: np.ndarray, depth: np.ndarray, mask: np.ndarray,
+                     grid: tuple[np.ndarray, float, float, float]):
+    """:func:`ground_exemplar` on the sampling ``grid`` (:func:`exemplar_grid`) of ``mask``."""
+    H, W = rgb.shape[:2]
+    vy, sx, res, near_z = grid
     nx = int(round(W / sx))
     mh, mw = mask.shape
     narrow = cv2.resize(rgb, (nx, H), interpolation=cv2.INTER_AREA).astype(np.float32)
@@ -384,14 +389,14 @@ def ground_tile(rgb: np.ndarray, depth: np.ndarray, sky: np.ndarray, cam: Camera
     (:func:`.material.near_material`), its blocks drawn by the exemplar's distance weights;
     the far ground's colours come from the vertex colours (:func:`ground_profile`)."""
     mask = ground_mask(depth, sky, cam, max(cam.position[1] - y, 1e-3))
-    ex, ground, weight, res, near_z = ground_exemplar(rgb, depth, sky, cam, y, mask=mask)
+    grid = exemplar_grid(rgb.shape, cam, y, mask)
+    ex, ground, weight, res, near_z = _sample_exemplar(rgb, depth, mask, grid)
     # What the depth calls ground takes in whatever fills the lower picture (a crowd, a robe,
     # a boat); the visitor stands on what the painting's nearest ground is made of, and the
     # ground's colour at each distance is that material's, not the robe's beside it.
     valid = near_material(ex, ground)
     weight = np.where(valid, weight, 0.0).astype(np.float32)
-    rows, step, _, _ = exemplar_grid(rgb.shape, cam, y, mask)
-    keep = ~on_painting(ground & ~valid, rgb.shape, rows, step)
+    keep = ~on_painting(ground & ~valid, rgb.shape, grid[0], grid[1])
     # What lies on the ground once (a figure's feet, a dropped cloak) is not its material:
     # copied into the tile it would be stamped all round the visitor.
     ex = fill_rare(ex, valid, seed)
